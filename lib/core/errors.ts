@@ -1,0 +1,43 @@
+/**
+ * Error names of helm-sfn. They are the `Error` of the workflow's Fail states and the
+ * `ErrorEquals` of its Retry/Catch rules, so they are part of the public contract.
+ */
+export const ErrorName = {
+  /** The execution input (or a CLI flag) breaks a rule; nothing touched a cluster. */
+  InvalidInput: 'InvalidInput',
+  /** Another operation holds the release (its last record is pending-*), or the name is in use. */
+  ReleaseLocked: 'ReleaseLocked',
+  /** No release (or no such revision) to upgrade, roll back, test or uninstall. */
+  ReleaseNotFound: 'ReleaseNotFound',
+  /** `helm template` failed, or its output is not a valid set of Kubernetes objects. */
+  ChartRenderFailed: 'ChartRenderFailed',
+  /** A hook Job/Pod reported failure. */
+  HookFailed: 'HookFailed',
+  /** A hook did not finish within its timeout. */
+  HookTimeout: 'HookTimeout',
+  /** The API server refused a resource (conflict, validation error). */
+  ApplyFailed: 'ApplyFailed',
+  /** `wait` was asked and resources did not become ready in time. */
+  ResourcesNotReady: 'ResourcesNotReady',
+  /** No answer from the API server, or it refused our credentials. */
+  ClusterUnreachable: 'ClusterUnreachable',
+  /** 429, 5xx or a dropped connection: safe to retry (every task is idempotent). */
+  KubeTransient: 'KubeTransient',
+  /** An atomic operation failed and the release was rolled back (or uninstalled). */
+  RolledBack: 'RolledBack',
+} as const;
+
+export type ErrorName = (typeof ErrorName)[keyof typeof ErrorName];
+
+/** An error whose `name` is one of {@link ErrorName}; Step Functions matches on it. */
+export class HelmSfnError extends Error {
+  override readonly name: ErrorName;
+
+  constructor(name: ErrorName, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = name;
+  }
+}
+
+export const isHelmSfnError = (e: unknown, name?: ErrorName): e is HelmSfnError =>
+  e instanceof HelmSfnError && (name === undefined || e.name === name);

