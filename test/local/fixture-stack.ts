@@ -26,7 +26,7 @@ export function synthFixture(): CfnTemplate {
     });
 
   const init = new sfn.Pass(stack, 'Init', {
-    parameters: { 'release.$': '$.release', 'groups.$': '$.groups', poll: { 'nextPollSeconds.$': '$.firstPollSeconds' } },
+    parameters: { 'release.$': '$.release', 'groups.$': '$.groups' },
   });
 
   const applyGroup = new tasks.LambdaInvoke(stack, 'ApplyGroup', { lambdaFunction: fn('ApplyFn'), payloadResponseOnly: true });
