@@ -1,0 +1,279 @@
+/**
+ * The sim's single node and its kubelet: binds new Pods to `sim-node`, starts their containers
+ * after a short ContainerCreating delay and plays each container's program (lib/sim/shell.ts)
+ * on the sim clock, writing log lines and container states. restartPolicy decides what an exit
+ * means (Never: terminated; OnFailure: restart on non-zero; Always: restart), with the
+ * kubelet's 10 s doubling back-off. A deleted Pod is stopped and then removed.
+ */
+import { createHash } from 'crypto';
+import { rfc3339 } from '../clock';
+import { interpretContainer, type ContainerProgram } from '../shell';
+import type { KubeObject, StoreEvent } from '../storage';
+import { ControllerClient, isType, WorkQueue, type Controller, type ControllerContext, type Loose } from './runtime';
+
+export const NODE_NAME = 'sim-node';
+const HOST_IP = '172.18.0.2';
+
+/** Simulated durations (ms), multiplied by the time scale. */
+export const KUBELET_TIMING = {
+  containerCreating: 100,
+  /** How long a container without command runs when its Pod is meant to finish (Job pods). */
+  defaultRun: 1000,
+  /** How long a stopping container takes before the Pod object goes (capped by its grace period). */
+  termination: 200,
+  backoffBase: 10_000,
+  backoffMax: 300_000,
+};
+
+interface ContainerRuntime {
+  name: string;
+  image: string;
+  program?: ContainerProgram;
+  state: 'waiting' | 'running' | 'terminated';
+  waitingReason: string;
+  startedAt?: number;
+  finishedAt?: number;
+  exitCode?: number;
+  restartCount: number;
+  lastTerminated?: { exitCode: number; startedAt: number; finishedAt: number };
+  containerID: string;
+}
+
+interface PodRuntime {
+  uid: string;
+  namespace: string;
+  name: string;
+  restartPolicy: 'Always' | 'OnFailure' | 'Never';
+  containers: ContainerRuntime[];
+  initContainers: string[];
+  podIP: string;
+  startTime?: number;
+  cancels: (() => void)[];
+  stopping: boolean;
+}
+
+const exitReason = (code: number): string => (code === 0 ? 'Completed' : 'Error');
+
+export class Kubelet implements Controller {
+  private readonly client: ControllerClient;
+  private readonly queue: WorkQueue;
+  private readonly pods = new Map<string, PodRuntime>();
+  private nextIp = 10;
+
+  constructor(private readonly ctx: ControllerContext) {
+    this.client = new ControllerClient(ctx, 'kubelet');
+    this.queue = new WorkQueue(ctx);
+  }
+
+  private podType() {
+    return this.client.type('', 'v1', 'pods');
+  }
+
+  onEvent(e: StoreEvent): void {
+    if (!isType(e, '', 'pods')) return;
+    const { uid, namespace, name } = e.object.metadata;
+    if (e.type === 'DELETED') {
+      this.forget(uid!);
+      return;
+    }
+    this.queue.add(uid!, () => this.reconcile(namespace!, name!, uid!));
+  }
+
+  stop(): void {
+    for (const uid of [...this.pods.keys()]) this.forget(uid);
+  }
+
+  private forget(uid: string): void {
+    const rt = this.pods.get(uid);
+    if (!rt) return;
+    for (const c of rt.cancels) c();
+    this.pods.delete(uid);
+    this.ctx.podLogs.forget(uid);
+  }
+
+  private reconcile(namespace: string, name: string, uid: string): void {
+    const pod = this.client.get(this.podType(), namespace, name) as Loose | undefined;
+    if (!pod || pod.metadata.uid !== uid) return;
+    const rt = this.pods.get(uid);
+    if (pod.metadata.deletionTimestamp) return this.terminate(pod, rt);
+    if (rt || ['Succeeded', 'Failed'].includes(pod.status?.phase)) return;
+    this.admit(pod);
+  }
+
+  /** Binds the Pod and schedules its containers' start. */
+  private admit(pod: Loose): void {
+    const spec = pod.spec ?? {};
+    const rt: PodRuntime = {
+      uid: pod.metadata.uid,
+      namespace: pod.metadata.namespace,
+      name: pod.metadata.name,
+      restartPolicy: spec.restartPolicy ?? 'Always',
+      containers: (spec.containers ?? []).map((c: Loose) => ({
+        name: c.name,
+        image: c.image,
+        program: interpretContainer(c.command, c.args),
+        state: 'waiting' as const,
+        waitingReason: 'ContainerCreating',
+        restartCount: 0,
+        containerID: `containerd://${this.hex(64)}`,
+      })),
+      initContainers: (spec.initContainers ?? []).map((c: Loose) => c.name),
+      podIP: `10.244.0.${this.nextIp++}`,
+      cancels: [],
+      stopping: false,
+    };
+    this.pods.set(rt.uid, rt);
+    const bound = spec.nodeName ? (pod as KubeObject) : this.client.update(this.podType(), pod as KubeObject, (p) => (p.spec.nodeName = NODE_NAME));
+    this.writeStatus(rt, bound);
+    rt.cancels.push(this.ctx.clock.after(KUBELET_TIMING.containerCreating, () => this.startPod(rt)));
+  }
+
+  private hex(n: number): string {
+    let s = '';
+    for (let i = 0; i < n; i++) s += Math.floor(this.ctx.clock.random() * 16).toString(16);
+    return s;
+  }
+
+  private startPod(rt: PodRuntime): void {
+    rt.startTime = this.ctx.clock.now();
+    for (const c of rt.containers) this.run(rt, c);
+    this.writeStatus(rt);
+  }
+
+  /** Plays the container's program step by step; the exit is handled in {@link exited}. */
+  private run(rt: PodRuntime, c: ContainerRuntime): void {
+    c.state = 'running';
+    c.startedAt = this.ctx.clock.now();
+    this.ctx.podLogs.start(rt.uid, c.name);
+    if (!c.program) {
+      if (rt.restartPolicy !== 'Always') rt.cancels.push(this.ctx.clock.after(KUBELET_TIMING.defaultRun, () => this.exited(rt, c, 0)));
+      return;
+    }
+    const steps = c.program.steps;
+    const exitCode = c.program.exitCode;
+    const next = (i: number): void => {
+      if (rt.stopping) return;
+      for (; i < steps.length; i++) {
+        const step = steps[i];
+        if (step.kind === 'log') this.ctx.podLogs.append(rt.uid, c.name, { time: this.ctx.clock.now(), text: step.text });
+        else {
+          rt.cancels.push(this.ctx.clock.after(step.ms, () => next(i + 1)));
+          return;
+        }
+      }
+      this.exited(rt, c, exitCode);
+    };
+    next(0);
+  }
+
+  private exited(rt: PodRuntime, c: ContainerRuntime, exitCode: number): void {
+    if (rt.stopping || !this.pods.has(rt.uid)) return;
+    this.ctx.podLogs.end(rt.uid, c.name);
+    c.finishedAt = this.ctx.clock.now();
+    const restart = rt.restartPolicy === 'Always' || (rt.restartPolicy === 'OnFailure' && exitCode !== 0);
+    if (!restart) {
+      c.state = 'terminated';
+      c.exitCode = exitCode;
+      this.writeStatus(rt);
+      return;
+    }
+    c.lastTerminated = { exitCode, startedAt: c.startedAt!, finishedAt: c.finishedAt };
+    c.state = 'waiting';
+    c.waitingReason = 'CrashLoopBackOff';
+    const backoff = Math.min(KUBELET_TIMING.backoffBase * 2 ** c.restartCount, KUBELET_TIMING.backoffMax);
+    c.restartCount++;
+    this.writeStatus(rt);
+    rt.cancels.push(
+      this.ctx.clock.after(backoff, () => {
+        if (rt.stopping) return;
+        this.run(rt, c);
+        this.writeStatus(rt);
+      }),
+    );
+  }
+
+  /** Stops a deleted Pod's containers, then removes the object. */
+  private terminate(pod: Loose, rt: PodRuntime | undefined): void {
+    if (rt?.stopping) return;
+    const remove = () => {
+      const current = this.client.get(this.podType(), pod.metadata.namespace, pod.metadata.name);
+      if (current && current.metadata.uid === pod.metadata.uid) this.client.delete(this.podType(), current, { gracePeriodSeconds: 0 });
+    };
+    if (!rt) return remove();
+    rt.stopping = true;
+    for (const c of rt.cancels) c();
+    rt.cancels = [];
+    for (const c of rt.containers) if (c.state === 'running') this.ctx.podLogs.end(rt.uid, c.name);
+    const grace = (pod.metadata.deletionGracePeriodSeconds ?? 30) * 1000;
+    this.ctx.clock.after(Math.min(grace, KUBELET_TIMING.termination), remove);
+  }
+
+  private phase(rt: PodRuntime): string {
+    if (!rt.startTime) return 'Pending';
+    const done = rt.containers.every((c) => c.state === 'terminated');
+    if (!done) return 'Running';
+    return rt.containers.every((c) => c.exitCode === 0) ? 'Succeeded' : 'Failed';
+  }
+
+  private containerStatus(c: ContainerRuntime): Loose {
+    const at = (ms?: number) => (ms === undefined ? undefined : rfc3339(ms));
+    const state =
+      c.state === 'running'
+        ? { running: { startedAt: at(c.startedAt) } }
+        : c.state === 'terminated'
+          ? { terminated: { exitCode: c.exitCode, reason: exitReason(c.exitCode!), startedAt: at(c.startedAt), finishedAt: at(c.finishedAt), containerID: c.containerID } }
+          : { waiting: { reason: c.waitingReason, ...(c.waitingReason === 'CrashLoopBackOff' ? { message: `back-off restarting failed container ${c.name}` } : {}) } };
+    const last = c.lastTerminated;
+    return {
+      name: c.name,
+      state,
+      lastState: last ? { terminated: { exitCode: last.exitCode, reason: exitReason(last.exitCode), startedAt: at(last.startedAt), finishedAt: at(last.finishedAt), containerID: c.containerID } } : {},
+      ready: this.ready(c),
+      restartCount: c.restartCount,
+      image: c.image,
+      imageID: `docker.io/library/${c.image}@sha256:${createHash('sha256').update(c.image ?? '').digest('hex')}`,
+      ...(c.state === 'waiting' && c.waitingReason === 'ContainerCreating' ? {} : { containerID: c.containerID }),
+      started: c.state === 'running',
+    };
+  }
+
+  /** Ready while running, except a container whose script will exit non-zero never is. */
+  private ready(c: ContainerRuntime): boolean {
+    return c.state === 'running' && (c.program === undefined || c.program.exitCode === 0);
+  }
+
+  private writeStatus(rt: PodRuntime, stored?: KubeObject): void {
+    const pod = (stored ?? this.client.get(this.podType(), rt.namespace, rt.name)) as Loose | undefined;
+    if (!pod || pod.metadata.uid !== rt.uid) return;
+    const now = rfc3339(this.ctx.clock.now());
+    const phase = this.phase(rt);
+    const allReady = rt.startTime !== undefined && rt.containers.every((c) => this.ready(c));
+    const finished = phase === 'Succeeded' || phase === 'Failed';
+    const readyReason = finished ? { reason: 'PodCompleted' } : allReady ? {} : { reason: 'ContainersNotReady', message: `containers with unready status: [${rt.containers.filter((c) => !this.ready(c)).map((c) => c.name).join(' ')}]` };
+    const cond = (type: string, ok: boolean, extra: Loose = {}) => {
+      const old = (pod.status?.conditions ?? []).find((x: Loose) => x.type === type);
+      const status = ok ? 'True' : 'False';
+      return { type, status, lastProbeTime: null, lastTransitionTime: old?.status === status ? old.lastTransitionTime : now, ...extra };
+    };
+    const started = rt.startTime !== undefined;
+    const status: Loose = {
+      phase,
+      conditions: [
+        cond('PodReadyToStartContainers', started && !finished),
+        cond('Initialized', true),
+        cond('Ready', allReady, allReady ? {} : readyReason),
+        cond('ContainersReady', allReady, allReady ? {} : readyReason),
+        cond('PodScheduled', true),
+      ],
+      hostIP: HOST_IP,
+      hostIPs: [{ ip: HOST_IP }],
+      ...(started ? { podIP: rt.podIP, podIPs: [{ ip: rt.podIP }], startTime: rfc3339(rt.startTime!) } : {}),
+      ...(rt.initContainers.length
+        ? { initContainerStatuses: rt.initContainers.map((name) => ({ name, state: { terminated: { exitCode: 0, reason: 'Completed' } }, lastState: {}, ready: true, restartCount: 0, image: '', imageID: '', started: false })) }
+        : {}),
+      containerStatuses: rt.containers.map((c) => this.containerStatus(c)),
+      qosClass: pod.status?.qosClass ?? 'BestEffort',
+    };
+    this.client.setStatus(this.podType(), pod as KubeObject, status);
+  }
+}

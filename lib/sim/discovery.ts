@@ -1,0 +1,181 @@
+/**
+ * What clients ask before they touch objects: /version, legacy discovery (APIVersions,
+ * APIGroupList, APIResourceList), aggregated discovery v2 (apidiscovery.k8s.io/v2) and the
+ * OpenAPI v3 stub kubectl and Helm consult for server-side field validation.
+ */
+import { createHash } from 'crypto';
+import { apiVersionOf, type Registry, type ResourceType } from './registry';
+
+export const KUBERNETES_VERSION = { major: '1', minor: '34', gitVersion: 'v1.34.0+sim' };
+
+/** `gitVersion` must be plain semver (build metadata allowed) or charts' kubeVersion checks fail. */
+export const versionInfo = () => ({
+  ...KUBERNETES_VERSION,
+  gitCommit: '0000000000000000000000000000000000000000',
+  gitTreeState: 'clean',
+  buildDate: '2026-01-01T00:00:00Z',
+  goVersion: 'go1.24.6',
+  compiler: 'gc',
+  platform: 'linux/amd64',
+});
+
+const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+const SUB_VERBS: Record<string, string[]> = { status: ['get', 'patch', 'update'], scale: ['get', 'patch', 'update'], log: ['get'] };
+
+function subresourceKind(type: ResourceType, sub: string): { group: string; version: string; kind: string } {
+  if (sub === 'scale') return { group: 'autoscaling', version: 'v1', kind: 'Scale' };
+  return { group: type.group, version: type.version, kind: type.kind };
+}
+
+export function apiVersions(hostPort: string) {
+  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: hostPort }] };
+}
+
+function groups(registry: Registry): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const gv of registry.groupVersions()) {
+    if (!gv.group) continue;
+    const versions = out.get(gv.group) ?? [];
+    if (!versions.includes(gv.version)) versions.push(gv.version);
+    out.set(gv.group, versions);
+  }
+  return out;
+}
+
+export function apiGroupList(registry: Registry) {
+  return {
+    kind: 'APIGroupList',
+    apiVersion: 'v1',
+    groups: [...groups(registry)].map(([name, versions]) => ({
+      name,
+      versions: versions.map((version) => ({ groupVersion: `${name}/${version}`, version })),
+      preferredVersion: { groupVersion: `${name}/${versions[0]}`, version: versions[0] },
+    })),
+  };
+}
+
+export function apiGroup(registry: Registry, group: string) {
+  const versions = groups(registry).get(group);
+  if (!versions) return undefined;
+  const list = versions.map((version) => ({ groupVersion: `${group}/${version}`, version }));
+  return { kind: 'APIGroup', apiVersion: 'v1', name: group, versions: list, preferredVersion: list[0] };
+}
+
+/** APIResourceList; each main resource comes before its subresources (client-node takes the first kind match). */
+export function apiResourceList(registry: Registry, group: string, version: string) {
+  const types = registry.inGroupVersion(group, version);
+  if (types.length === 0) return undefined;
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: group ? `${group}/${version}` : version,
+    resources: types.flatMap((t) => [
+      {
+        name: t.plural,
+        singularName: t.singular,
+        namespaced: t.namespaced,
+        kind: t.kind,
+        verbs: ALL_VERBS,
+        ...(t.shortNames.length ? { shortNames: t.shortNames } : {}),
+        ...(t.categories.length ? { categories: t.categories } : {}),
+      },
+      ...t.subresources.map((sub) => {
+        const k = subresourceKind(t, sub);
+        return {
+          name: `${t.plural}/${sub}`,
+          singularName: '',
+          namespaced: t.namespaced,
+          ...(sub === 'scale' ? { group: k.group, version: k.version } : {}),
+          kind: k.kind,
+          verbs: SUB_VERBS[sub],
+        };
+      }),
+    ]),
+  };
+}
+
+export const AGGREGATED_CONTENT_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
+
+function discoveryResource(t: ResourceType) {
+  return {
+    resource: t.plural,
+    responseKind: { group: t.group, version: t.version, kind: t.kind },
+    scope: t.namespaced ? 'Namespaced' : 'Cluster',
+    singularResource: t.singular,
+    verbs: ALL_VERBS,
+    ...(t.shortNames.length ? { shortNames: t.shortNames } : {}),
+    ...(t.categories.length ? { categories: t.categories } : {}),
+    ...(t.subresources.length
+      ? { subresources: t.subresources.map((sub) => ({ subresource: sub, responseKind: subresourceKind(t, sub), verbs: SUB_VERBS[sub] })) }
+      : {}),
+  };
+}
+
+/** Aggregated discovery of the core group (`/api`) or of all named groups (`/apis`). */
+export function aggregatedDiscovery(registry: Registry, which: 'core' | 'groups') {
+  const names = which === 'core' ? [''] : [...groups(registry).keys()];
+  return {
+    kind: 'APIGroupDiscoveryList',
+    apiVersion: 'apidiscovery.k8s.io/v2',
+    metadata: {},
+    items: names.map((group) => ({
+      metadata: { name: group, creationTimestamp: null },
+      versions: registry
+        .groupVersions()
+        .filter((gv) => gv.group === group)
+        .map((gv) => ({ version: gv.version, resources: registry.inGroupVersion(group, gv.version).map(discoveryResource), freshness: 'Current' })),
+    })),
+  };
+}
+
+const gvPath = (group: string, version: string): string => (group ? `apis/${group}/${version}` : `api/${version}`);
+
+function gvHash(registry: Registry, group: string, version: string): string {
+  const content = JSON.stringify(registry.inGroupVersion(group, version));
+  return createHash('sha512').update(content).digest('hex').toUpperCase().slice(0, 128);
+}
+
+export function openapiIndex(registry: Registry) {
+  const paths: Record<string, { serverRelativeURL: string }> = {};
+  for (const gv of registry.groupVersions()) {
+    const p = gvPath(gv.group, gv.version);
+    paths[p] = { serverRelativeURL: `/openapi/v3/${p}?hash=${gvHash(registry, gv.group, gv.version)}` };
+  }
+  return { paths };
+}
+
+function schemaName(t: ResourceType): string {
+  if (t.custom) return `${t.group.split('.').reverse().join('.')}.${t.version}.${t.kind}`;
+  const short = t.group ? t.group.replace(/\.k8s\.io$/, '').replace(/\.authorization$/, '') : 'core';
+  return `io.k8s.api.${short}.${t.version}.${t.kind}`;
+}
+
+/**
+ * One group-version document. kubectl's `supportsQueryParamV3` needs a PATCH operation with the
+ * GVK and a `fieldValidation` query parameter; the schemas are permissive.
+ */
+export function openapiGroupVersion(registry: Registry, group: string, version: string) {
+  const types = registry.inGroupVersion(group, version);
+  if (types.length === 0) return undefined;
+  const paths: Record<string, object> = {};
+  const schemas: Record<string, object> = {};
+  const query = (name: string) => ({ name, in: 'query', schema: { type: name === 'force' ? 'boolean' : 'string', uniqueItems: true } });
+  for (const t of types) {
+    const gvk = { group: t.group, version: t.version, kind: t.kind };
+    const base = `/${gvPath(group, version)}${t.namespaced ? '/namespaces/{namespace}' : ''}/${t.plural}/{name}`;
+    paths[base] = {
+      patch: {
+        operationId: `patch${t.kind}`,
+        'x-kubernetes-action': 'patch',
+        'x-kubernetes-group-version-kind': gvk,
+        parameters: ['dryRun', 'fieldManager', 'fieldValidation', 'force'].map(query),
+        responses: { '200': { description: 'OK', content: { 'application/json': { schema: { $ref: `#/components/schemas/${schemaName(t)}` } } } } },
+      },
+    };
+    schemas[schemaName(t)] = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, 'x-kubernetes-group-version-kind': [gvk] };
+  }
+  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: KUBERNETES_VERSION.gitVersion }, paths, components: { schemas } };
+}
+
+export const apiVersionPath = (t: ResourceType): string => `/${gvPath(t.group, t.version)}`;
+export { apiVersionOf };

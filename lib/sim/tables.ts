@@ -1,0 +1,193 @@
+/**
+ * Server-side printing (`Accept: …;as=Table;g=meta.k8s.io;v=v1`): the column sets of
+ * pkg/printers/internalversion/printers.go for the kinds the sim runs, Name + Age otherwise,
+ * and a CRD's additionalPrinterColumns.
+ */
+/* eslint-disable @typescript-eslint/no-explicit-any -- objects here are free-form JSON */
+import type { PrinterColumn, ResourceType } from './registry';
+import type { KubeObject } from './storage';
+
+type Loose = Record<string, any>;
+type Cell = string | number | boolean | null;
+
+interface Column {
+  name: string;
+  type: string;
+  format?: string;
+  priority?: number;
+  cell: (o: Loose, now: number) => Cell;
+}
+
+/** apimachinery's duration.HumanDuration. */
+export function humanDuration(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < -1) return '<invalid>';
+  if (seconds < 0) return '0s';
+  if (seconds < 120) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 10) return seconds % 60 === 0 ? `${minutes}m` : `${minutes}m${seconds % 60}s`;
+  if (minutes < 180) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 8) return minutes % 60 === 0 ? `${hours}h` : `${hours}h${minutes % 60}m`;
+  if (hours < 48) return `${hours}h`;
+  if (hours < 24 * 8) return hours % 24 === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${hours % 24}h`;
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24)}d`;
+  const days = Math.floor(hours / 24);
+  if (hours < 24 * 365 * 8) return days % 365 === 0 ? `${Math.floor(days / 365)}y` : `${Math.floor(days / 365)}y${days % 365}d`;
+  return `${Math.floor(days / 365)}y`;
+}
+
+const age = (o: Loose, now: number): string => (o.metadata?.creationTimestamp ? humanDuration(now - Date.parse(o.metadata.creationTimestamp)) : '<unknown>');
+
+const NAME: Column = { name: 'Name', type: 'string', format: 'name', cell: (o) => o.metadata?.name ?? '' };
+const AGE: Column = { name: 'Age', type: 'string', cell: age };
+const col = (name: string, cell: Column['cell'], type = 'string', priority = 0): Column => ({ name, type, cell, priority });
+
+function podStatus(p: Loose): string {
+  if (p.metadata?.deletionTimestamp) return 'Terminating';
+  let reason: string = p.status?.reason ?? p.status?.phase ?? 'Pending';
+  for (const cs of p.status?.containerStatuses ?? []) {
+    if (cs.state?.waiting?.reason) reason = cs.state.waiting.reason;
+    else if (cs.state?.terminated) reason = cs.state.terminated.reason ?? (cs.state.terminated.exitCode === 0 ? 'Completed' : 'Error');
+  }
+  return reason;
+}
+
+function jobStatus(j: Loose): string {
+  const conds: Loose[] = j.status?.conditions ?? [];
+  const has = (t: string) => conds.some((c) => c.type === t && c.status === 'True');
+  if (has('Complete')) return 'Complete';
+  if (has('Failed')) return 'Failed';
+  if (j.metadata?.deletionTimestamp) return 'Terminating';
+  if (has('Suspended')) return 'Suspended';
+  return 'Running';
+}
+
+function jobDuration(j: Loose, now: number): string {
+  const start = j.status?.startTime;
+  if (!start) return '';
+  const end = j.status?.completionTime ? Date.parse(j.status.completionTime) : now;
+  return humanDuration(end - Date.parse(start));
+}
+
+const ports = (s: Loose): string =>
+  (s.spec?.ports ?? []).map((p: Loose) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(',') || '<none>';
+
+const externalIp = (s: Loose): string => {
+  const ingress = (s.status?.loadBalancer?.ingress ?? []).map((i: Loose) => i.ip ?? i.hostname);
+  if (ingress.length) return ingress.join(',');
+  if (s.spec?.type === 'LoadBalancer') return '<pending>';
+  return (s.spec?.externalIPs ?? []).join(',') || '<none>';
+};
+
+const selector = (o: Loose): string =>
+  Object.entries(o.spec?.selector?.matchLabels ?? o.spec?.selector ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',') || '<none>';
+
+const images = (o: Loose): string => (o.spec?.template?.spec?.containers ?? []).map((c: Loose) => c.image).join(',');
+const containerNames = (o: Loose): string => (o.spec?.template?.spec?.containers ?? []).map((c: Loose) => c.name).join(',');
+
+const COLUMNS: Record<string, Column[]> = {
+  '/Namespace': [NAME, col('Status', (o) => o.status?.phase ?? ''), AGE],
+  '/Secret': [NAME, col('Type', (o) => o.type ?? ''), col('Data', (o) => Object.keys(o.data ?? {}).length, 'string'), AGE],
+  '/ConfigMap': [NAME, col('Data', (o) => Object.keys(o.data ?? {}).length + Object.keys(o.binaryData ?? {}).length, 'string'), AGE],
+  '/ServiceAccount': [NAME, col('Secrets', (o) => (o.secrets ?? []).length, 'string'), AGE],
+  '/Service': [
+    NAME,
+    col('Type', (o) => o.spec?.type ?? ''),
+    col('Cluster-IP', (o) => o.spec?.clusterIP ?? ''),
+    col('External-IP', externalIp),
+    col('Port(s)', ports),
+    AGE,
+    col('Selector', selector, 'string', 1),
+  ],
+  '/Pod': [
+    NAME,
+    col('Ready', (o) => `${(o.status?.containerStatuses ?? []).filter((c: Loose) => c.ready).length}/${(o.spec?.containers ?? []).length}`),
+    col('Status', podStatus),
+    col('Restarts', (o) => (o.status?.containerStatuses ?? []).reduce((n: number, c: Loose) => n + (c.restartCount ?? 0), 0), 'string'),
+    AGE,
+    col('IP', (o) => o.status?.podIP ?? '<none>', 'string', 1),
+    col('Node', (o) => o.spec?.nodeName ?? '<none>', 'string', 1),
+  ],
+  'apps/Deployment': [
+    NAME,
+    col('Ready', (o) => `${o.status?.readyReplicas ?? 0}/${o.spec?.replicas ?? 0}`),
+    col('Up-to-date', (o) => o.status?.updatedReplicas ?? 0, 'integer'),
+    col('Available', (o) => o.status?.availableReplicas ?? 0, 'integer'),
+    AGE,
+    col('Containers', containerNames, 'string', 1),
+    col('Images', images, 'string', 1),
+    col('Selector', selector, 'string', 1),
+  ],
+  'apps/ReplicaSet': [
+    NAME,
+    col('Desired', (o) => o.spec?.replicas ?? 0, 'integer'),
+    col('Current', (o) => o.status?.replicas ?? 0, 'integer'),
+    col('Ready', (o) => o.status?.readyReplicas ?? 0, 'integer'),
+    AGE,
+  ],
+  'apps/StatefulSet': [NAME, col('Ready', (o) => `${o.status?.readyReplicas ?? 0}/${o.spec?.replicas ?? 0}`), AGE],
+  'apps/DaemonSet': [
+    NAME,
+    col('Desired', (o) => o.status?.desiredNumberScheduled ?? 0, 'integer'),
+    col('Current', (o) => o.status?.currentNumberScheduled ?? 0, 'integer'),
+    col('Ready', (o) => o.status?.numberReady ?? 0, 'integer'),
+    col('Up-to-date', (o) => o.status?.updatedNumberScheduled ?? 0, 'integer'),
+    col('Available', (o) => o.status?.numberAvailable ?? 0, 'integer'),
+    col('Node Selector', (o) => Object.entries(o.spec?.template?.spec?.nodeSelector ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || '<none>'),
+    AGE,
+  ],
+  'batch/Job': [
+    NAME,
+    col('Status', jobStatus),
+    col('Completions', (o) => `${o.status?.succeeded ?? 0}/${o.spec?.completions ?? 1}`),
+    col('Duration', jobDuration),
+    AGE,
+  ],
+  '/PersistentVolumeClaim': [
+    NAME,
+    col('Status', (o) => o.status?.phase ?? ''),
+    col('Volume', (o) => o.spec?.volumeName ?? ''),
+    col('Capacity', (o) => o.status?.capacity?.storage ?? ''),
+    col('Access Modes', (o) => (o.status?.accessModes ?? []).map((m: string) => ({ ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' })[m] ?? m).join(',')),
+    col('StorageClass', (o) => o.spec?.storageClassName ?? '<unset>'),
+    AGE,
+  ],
+  'apiextensions.k8s.io/CustomResourceDefinition': [NAME, col('Created At', (o) => o.metadata?.creationTimestamp ?? '', 'date')],
+};
+
+/** Evaluates the simple `.a.b[0].c` JSONPaths printer columns use. */
+function jsonPathValue(o: Loose, path: string): Cell {
+  let cur: any = o;
+  for (const m of path.matchAll(/\.([^.[\]]+)|\[(\d+)\]/g)) cur = cur?.[m[1] ?? Number(m[2])];
+  if (cur === undefined || cur === null) return null;
+  return typeof cur === 'object' ? JSON.stringify(cur) : cur;
+}
+
+function customColumns(columns: PrinterColumn[]): Column[] {
+  return [
+    NAME,
+    ...columns.map((c) => col(c.name, (o, now) => (c.type === 'date' && jsonPathValue(o, c.jsonPath) ? humanDuration(now - Date.parse(String(jsonPathValue(o, c.jsonPath)))) : jsonPathValue(o, c.jsonPath)), c.type, c.priority ?? 0)),
+    ...(columns.some((c) => c.name.toLowerCase() === 'age') ? [] : [AGE]),
+  ];
+}
+
+export type IncludeObject = 'None' | 'Metadata' | 'Object';
+
+export function toTable(type: ResourceType, objects: KubeObject[], include: IncludeObject, now: number, resourceVersion: string) {
+  const columns = type.printerColumns?.length ? customColumns(type.printerColumns) : (COLUMNS[`${type.group}/${type.kind}`] ?? [NAME, AGE]);
+  return {
+    kind: 'Table',
+    apiVersion: 'meta.k8s.io/v1',
+    metadata: { resourceVersion },
+    columnDefinitions: columns.map((c) => ({ name: c.name, type: c.type, format: c.format ?? '', description: '', priority: c.priority ?? 0 })),
+    rows: objects.map((o) => ({
+      cells: columns.map((c) => c.cell(o as Loose, now)),
+      ...(include === 'None'
+        ? {}
+        : { object: include === 'Object' ? o : { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata } }),
+    })),
+  };
+}
