@@ -1,0 +1,3 @@
+import { makeHandler } from './shared/handler';
+
+export const handler = makeHandler('deleteResources');

@@ -1,0 +1,41 @@
+/**
+ * Run one execution locally (the synthesized state machine, lib/engine tasks, the cluster of
+ * $KUBECONFIG) with live progress, then print the result. Exit code 1 on failure; returns
+ * whether the execution succeeded.
+ */
+import type { ReleaseOutput } from '../core/contract';
+import { runReleaseLocally } from '../local/release';
+import { ProgressPrinter } from './progress';
+
+export interface RunFlags {
+  readonly output: 'table' | 'json';
+  readonly kubeconfig?: string;
+}
+
+export async function runAndReport(input: Record<string, unknown>, flags: RunFlags): Promise<boolean> {
+  const progress = new ProgressPrinter((line) => process.stderr.write(`${line}\n`));
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  try {
+    const result = await runReleaseLocally(input, {
+      kubeconfigPath: flags.kubeconfig,
+      onEvent: flags.output === 'table' ? progress.onEvent : undefined,
+      logger: flags.output === 'table' ? progress.logger : undefined,
+      signal: abort.signal,
+    });
+    if (result.status === 'SUCCEEDED') {
+      const output = result.output as unknown as ReleaseOutput;
+      if (flags.output === 'json') process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
+      else progress.summary(output);
+      return true;
+    }
+    const error = result.error ?? { error: result.status, cause: `the execution ended ${result.status}` };
+    if (flags.output === 'json') process.stdout.write(`${JSON.stringify({ status: result.status, ...error }, null, 2)}\n`);
+    process.stderr.write(`\nError: ${error.error}: ${error.cause}\n`);
+    process.exitCode = 1;
+    return false;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+  }
+}

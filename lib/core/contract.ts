@@ -1,0 +1,111 @@
+/**
+ * What travels between the workflow's states and its tasks. Only identifiers, options and
+ * counters: manifests, values and Secret data stay in the cluster (the release record) and
+ * never enter Step Functions history (design.md §1).
+ */
+import type { HookEvent } from './hooks';
+import type { HookMode } from './ordering';
+
+/** The workflow's tasks; each is one Lambda function and one lib/engine function. */
+export const TASKS = [
+  'validate',
+  'prepare',
+  'applyHookGroup',
+  'pollHookGroup',
+  'failHookGroup',
+  'finishHooks',
+  'applyResources',
+  'deleteResources',
+  'checkResources',
+  'finalize',
+  'markFailed',
+] as const;
+export type TaskName = (typeof TASKS)[number];
+
+export type Action = 'install' | 'upgrade' | 'rollback' | 'uninstall' | 'test';
+
+export interface ReleaseOptions {
+  readonly timeoutSeconds: number;
+  readonly wait: boolean;
+  readonly atomic: boolean;
+  readonly noHooks: boolean;
+  readonly hookMode: HookMode;
+  readonly historyMax: number;
+  readonly keepHistory: boolean;
+  readonly installIfMissing: boolean;
+  readonly pollSeconds: { readonly min: number; readonly max: number };
+}
+
+/** `$.ctx`: who and what; set by `validate`, completed by `prepare`. */
+export interface ReleaseContext {
+  readonly action: Action;
+  readonly release: string;
+  readonly namespace: string;
+  readonly cluster?: string;
+  readonly options: ReleaseOptions;
+  /** The revision this execution writes; set by `prepare`. */
+  readonly revision?: number;
+  /** Set by `markFailed` when an atomic operation recovers through another path. */
+  readonly recovering?: 'uninstall' | 'rollback';
+  /** Render and plan warnings, bounded in count and length. */
+  readonly warnings?: string[];
+}
+
+/** `$.hook`: where a hook phase stands. */
+export interface HookCursor {
+  readonly event: HookEvent;
+  /** Index of the weight group being (or about to be) run. */
+  readonly group: number;
+  readonly groups?: number;
+  /** done: no group left (or hooks disabled); running: created, being polled. */
+  readonly status?: 'running' | 'succeeded' | 'failed' | 'timedOut' | 'done';
+  /** RFC3339 time the group's objects were created. */
+  readonly startedAt?: string;
+  readonly polls?: number;
+  readonly nextPollSeconds?: number;
+  /** Names of hooks that failed or timed out (for the console; logs go in the error cause). */
+  readonly failed?: string[];
+}
+
+/** `$.apply`: a resumable cursor over the release's resources. */
+export interface ApplyCursor {
+  readonly next: number;
+  readonly total?: number;
+  readonly done?: boolean;
+}
+
+/** `$.wait`: resources becoming ready (after apply) or gone (after delete). */
+export interface WaitCursor {
+  readonly mode: 'ready' | 'gone';
+  readonly startedAt?: string;
+  readonly polls?: number;
+  readonly nextPollSeconds?: number;
+  readonly status?: 'waiting' | 'ready' | 'timedOut';
+  /** A few objects still not ready/gone, for the console. */
+  readonly pending?: string[];
+}
+
+/** `$.error`: what the failure path reports (Catch output or a task's verdict). */
+export interface FailureInfo {
+  readonly Error: string;
+  readonly Cause?: string;
+}
+
+export interface HookSummary {
+  readonly name: string;
+  readonly kind: string;
+  readonly event: HookEvent;
+  readonly weight: number;
+  readonly phase: string;
+  readonly seconds?: number;
+}
+
+/** The execution output of a successful run (design.md §2). */
+export interface ReleaseOutput {
+  readonly release: string;
+  readonly namespace: string;
+  readonly revision: number;
+  readonly status: string;
+  readonly hooks: HookSummary[];
+  readonly warnings: string[];
+}

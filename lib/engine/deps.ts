@@ -1,0 +1,52 @@
+/**
+ * What every task needs from the outside world, passed in as one bag (Helm's `Configuration`
+ * idea): Lambdas and the local runner build it; tests give it a simulated cluster and a clock.
+ */
+import type { HelmChart } from '../core/release';
+import type { KubeClient } from '../kube/client';
+
+export interface RenderRequest {
+  readonly release: string;
+  readonly namespace: string;
+  /** A local chart directory or .tgz (see `fetch`). */
+  readonly chartPath: string;
+  /** Inline values (the input's `values`), merged after `valuesFiles`. */
+  readonly values?: Record<string, unknown>;
+  readonly valuesFiles?: string[];
+  readonly set?: string[];
+  readonly isUpgrade?: boolean;
+  readonly kubeVersion?: string;
+}
+
+export interface RenderedChart {
+  /** `helm template` output: regular resources and hooks. */
+  readonly manifest: string;
+  /** The chart as Helm stores it in a release record (metadata, templates, values, …). */
+  readonly chart: HelmChart;
+}
+
+export interface Renderer {
+  render(req: RenderRequest): Promise<RenderedChart>;
+}
+
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface EngineDeps {
+  readonly kube: KubeClient;
+  readonly renderer: Renderer;
+  /** Turn a chart or values source (local path, s3://…) into a local file path. */
+  readonly fetch: (source: string) => Promise<string>;
+  /** Accept local paths as chart and values sources (the CLI and tests; never in Lambda). */
+  readonly localSources?: boolean;
+  readonly clock: () => Date;
+  readonly logger: Logger;
+  /** Pause between checks inside one task (waiting for a deletion); tests may shorten it. */
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

@@ -1,0 +1,208 @@
+/**
+ * Hook tasks: one weight group at a time (design.md §3 items 2–6, helm-semantics.md §3–5).
+ * applyHookGroup creates a group's objects in Helm's order; pollHookGroup reads them until all
+ * finished, one failed, or the group timed out; finishHooks and failHookGroup enforce the
+ * delete and output-log policies with Helm's timing.
+ */
+import type { FailureInfo, HookCursor, ReleaseContext } from '../core/contract';
+import { ErrorName, HelmSfnError } from '../core/errors';
+import { hookRef, type Hook } from '../core/hooks';
+import { afterFailure, afterSuccess, beforeCreation } from '../core/delete-policy';
+import { hookState, type HookState } from '../core/readiness';
+import type { HelmRelease } from '../core/release';
+import type { EngineDeps } from './deps';
+import { hookGroups, hookObject, storedHook } from './record';
+import { currentRecord, ReleaseStore } from './releases';
+
+export interface HookTaskInput {
+  readonly ctx: ReleaseContext;
+  readonly hook: HookCursor;
+}
+
+const FIELD_MANAGER = 'helm';
+const LOG_LINES = 50;
+/** Bound on the failure cause: Step Functions keeps causes ≤ 32 KiB; ours stay readable. */
+const MAX_CAUSE_CHARS = 6000;
+
+export async function applyHookGroup({ ctx, hook }: HookTaskInput, deps: EngineDeps): Promise<HookCursor> {
+  const store = new ReleaseStore(deps.kube, deps.clock);
+  const rel = await currentRecord(ctx, deps);
+  const groups = ctx.options.noHooks ? [] : hookGroups(rel, hook.event, ctx);
+  if (hook.group >= groups.length) return { event: hook.event, group: hook.group, groups: groups.length, status: 'done' };
+
+  const { hooks, weight } = groups[hook.group];
+  const startedAt = deps.clock().toISOString();
+  for (const h of hooks) {
+    const ref = hookRef(h, ctx.namespace);
+    if (beforeCreation(h).action === 'delete') {
+      await deleteAndWait(deps, ref, ctx.options.timeoutSeconds);
+    } else if (await deps.kube.get(ref)) {
+      // design.md §3 item 10: like Helm 4, apply over it; its old finished status is accepted
+      deps.logger.warn(`hook ${h.kind}/${h.name} already exists and has no before-hook-creation policy: it will not run again`, {
+        event: hook.event,
+      });
+    }
+    markRun(rel, h, { started_at: startedAt, phase: 'Running' });
+  }
+  // Helm persists the record (phase Running) before creating each hook; once per group is enough
+  await store.update(rel);
+  for (const h of hooks) {
+    await deps.kube.apply(hookObject(h, ctx.namespace), { fieldManager: FIELD_MANAGER });
+    deps.logger.info(`created hook ${h.kind}/${h.name}`, { event: hook.event, weight });
+  }
+  return {
+    event: hook.event,
+    group: hook.group,
+    groups: groups.length,
+    status: 'running',
+    startedAt,
+    polls: 0,
+    nextPollSeconds: ctx.options.pollSeconds.min,
+  };
+}
+
+export async function pollHookGroup({ ctx, hook }: HookTaskInput, deps: EngineDeps): Promise<HookCursor> {
+  const store = new ReleaseStore(deps.kube, deps.clock);
+  const rel = await currentRecord(ctx, deps);
+  const { hooks } = hookGroups(rel, hook.event, ctx)[hook.group];
+  const states = await hookStates(hooks, ctx, deps);
+  for (const s of states) deps.logger.info('hook state', { event: hook.event, hook: `${s.hook.kind}/${s.hook.name}`, state: s.state, reason: s.reason });
+  const now = deps.clock();
+  const elapsed = (now.getTime() - Date.parse(hook.startedAt ?? now.toISOString())) / 1000;
+
+  const failed = states.filter((s) => s.state === 'failed').map((s) => s.hook.name);
+  const timedOut = states.filter((s) => s.state === 'running' && elapsed > timeoutOf(s.hook, ctx)).map((s) => s.hook.name);
+  if (failed.length) return { ...hook, status: 'failed', failed };
+  if (timedOut.length) return { ...hook, status: 'timedOut', failed: timedOut };
+
+  if (states.every((s) => s.state === 'succeeded')) {
+    for (const s of states) markRun(rel, s.hook, { completed_at: now.toISOString(), phase: 'Succeeded' });
+    await store.update(rel);
+    return { event: hook.event, group: hook.group + 1, groups: hook.groups, status: 'succeeded' };
+  }
+  const polls = (hook.polls ?? 0) + 1;
+  const { min, max } = ctx.options.pollSeconds;
+  return { ...hook, status: 'running', polls, nextPollSeconds: Math.min(max, min * 2 ** polls) };
+}
+
+/**
+ * After every group of the event succeeded: copy logs (hook-succeeded output-log policy) and
+ * delete hook-succeeded hooks, in reverse execution order (Helm's success walk).
+ */
+export async function finishHooks({ ctx, hook }: HookTaskInput, deps: EngineDeps): Promise<void> {
+  if (ctx.options.noHooks) return;
+  const rel = await currentRecord(ctx, deps);
+  const executed = hookGroups(rel, hook.event, ctx).flatMap((g) => g.hooks);
+  for (const h of [...executed].reverse()) {
+    if (h.outputLogPolicies.includes('hook-succeeded')) await logHookOutput(h, ctx, deps, 'info');
+    if (afterSuccess(h).action === 'delete') await deps.kube.delete(hookRef(h, ctx.namespace));
+  }
+}
+
+/**
+ * A group failed or timed out: capture the failed hooks' logs, record phases, delete failed
+ * hooks with hook-failed, then earlier hook-succeeded hooks in forward order (Helm's failure
+ * walk). Siblings still running are left alone and named in the cause.
+ */
+export async function failHookGroup({ ctx, hook }: HookTaskInput, deps: EngineDeps): Promise<FailureInfo> {
+  const store = new ReleaseStore(deps.kube, deps.clock);
+  const rel = await currentRecord(ctx, deps);
+  const groups = hookGroups(rel, hook.event, ctx);
+  const states = await hookStates(groups[hook.group].hooks, ctx, deps);
+  const failedNames = new Set(hook.failed ?? []);
+  const now = deps.clock().toISOString();
+  const timedOut = hook.status === 'timedOut';
+
+  const lines: string[] = [];
+  for (const s of states) {
+    if (failedNames.has(s.hook.name)) {
+      markRun(rel, s.hook, { completed_at: now, phase: 'Failed' });
+      const logs = await containerLogs(s.hook, ctx, deps);
+      if (s.hook.outputLogPolicies.includes('hook-failed')) await logHookOutput(s.hook, ctx, deps, 'error', logs);
+      lines.push(`${hook.event} hook ${s.hook.kind}/${s.hook.name} ${timedOut ? `timed out after ${timeoutOf(s.hook, ctx)}s` : 'failed'}: ${s.reason}`);
+      lines.push(...logs.map((l) => `  [${l.pod}/${l.container}] ${l.text.split('\n').join(`\n  [${l.pod}/${l.container}] `)}`));
+    } else if (s.state === 'succeeded') {
+      markRun(rel, s.hook, { completed_at: now, phase: 'Succeeded' });
+    } else {
+      lines.push(`${hook.event} hook ${s.hook.kind}/${s.hook.name} was still running and is left as it is`);
+    }
+  }
+  await store.update(rel);
+
+  for (const s of states) if (failedNames.has(s.hook.name) && afterFailure(s.hook).action === 'delete') await deps.kube.delete(hookRef(s.hook, ctx.namespace));
+  const earlier = [...groups.slice(0, hook.group).flatMap((g) => g.hooks), ...states.filter((s) => s.state === 'succeeded').map((s) => s.hook)];
+  for (const h of earlier) if (afterSuccess(h).action === 'delete') await deps.kube.delete(hookRef(h, ctx.namespace));
+
+  return { Error: timedOut ? ErrorName.HookTimeout : ErrorName.HookFailed, Cause: truncate(lines.join('\n'), MAX_CAUSE_CHARS) };
+}
+
+interface HookStatus {
+  readonly hook: Hook;
+  readonly state: HookState;
+  readonly reason: string;
+}
+
+async function hookStates(hooks: Hook[], ctx: ReleaseContext, deps: EngineDeps): Promise<HookStatus[]> {
+  return Promise.all(
+    hooks.map(async (h) => {
+      const live = await deps.kube.get(hookRef(h, ctx.namespace));
+      return { hook: h, ...hookState(h.kind, live, hookObject(h, ctx.namespace)) };
+    }),
+  );
+}
+
+const timeoutOf = (h: Hook, ctx: ReleaseContext) => h.timeoutSeconds ?? ctx.options.timeoutSeconds;
+
+function markRun(rel: HelmRelease, h: Hook, run: { started_at?: string; completed_at?: string; phase: string }): void {
+  const stored = storedHook(rel, h);
+  if (!stored) return;
+  // Helm sets the default policy on the record when the hook runs (pkg/action/hooks.go)
+  if (!stored.delete_policies?.length && h.deletePolicies.length === 0) stored.delete_policies = ['before-hook-creation'];
+  stored.last_run = { ...stored.last_run, ...run } as typeof stored.last_run;
+}
+
+/** Delete (background) and wait until gone, so the new object never meets the old one. */
+async function deleteAndWait(deps: EngineDeps, ref: ReturnType<typeof hookRef>, timeoutSeconds: number): Promise<void> {
+  if (!(await deps.kube.delete(ref))) return;
+  const deadline = deps.clock().getTime() + Math.min(timeoutSeconds, 60) * 1000;
+  while (await deps.kube.get(ref)) {
+    // still terminating: let the workflow retry the task later rather than hold a Lambda
+    if (deps.clock().getTime() > deadline) throw new HelmSfnError(ErrorName.KubeTransient, `${ref.kind} ${ref.namespace}/${ref.name} is still being deleted`);
+    await deps.sleep(250);
+  }
+}
+
+interface ContainerLog {
+  readonly pod: string;
+  readonly container: string;
+  readonly text: string;
+}
+
+/** The last lines of every container of a Job's pods or of a Pod hook (Helm: Job and Pod only). */
+async function containerLogs(h: Hook, ctx: ReleaseContext, deps: EngineDeps): Promise<ContainerLog[]> {
+  if (h.kind !== 'Job' && h.kind !== 'Pod') return [];
+  const namespace = h.namespace ?? ctx.namespace;
+  const pods =
+    h.kind === 'Pod'
+      ? await deps.kube.list('v1', 'Pod', namespace, { fieldSelector: `metadata.name=${h.name}` })
+      : await deps.kube.list('v1', 'Pod', namespace, { labelSelector: `job-name=${h.name}` });
+  const logs: ContainerLog[] = [];
+  for (const pod of pods) {
+    const containers = ((pod.spec as { containers?: { name: string }[] } | undefined)?.containers ?? []).map((c) => c.name);
+    for (const container of containers) {
+      const text = (await deps.kube.podLogs(namespace, pod.metadata.name, container, LOG_LINES)).trimEnd();
+      if (text) logs.push({ pod: pod.metadata.name, container, text });
+    }
+  }
+  return logs;
+}
+
+async function logHookOutput(h: Hook, ctx: ReleaseContext, deps: EngineDeps, level: 'info' | 'error', logs?: ContainerLog[]): Promise<void> {
+  for (const l of logs ?? (await containerLogs(h, ctx, deps))) {
+    deps.logger[level](`log of hook ${h.kind}/${h.name}`, { pod: l.pod, container: l.container, log: l.text });
+  }
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 20)}\n… (truncated)`;
+}

@@ -1,0 +1,50 @@
+/**
+ * Between Helm's stored release record and our core types. The record is the source of truth
+ * for every task after `prepare`: its manifest, its hooks and their last runs.
+ */
+import { restoreHook, type Hook, type HookEvent } from '../core/hooks';
+import { splitManifest, type ManifestDocument } from '../core/manifest';
+import { groupHooks, hooksForEvent, type HookGroup } from '../core/ordering';
+import type { HelmHook, HelmRelease } from '../core/release';
+import type { KubeObject } from '../core/objects';
+import type { ReleaseContext } from '../core/contract';
+
+/** Our Hook → Helm's stored hook (never run yet: `last_run.phase` ""). */
+export function toHelmHook(h: Hook): HelmHook {
+  return {
+    name: h.name,
+    kind: h.kind,
+    path: h.path,
+    manifest: h.manifest,
+    events: [...h.events],
+    last_run: { phase: '' },
+    ...(h.weight !== 0 ? { weight: h.weight } : {}),
+    ...(h.deletePolicies.length ? { delete_policies: [...h.deletePolicies] } : {}),
+    ...(h.outputLogPolicies.length ? { output_log_policies: [...h.outputLogPolicies] } : {}),
+  };
+}
+
+/** Helm's stored hooks → ours, in stored order (the order Helm's execution sort starts from). */
+export function hooksOf(rel: HelmRelease): Hook[] {
+  return (rel.hooks ?? []).map((stored, index) => restoreHook(stored, index).hook);
+}
+
+/** The weight groups of one event, as the workflow walks them. */
+export function hookGroups(rel: HelmRelease, event: HookEvent, ctx: ReleaseContext): HookGroup[] {
+  return groupHooks(hooksForEvent(hooksOf(rel), event), ctx.options.hookMode);
+}
+
+export function resourcesOf(rel: HelmRelease): ManifestDocument[] {
+  return rel.manifest?.trim() ? splitManifest(rel.manifest) : [];
+}
+
+/** The stored hook matching ours (same name and kind; Helm keys hooks the same way). */
+export function storedHook(rel: HelmRelease, hook: Hook): HelmHook | undefined {
+  return rel.hooks?.[hook.index] ?? rel.hooks?.find((h) => h.name === hook.name && h.kind === hook.kind);
+}
+
+/** The object a hook creates: its manifest, in its own namespace or the release's. */
+export function hookObject(hook: Hook, namespace: string): KubeObject {
+  const [doc] = splitManifest(`# Source: ${hook.path}\n${hook.manifest}`);
+  return { ...doc.object, metadata: { ...doc.object.metadata, namespace: hook.namespace ?? namespace } };
+}

@@ -1,0 +1,67 @@
+/**
+ * Release records stored exactly as Helm 4 stores them: Secrets `sh.helm.release.v1.<name>.v<rev>`
+ * (helm-semantics.md §7), so `helm list/history/get` read ours and we read Helm's.
+ * Creating a revision's Secret is the lock: a second creator gets AlreadyExists.
+ */
+import { ErrorName, HelmSfnError } from '../core/errors';
+import type { KubeObject } from '../core/objects';
+import { type HelmRelease, releaseFromSecret, releaseSecret, releaseSecretName } from '../core/release';
+import type { ReleaseContext } from '../core/contract';
+import { AlreadyExistsError, type KubeClient } from '../kube/client';
+import type { EngineDeps } from './deps';
+
+const unixSeconds = (d: Date) => String(Math.floor(d.getTime() / 1000));
+
+export class ReleaseStore {
+  constructor(
+    private readonly kube: KubeClient,
+    private readonly clock: () => Date,
+  ) {}
+
+  /** Every stored revision of a release, oldest first. */
+  async history(name: string, namespace: string): Promise<HelmRelease[]> {
+    const secrets = await this.kube.list('v1', 'Secret', namespace, { labelSelector: `name=${name},owner=helm` });
+    return secrets.map((s) => releaseFromSecret(s)).sort((a, b) => a.version - b.version);
+  }
+
+  /** The record of one revision; ReleaseNotFound when it does not exist. */
+  async get(name: string, namespace: string, revision: number): Promise<HelmRelease> {
+    const secret = await this.kube.get({ apiVersion: 'v1', kind: 'Secret', namespace, name: releaseSecretName(name, revision) });
+    if (!secret) throw new HelmSfnError(ErrorName.ReleaseNotFound, `release ${name} revision ${revision} not found in namespace ${namespace}`);
+    return releaseFromSecret(secret);
+  }
+
+  /** Store a new revision; fails with ReleaseLocked when that revision already exists. */
+  async create(rel: HelmRelease): Promise<void> {
+    try {
+      await this.kube.create(this.secret(rel, { createdAt: unixSeconds(this.clock()) }));
+    } catch (e) {
+      if (e instanceof AlreadyExistsError) {
+        throw new HelmSfnError(
+          ErrorName.ReleaseLocked,
+          `another operation (install/upgrade/rollback) is in progress: revision ${rel.version} of ${rel.name} already exists`,
+        );
+      }
+      throw e;
+    }
+  }
+
+  /** Unconditional write of a revision (Helm's Secret driver does a PUT without resourceVersion). */
+  async update(rel: HelmRelease): Promise<void> {
+    await this.kube.replace(this.secret(rel, { modifiedAt: unixSeconds(this.clock()) }));
+  }
+
+  async remove(name: string, namespace: string, revision: number): Promise<void> {
+    await this.kube.delete({ apiVersion: 'v1', kind: 'Secret', namespace, name: releaseSecretName(name, revision) });
+  }
+
+  private secret(rel: HelmRelease, labels: Record<string, string>): KubeObject {
+    return releaseSecret(rel, { labels });
+  }
+}
+
+/** The record this execution writes (its revision was set by `prepare`). */
+export function currentRecord(ctx: ReleaseContext, deps: EngineDeps): Promise<HelmRelease> {
+  if (ctx.revision === undefined) throw new HelmSfnError(ErrorName.InvalidInput, 'ctx.revision is missing: prepare did not run');
+  return new ReleaseStore(deps.kube, deps.clock).get(ctx.release, ctx.namespace, ctx.revision);
+}

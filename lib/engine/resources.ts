@@ -1,0 +1,141 @@
+/**
+ * Regular resources: server-side apply in InstallOrder (same-kind runs in parallel, like Helm's
+ * `perform`), deletion in UninstallOrder with the keep policy, and readiness/gone checks.
+ */
+import type { ApplyCursor, ReleaseContext, WaitCursor } from '../core/contract';
+import { ErrorName, HelmSfnError } from '../core/errors';
+import { classifyManifest } from '../core/hooks';
+import type { ManifestDocument } from '../core/manifest';
+import { refOf, type KubeObject, type ObjectRef } from '../core/objects';
+import { planRelease } from '../core/plan';
+import { resourceReady } from '../core/readiness';
+import type { EngineDeps } from './deps';
+import { resourcesOf } from './record';
+import { currentRecord } from './releases';
+
+const FIELD_MANAGER = 'helm';
+/** Objects applied concurrently within one same-kind run. */
+const PARALLEL = 8;
+/** Objects per task invocation: big charts resume from the cursor in the next invocation. */
+const BATCH = 200;
+/** Objects named in a waiting/timeout message. */
+const SHOWN = 5;
+
+export async function applyResources({ ctx, apply }: { ctx: ReleaseContext; apply: ApplyCursor }, deps: EngineDeps): Promise<ApplyCursor> {
+  const rel = await currentRecord(ctx, deps);
+  const docs = classifyManifest(resourcesOf(rel)).resources; // InstallOrder
+  const end = Math.min(docs.length, apply.next + BATCH);
+  for (const run of sameKindRuns(docs.slice(apply.next, end))) {
+    for (let i = 0; i < run.length; i += PARALLEL) {
+      await Promise.all(run.slice(i, i + PARALLEL).map((doc) => applyOwned(doc, ctx, deps)));
+    }
+  }
+  return { next: end, total: docs.length, done: end >= docs.length };
+}
+
+/** Uninstall: delete what the release owns in UninstallOrder; `helm.sh/resource-policy: keep` stays. */
+export async function deleteResources({ ctx }: { ctx: ReleaseContext }, deps: EngineDeps): Promise<{ deleted: number; kept: string[] }> {
+  const rel = await currentRecord(ctx, deps);
+  const plan = planRelease({ action: 'uninstall', release: ctx.release, namespace: ctx.namespace, manifest: rel.manifest ?? '' });
+  let deleted = 0;
+  for (const run of sameKindRuns(plan.deletions)) {
+    for (let i = 0; i < run.length; i += PARALLEL) {
+      const results = await Promise.all(run.slice(i, i + PARALLEL).map((ref) => deps.kube.delete(ref)));
+      deleted += results.filter(Boolean).length;
+    }
+  }
+  const kept = plan.kept.map((r) => `${r.kind}/${r.name}`);
+  if (kept.length) deps.logger.info('resources kept due to the resource policy', { kept });
+  return { deleted, kept };
+}
+
+/** One look at the release's resources: ready (after apply) or gone (after delete). */
+export async function checkResources({ ctx, wait }: { ctx: ReleaseContext; wait: WaitCursor }, deps: EngineDeps): Promise<WaitCursor> {
+  const rel = await currentRecord(ctx, deps);
+  const action = wait.mode === 'gone' ? 'uninstall' : 'install';
+  const plan = planRelease({ action, release: ctx.release, namespace: ctx.namespace, manifest: rel.manifest ?? '' });
+  const refs = wait.mode === 'gone' ? plan.deletions : plan.resources;
+  const now = deps.clock();
+  const startedAt = wait.startedAt ?? now.toISOString();
+
+  const pending: string[] = [];
+  await Promise.all(
+    refs.map(async (ref) => {
+      const live = await deps.kube.get(ref);
+      if (wait.mode === 'gone') {
+        if (live) pending.push(`${ref.kind}/${ref.name}: still exists`);
+        return;
+      }
+      const verdict = resourceReady(live);
+      if (verdict.state !== 'ready') pending.push(`${ref.kind}/${ref.name}: ${verdict.reason}`);
+    }),
+  );
+  pending.sort();
+  if (pending.length === 0) return { mode: wait.mode, startedAt, status: 'ready' };
+
+  const elapsed = (now.getTime() - Date.parse(startedAt)) / 1000;
+  if (elapsed > ctx.options.timeoutSeconds) {
+    const what = wait.mode === 'gone' ? 'were not deleted' : 'are not ready';
+    throw new HelmSfnError(
+      ErrorName.ResourcesNotReady,
+      `${pending.length} resource(s) ${what} after ${ctx.options.timeoutSeconds}s: ${pending.slice(0, SHOWN).join('; ')}`,
+    );
+  }
+  const polls = (wait.polls ?? 0) + 1;
+  const { min, max } = ctx.options.pollSeconds;
+  return { mode: wait.mode, startedAt, polls, status: 'waiting', nextPollSeconds: Math.min(max, min * 2 ** (polls - 1)), pending: pending.slice(0, SHOWN) };
+}
+
+/** Apply one object with Helm's ownership metadata; refuse to adopt another owner's object. */
+async function applyOwned(doc: ManifestDocument, ctx: ReleaseContext, deps: EngineDeps): Promise<void> {
+  const obj = withOwnership(doc.object, ctx);
+  const ref = refOf(obj, ctx.namespace);
+  const live = await deps.kube.get(ref);
+  if (live) assertOwnedBy(live, ref, ctx);
+  await deps.kube.apply(obj, { fieldManager: FIELD_MANAGER });
+}
+
+/** Helm stamps every regular object so `helm` can tell what a release owns (pkg/action/validate.go). */
+export function withOwnership(obj: KubeObject, ctx: ReleaseContext): KubeObject {
+  const ref = refOf(obj, ctx.namespace);
+  const m = obj.metadata;
+  return {
+    ...obj,
+    metadata: {
+      ...m,
+      ...(ref.namespace ? { namespace: ref.namespace } : {}),
+      labels: { ...m.labels, 'app.kubernetes.io/managed-by': 'Helm' },
+      annotations: { ...m.annotations, 'meta.helm.sh/release-name': ctx.release, 'meta.helm.sh/release-namespace': ctx.namespace },
+    },
+  };
+}
+
+/** Helm's message (pkg/action/validate.go existingResourceConflict), so users recognise it. */
+function assertOwnedBy(live: KubeObject, ref: ObjectRef, ctx: ReleaseContext): void {
+  const a = live.metadata.annotations ?? {};
+  const where = ref.namespace ? ` in namespace "${ref.namespace}"` : '';
+  const problem =
+    a['meta.helm.sh/release-name'] !== ctx.release
+      ? `annotation validation error: key "meta.helm.sh/release-name" must equal "${ctx.release}": current value is "${a['meta.helm.sh/release-name'] ?? ''}"`
+      : a['meta.helm.sh/release-namespace'] !== ctx.namespace
+        ? `annotation validation error: key "meta.helm.sh/release-namespace" must equal "${ctx.namespace}": current value is "${a['meta.helm.sh/release-namespace'] ?? ''}"`
+        : undefined;
+  if (problem) {
+    throw new HelmSfnError(
+      ErrorName.ApplyFailed,
+      `${ref.kind} "${ref.name}"${where} exists and cannot be imported into the current release: invalid ownership metadata; ${problem}`,
+    );
+  }
+}
+
+/** Consecutive items of the same kind: Helm waits for one run before starting the next. */
+function sameKindRuns<T extends ManifestDocument | ObjectRef>(items: T[]): T[][] {
+  const kindOf = (x: T) => ('object' in x ? x.object.kind : x.kind);
+  const runs: T[][] = [];
+  for (const item of items) {
+    const last = runs[runs.length - 1];
+    if (last && kindOf(last[0]) === kindOf(item)) last.push(item);
+    else runs.push([item]);
+  }
+  return runs;
+}

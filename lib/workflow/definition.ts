@@ -1,0 +1,169 @@
+/**
+ * The HelmRelease state machine, built with CDK chainables. One Choice on the action; every
+ * hook event is the same `hookPhase` shape (apply a weight group → wait → poll → …), so the
+ * console graph reads like Helm's lifecycle. States carry only identifiers and counters
+ * (lib/core/contract.ts); the tasks read everything else from the release record.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { ErrorName } from '../core/errors';
+import type { TaskName } from '../core/contract';
+import type { HookEvent } from '../core/hooks';
+
+export type TaskFunctions = Record<TaskName, lambda.IFunction>;
+
+const TITLES: Record<HookEvent, string> = {
+  'pre-install': 'Pre-install',
+  'post-install': 'Post-install',
+  'pre-upgrade': 'Pre-upgrade',
+  'post-upgrade': 'Post-upgrade',
+  'pre-rollback': 'Pre-rollback',
+  'post-rollback': 'Post-rollback',
+  'pre-delete': 'Pre-delete',
+  'post-delete': 'Post-delete',
+  test: 'Test',
+};
+
+const CTX = { 'ctx.$': '$.ctx' };
+
+/** Builds the whole graph in `scope`; the construct and the local runner both call this. */
+export function buildDefinition(scope: Construct, fns: TaskFunctions): sfn.IChainable {
+  return new ReleaseGraph(scope, fns).start;
+}
+
+class ReleaseGraph {
+  readonly start: sfn.IChainable;
+  /** Every failure after the lock lands here: record `failed`, then recover or fail. */
+  private readonly failurePath: sfn.IChainable;
+
+  constructor(
+    private readonly scope: Construct,
+    private readonly fns: TaskFunctions,
+  ) {
+    const releaseFailed = new sfn.Fail(scope, 'Release failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
+    const markFailed = this.task('Record failure', 'markFailed', { ...CTX, 'error.$': '$.error' }, { catches: false, resultPath: '$' });
+    this.failurePath = markFailed;
+    const uninstall = this.uninstallChain();
+    markFailed.next(
+      new sfn.Choice(scope, 'Recover?').when(sfn.Condition.stringEquals('$.next', 'uninstall'), uninstall).otherwise(releaseFailed),
+    );
+
+    const validate = this.task('Validate input', 'validate', { 'input.$': '$' }, { catches: false, resultPath: '$' });
+    const action = new sfn.Choice(scope, 'Action?')
+      .when(sfn.Condition.stringEquals('$.ctx.action', 'install'), this.installChain())
+      .when(sfn.Condition.stringEquals('$.ctx.action', 'uninstall'), uninstall)
+      .otherwise(new sfn.Fail(scope, 'Action not supported', { error: ErrorName.InvalidInput, causePath: '$.ctx.action' }));
+    this.start = validate.next(action);
+  }
+
+  private installChain(): sfn.IChainable {
+    return this.prepare('Prepare install')
+      .next(this.hookPhase('pre-install'))
+      .next(this.applyResources())
+      .next(this.waitForResources('ready'))
+      .next(this.hookPhase('post-install'))
+      .next(this.task('Finalize release', 'finalize', CTX, { resultPath: '$' }))
+      .next(new sfn.Succeed(this.scope, 'Release deployed'));
+  }
+
+  /** Uninstall, also entered from the failure path when an atomic install recovers. */
+  private uninstallChain(): sfn.IChainable {
+    const recovered = new sfn.Fail(this.scope, 'Rolled back', { error: ErrorName.RolledBack, causePath: '$.error.Cause' });
+    const done = new sfn.Choice(this.scope, 'Recovered from a failure?')
+      .when(sfn.Condition.isPresent('$.ctx.recovering'), recovered)
+      .otherwise(new sfn.Succeed(this.scope, 'Release uninstalled', { outputPath: '$.result' }));
+    return this.prepare('Prepare uninstall')
+      .next(this.hookPhase('pre-delete'))
+      .next(this.task('Delete resources', 'deleteResources', CTX, { resultPath: sfn.JsonPath.DISCARD }))
+      .next(this.waitForResources('gone'))
+      .next(this.hookPhase('post-delete'))
+      .next(this.task('Finalize uninstall', 'finalize', CTX, { resultPath: '$.result' }))
+      .next(done);
+  }
+
+  /**
+   * Lock + render + plan. If it fails, `$.ctx` has no revision yet and the failure path only
+   * reports the error: the lock (another execution's record) is never touched.
+   */
+  private prepare(id: string): sfn.TaskStateBase {
+    return this.task(id, 'prepare', { ...CTX, 'input.$': '$$.Execution.Input' }, { resultPath: '$.ctx' });
+  }
+
+  /**
+   * One hook event: weight groups in order; each group's objects are created, then polled
+   * together until all succeed (next group), one fails or times out (cleanup, failure path).
+   */
+  private hookPhase(event: HookEvent): sfn.Chain {
+    const t = TITLES[event];
+    const args = { ...CTX, 'hook.$': '$.hook' };
+    const start = new sfn.Pass(this.scope, `${t} hooks`, { result: sfn.Result.fromObject({ event, group: 0 }), resultPath: '$.hook' });
+    const apply = this.task(`${t}: apply hook group`, 'applyHookGroup', args, { resultPath: '$.hook' });
+    const wait = new sfn.Wait(this.scope, `${t}: wait`, { time: sfn.WaitTime.secondsPath('$.hook.nextPollSeconds') });
+    const poll = this.task(`${t}: poll hook group`, 'pollHookGroup', args, { resultPath: '$.hook' });
+    const finish = this.task(`${t}: clean up hooks`, 'finishHooks', args, { resultPath: sfn.JsonPath.DISCARD });
+    const failed = this.task(`${t}: clean up failed group`, 'failHookGroup', args, { resultPath: '$.error' });
+    failed.next(this.failurePath);
+
+    start.next(apply).next(
+      new sfn.Choice(this.scope, `${t}: group started?`).when(sfn.Condition.stringEquals('$.hook.status', 'done'), finish).otherwise(wait),
+    );
+    wait.next(poll).next(
+      new sfn.Choice(this.scope, `${t}: group finished?`)
+        .when(sfn.Condition.stringEquals('$.hook.status', 'running'), wait)
+        .when(sfn.Condition.stringEquals('$.hook.status', 'succeeded'), apply)
+        .otherwise(failed),
+    );
+    return sfn.Chain.custom(start, [finish], finish);
+  }
+
+  /** Server-side apply in InstallOrder, resumable: the task stops at a budget and loops. */
+  private applyResources(): sfn.Chain {
+    const start = new sfn.Pass(this.scope, 'Resources', { result: sfn.Result.fromObject({ next: 0 }), resultPath: '$.apply' });
+    const apply = this.task('Apply resources', 'applyResources', { ...CTX, 'apply.$': '$.apply' }, { resultPath: '$.apply' });
+    const applied = new sfn.Pass(this.scope, 'Resources applied', { resultPath: sfn.JsonPath.DISCARD });
+    start.next(apply).next(
+      new sfn.Choice(this.scope, 'All resources applied?').when(sfn.Condition.booleanEquals('$.apply.done', true), applied).otherwise(apply),
+    );
+    return sfn.Chain.custom(start, [applied], applied);
+  }
+
+  /** Ready after apply (only with `wait`), or gone after delete; the check fails on timeout. */
+  private waitForResources(mode: 'ready' | 'gone'): sfn.Chain {
+    const label = mode === 'ready' ? 'Wait for resources' : 'Wait for deletion';
+    const start = new sfn.Pass(this.scope, label, { result: sfn.Result.fromObject({ mode }), resultPath: '$.wait' });
+    const check = this.task(`${label}: check`, 'checkResources', { ...CTX, 'wait.$': '$.wait' }, { resultPath: '$.wait' });
+    const wait = new sfn.Wait(this.scope, `${label}: wait`, { time: sfn.WaitTime.secondsPath('$.wait.nextPollSeconds') });
+    const done = new sfn.Pass(this.scope, mode === 'ready' ? 'Resources ready' : 'Resources gone', { resultPath: sfn.JsonPath.DISCARD });
+    start.next(check).next(
+      new sfn.Choice(this.scope, `${label}: done?`).when(sfn.Condition.stringEquals('$.wait.status', 'waiting'), wait).otherwise(done),
+    );
+    wait.next(check);
+    if (mode === 'gone') return sfn.Chain.custom(start, [done], done);
+    const skip = new sfn.Choice(this.scope, 'Wait asked?').when(sfn.Condition.booleanEquals('$.ctx.options.wait', true), start).otherwise(done);
+    return sfn.Chain.custom(skip, [done], done);
+  }
+
+  /**
+   * A Lambda task: the function's raw return value is the result. Retries cover Lambda's own
+   * transient errors (CDK default) and KubeTransient; every task is idempotent, so this is safe.
+   */
+  private task(
+    id: string,
+    fn: TaskName,
+    payload: Record<string, unknown>,
+    opts: { resultPath: string; catches?: boolean },
+  ): tasks.LambdaInvoke {
+    const invoke = new tasks.LambdaInvoke(this.scope, id, {
+      lambdaFunction: this.fns[fn],
+      payloadResponseOnly: true,
+      payload: sfn.TaskInput.fromObject(payload),
+      resultPath: opts.resultPath,
+    });
+    invoke.addRetry({ errors: [ErrorName.KubeTransient], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 5 });
+    if (opts.catches !== false) invoke.addCatch(this.failurePath, { resultPath: '$.error' });
+    return invoke;
+  }
+}
