@@ -218,6 +218,7 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
       outcome,
       fieldManager: manager,
       subresource: r.subresource,
+      userAgent: (req.headers['user-agent'] ?? '').split(' ')[0] || undefined,
     });
 
   const target: FaultTarget = { verb, type: r.type, namespace: r.namespace, name: r.name };

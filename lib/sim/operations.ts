@@ -21,6 +21,8 @@ export interface SimOperation {
   outcome: string;
   fieldManager?: string;
   subresource?: string;
+  /** The client's User-Agent product (`Helm/4.1.4`, `kubectl/v1.34.5`); absent for controllers' writes. */
+  userAgent?: string;
 }
 
 export class OperationLog {

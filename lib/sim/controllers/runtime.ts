@@ -47,7 +47,7 @@ export class ControllerClient {
       name: o.metadata.name,
       code,
       outcome,
-      fieldManager: verb === 'delete' ? undefined : this.manager,
+      fieldManager: this.manager,
       subresource: verb === 'status' ? 'status' : undefined,
     });
   }

@@ -1,0 +1,52 @@
+import { jsonPatch, mergePatch, strategicMerge } from '../../lib/sim/patch';
+
+describe('JSON merge patch (RFC 7386)', () => {
+  it('merges objects, deletes on null and replaces lists', () => {
+    expect(mergePatch({ a: 1, b: { c: 2, d: 3 }, l: [1, 2] }, { b: { c: null, e: 4 }, l: [3] })).toEqual({ a: 1, b: { d: 3, e: 4 }, l: [3] });
+  });
+});
+
+describe('JSON patch (RFC 6902)', () => {
+  it('applies add, replace, remove, move, copy and test in order', () => {
+    const doc = { spec: { replicas: 1, list: ['a'] }, metadata: { labels: { 'a/b': 'x' } } };
+    const out = jsonPatch(doc, [
+      { op: 'test', path: '/spec/replicas', value: 1 },
+      { op: 'replace', path: '/spec/replicas', value: 3 },
+      { op: 'add', path: '/spec/list/-', value: 'b' },
+      { op: 'add', path: '/spec/list/0', value: 'first' },
+      { op: 'copy', from: '/spec/replicas', path: '/spec/copy' },
+      { op: 'move', from: '/metadata/labels/a~1b', path: '/metadata/labels/c' },
+      { op: 'remove', path: '/spec/copy' },
+    ]);
+    expect(out).toEqual({ spec: { replicas: 3, list: ['first', 'a', 'b'] }, metadata: { labels: { c: 'x' } } });
+  });
+
+  it('fails a test operation that does not hold, naming the path', () => {
+    expect(() => jsonPatch({ a: 1 }, [{ op: 'test', path: '/a', value: 2 }])).toThrow('test operation for path /a failed');
+  });
+
+  it('fails to replace a missing key', () => {
+    expect(() => jsonPatch({}, [{ op: 'replace', path: '/a', value: 2 }])).toThrow(/missing key "a"/);
+  });
+});
+
+describe('strategic merge patch', () => {
+  const pod = { spec: { containers: [{ name: 'a', image: 'x' }, { name: 'b', image: 'y' }], tolerations: [{ key: 't' }] } };
+
+  it('merges containers by name and replaces lists without a merge key', () => {
+    expect(strategicMerge(pod, { spec: { containers: [{ name: 'b', image: 'z' }], tolerations: [{ key: 'u' }] } })).toEqual({
+      spec: { containers: [{ name: 'a', image: 'x' }, { name: 'b', image: 'z' }], tolerations: [{ key: 'u' }] },
+    });
+  });
+
+  it('honours $patch: delete on list items and drops $setElementOrder directives', () => {
+    const patch = { spec: { containers: [{ name: 'a', $patch: 'delete' }], '$setElementOrder/containers': [{ name: 'b' }] } };
+    expect(strategicMerge(pod, patch)).toEqual({
+      spec: { containers: [{ name: 'b', image: 'y' }], tolerations: [{ key: 't' }] },
+    });
+  });
+
+  it('replaces a map marked $patch: replace', () => {
+    expect(strategicMerge({ data: { a: '1', b: '2' } }, { data: { $patch: 'replace', c: '3' } })).toEqual({ data: { c: '3' } });
+  });
+});

@@ -1,0 +1,52 @@
+/**
+ * Test helpers for lib/sim: run the real kubectl and helm against a sim, each invocation with
+ * the sim's kubeconfig and a HOME of its own test (kubectl and helm cache discovery there).
+ */
+import { execFile } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { promisify } from 'util';
+import { binaries } from '../../lib/helm/binaries';
+import type { SimCluster, SimOperation } from '../../lib/sim';
+
+const exec = promisify(execFile);
+
+export const CHART = path.join(__dirname, 'fixtures', 'hooks-chart');
+export const MANIFESTS = path.join(__dirname, 'fixtures', 'manifests');
+
+export interface ToolResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Tools {
+  kubectl(...args: string[]): Promise<ToolResult>;
+  helm(...args: string[]): Promise<ToolResult>;
+  home: string;
+}
+
+/** kubectl and helm bound to one sim and one fresh HOME. A non-zero exit is returned, not thrown. */
+export function tools(sim: SimCluster): Tools {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'sim-home-'));
+  const env = { PATH: process.env.PATH ?? '', HOME: home, KUBECONFIG: sim.kubeconfigPath };
+  const run = async (bin: string, args: string[]): Promise<ToolResult> => {
+    try {
+      const { stdout, stderr } = await exec(bin, args, { env, timeout: 60_000 });
+      return { code: 0, stdout, stderr };
+    } catch (e) {
+      const err = e as { code?: number; stdout?: string; stderr?: string };
+      return { code: typeof err.code === 'number' ? err.code : 1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
+    }
+  };
+  const { kubectl, helm } = binaries();
+  return { kubectl: (...args) => run(kubectl, args), helm: (...args) => run(helm, args), home };
+}
+
+/** A compact line per operation, e.g. `apply Job r1-pre created`, for order assertions. */
+export const opLine = (op: SimOperation): string => [op.verb, op.kind, op.name ?? '', op.outcome].join(' ');
+
+/** The operations a client made (controllers' writes have no user agent), from index `from` on. */
+export const clientOps = (ops: SimOperation[], from = 0, userAgentPrefix = ''): SimOperation[] =>
+  ops.slice(from).filter((o) => o.userAgent?.startsWith(userAgentPrefix));
