@@ -2,6 +2,7 @@
  * Test helpers for lib/sim: run the real kubectl and helm against a sim, each invocation with
  * the sim's kubeconfig and a HOME of its own test (kubectl and helm cache discovery there).
  */
+/* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are free-form JSON */
 import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -50,3 +51,32 @@ export const opLine = (op: SimOperation): string => [op.verb, op.kind, op.name ?
 /** The operations a client made (controllers' writes have no user agent), from index `from` on. */
 export const clientOps = (ops: SimOperation[], from = 0, userAgentPrefix = ''): SimOperation[] =>
   ops.slice(from).filter((o) => o.userAgent?.startsWith(userAgentPrefix));
+
+/** Polls `probe` until it returns a value (not undefined/false); fails naming `what` after `ms`. */
+export async function eventually<T>(what: string, probe: () => T | undefined | false, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** POSTs or PATCHes JSON to the sim and returns the parsed body (throws on a non-2xx answer). */
+export async function send(sim: SimCluster, method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<any> {
+  const res = await fetch(`${sim.url}${path}`, { method, headers: { 'Content-Type': contentType }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+export const jobManifest = (name: string, script: string | undefined, spec: object = {}, podSpec: object = {}) => ({
+  apiVersion: 'batch/v1',
+  kind: 'Job',
+  metadata: { name },
+  spec: {
+    ...spec,
+    template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox:1.36', ...(script === undefined ? {} : { command: ['sh', '-c', script] }) }], ...podSpec } },
+  },
+});
