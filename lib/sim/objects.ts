@@ -157,6 +157,11 @@ export class ObjectApi implements DefaultingContext {
 
   /** Defaulting, decoding checks and validation: the last steps before storage. */
   private finish(type: ResourceType, o: KubeObject, before?: KubeObject): KubeObject {
+    // Go's omitempty: empty metadata lists and maps are not serialised
+    for (const k of ['finalizers', 'ownerReferences', 'labels', 'annotations', 'managedFields']) {
+      const v = o.metadata[k];
+      if (v === undefined || v === null || (typeof v === 'object' && Object.keys(v).length === 0)) delete o.metadata[k];
+    }
     applyDefaults(type, o, this);
     checkDecodable(type, o);
     const causes = validate(type, o);

@@ -44,7 +44,8 @@ describe('Job controller', () => {
     await send(sim, 'POST', JOBS, jobManifest('onfailure', 'exit 2', { backoffLimit: 1 }, { restartPolicy: 'OnFailure' }));
     const j = await eventually('job onfailure to finish', finished('onfailure'));
     expect(j.status.conditions[1].reason).toBe('BackoffLimitExceeded');
-    expect(podsOf('onfailure')).toHaveLength(1);
+    const podsCreated = sim.operations.filter((o) => o.verb === 'create' && o.kind === 'Pod' && o.name?.startsWith('onfailure-'));
+    expect(podsCreated).toHaveLength(1);
   });
 
   it('fails with DeadlineExceeded after activeDeadlineSeconds and stops its pod', async () => {

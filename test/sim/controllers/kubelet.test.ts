@@ -1,0 +1,70 @@
+import { startSimCluster, type SimCluster } from '../../../lib/sim';
+import { eventually, send } from '../support';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- objects are free-form JSON */
+
+let sim: SimCluster;
+beforeAll(async () => {
+  sim = await startSimCluster({ timeScale: 0.01, seed: 5 });
+});
+afterAll(() => sim.stop());
+
+const PODS = '/api/v1/namespaces/default/pods';
+const pod = (name: string) => sim.get('v1', 'Pod', 'default', name) as any;
+const podManifest = (name: string, script: string | undefined, restartPolicy = 'Never') => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name },
+  spec: { restartPolicy, containers: [{ name: 'c', image: 'busybox:1.36', ...(script ? { command: ['sh', '-c', script] } : {}) }] },
+});
+
+describe('kubelet', () => {
+  it('binds the pod, runs the script and ends Succeeded with its log lines', async () => {
+    await send(sim, 'POST', PODS, podManifest('runner', 'echo a; sleep 20; echo b'));
+    const running = await eventually('runner to run', () => pod('runner')?.status?.phase === 'Running' && pod('runner'));
+    expect(running.spec.nodeName).toBe('sim-node');
+    expect(running.status.containerStatuses[0]).toMatchObject({ name: 'c', ready: true, started: true, state: { running: {} } });
+    expect(running.status.podIP).toMatch(/^10\.244\.0\.\d+$/);
+    const done = await eventually('runner to succeed', () => pod('runner')?.status?.phase === 'Succeeded' && pod('runner'));
+    expect(done.status.containerStatuses[0].state.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    expect(done.status.conditions.find((c: any) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'PodCompleted' });
+    expect(sim.podLogs('default', 'runner')).toEqual(['a', 'b']);
+    const log = await fetch(`${sim.url}${PODS}/runner/log?timestamps=true`).then((r) => r.text());
+    expect(log).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z a\n.* b\n$/);
+  });
+
+  it('reports a non-zero exit as Failed / Error', async () => {
+    await send(sim, 'POST', PODS, podManifest('broken', 'echo oops; exit 7'));
+    const done = await eventually('broken to fail', () => pod('broken')?.status?.phase === 'Failed' && pod('broken'));
+    expect(done.status.containerStatuses[0].state.terminated).toMatchObject({ exitCode: 7, reason: 'Error' });
+  });
+
+  it('restarts an Always container with back-off and never marks a failing one ready', async () => {
+    await send(sim, 'POST', PODS, podManifest('crashy', 'exit 1', 'Always'));
+    const restarted = await eventually('crashy to restart twice', () => (pod('crashy')?.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 2 && pod('crashy'));
+    expect(restarted.status.phase).toBe('Running');
+    expect(restarted.status.containerStatuses[0].ready).toBe(false);
+    expect(restarted.status.containerStatuses[0].lastState.terminated).toMatchObject({ exitCode: 1 });
+    const previous = await fetch(`${sim.url}${PODS}/crashy/log?previous=true`);
+    expect(previous.status).toBe(200);
+  });
+
+  it('keeps a long-running container without command running and ready', async () => {
+    await send(sim, 'POST', PODS, podManifest('server', undefined, 'Always'));
+    await eventually('server to be ready', () => pod('server')?.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
+  });
+
+  it('stops a deleted pod and then removes it (Terminating first)', async () => {
+    await eventually('server to run', () => pod('server')?.status?.phase === 'Running');
+    const res = await send(sim, 'DELETE', `${PODS}/server`);
+    expect(res.metadata.deletionTimestamp).toBeDefined();
+    await eventually('server to be gone', () => !pod('server'));
+  });
+
+  it('streams logs with follow until the container stops', async () => {
+    await send(sim, 'POST', PODS, podManifest('follow', 'echo one; sleep 10; echo two'));
+    await eventually('follow to run', () => pod('follow')?.status?.phase === 'Running');
+    const text = await fetch(`${sim.url}${PODS}/follow/log?follow=true`).then((r) => r.text());
+    expect(text).toBe('one\ntwo\n');
+  });
+});
