@@ -207,13 +207,13 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
   const q = url.searchParams;
   const verb = verbOf(method, r, q, req.headers['content-type']);
   const manager = ['create', 'update', 'patch', 'apply', 'status'].includes(verb) ? managerOf(q, req) : undefined;
-  const record = (code: number, outcome: string) =>
+  const record = (code: number, outcome: string, name = r.name) =>
     ctx.operations.record({
       verb,
       apiVersion: r.subresource === 'scale' ? 'autoscaling/v1' : apiVersionOf(r.type),
       kind: r.subresource === 'scale' ? 'Scale' : r.type.kind,
       namespace: r.type.namespaced ? r.namespace : undefined,
-      name: r.name,
+      name,
       code,
       outcome,
       fieldManager: manager,
@@ -238,7 +238,7 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
 
   try {
     const outcome = await handleResource(ctx, req, res, r, q, method, verb, manager, body, accept);
-    record(outcome.code, outcome.outcome);
+    record(outcome.code, outcome.outcome, outcome.name);
   } catch (e) {
     const err = asSimError(e);
     record(err.code, err.reason ?? 'Failure');
@@ -256,6 +256,8 @@ function injected(code: number, message?: string): SimError {
 interface Outcome {
   code: number;
   outcome: string;
+  /** The object's name when the URL has none (create). */
+  name?: string;
 }
 
 async function handleResource(
@@ -319,7 +321,7 @@ async function handleResource(
       if (name) throw methodNotAllowed(`the server does not allow this method on the requested resource`);
       const created = api.create(type, namespace, decodeBody(rawBody, req.headers['content-type']), { manager: manager!, dryRun });
       sendJson(res, 201, created);
-      return { code: 201, outcome: 'created' };
+      return { code: 201, outcome: 'created', name: created.metadata.name };
     }
     case 'PUT': {
       if (!name || (subresource && subresource !== 'status')) throw methodNotAllowed('the server does not allow this method on the requested resource');

@@ -1,0 +1,107 @@
+/**
+ * Fidelity: real Helm 4.1.4 installs charts with hook Jobs against the sim; the outcome and the
+ * sim's operation log must match Helm's observed behaviour (helm-semantics.md §3.1, E5, E7).
+ */
+import * as path from 'path';
+import { startSimCluster, type SimCluster } from '../../lib/sim';
+import { CHART, clientOps, opLine, tools, type Tools } from './support';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- objects are free-form JSON */
+
+let sim: SimCluster;
+let t: Tools;
+beforeAll(async () => {
+  sim = await startSimCluster({ timeScale: 0.05 });
+  t = tools(sim);
+});
+afterAll(() => sim.stop());
+
+/** Helm's writes and watches (reads and discovery left out), as compact lines. */
+const helmWrites = (from: number) =>
+  clientOps(sim.operations, from, 'Helm/')
+    .filter((o) => !['get', 'list'].includes(o.verb))
+    .map(opLine);
+
+describe('helm install with hook Jobs', () => {
+  it('runs the pre-install hook, applies the resources, runs the post-install hook and records the release', async () => {
+    const from = sim.operations.length;
+    const res = await t.helm('install', 'r1', CHART, '-n', 'default');
+    expect(res.stderr).toBe('');
+    expect(res.stdout).toMatch(/STATUS: deployed\nREVISION: 1\nDESCRIPTION: Install complete/);
+    expect(helmWrites(from)).toEqual([
+      'create Secret sh.helm.release.v1.r1.v1 created',
+      'delete Job r1-pre NotFound',
+      'update Secret sh.helm.release.v1.r1.v1 updated',
+      'apply Job r1-pre created',
+      'watch Job  watch',
+      'delete Job r1-pre deleted',
+      'apply ServiceAccount r1-sa created',
+      'apply Secret r1-sec created',
+      'apply ConfigMap r1-cfg created',
+      'apply Service r1-web created',
+      'apply Deployment r1-web created',
+      'delete Job r1-post NotFound',
+      'update Secret sh.helm.release.v1.r1.v1 updated',
+      'apply Job r1-post created',
+      'watch Job  watch',
+      'update Secret sh.helm.release.v1.r1.v1 updated',
+    ]);
+    // Helm moved on only after the Job controller reported the hook Complete
+    const ops = sim.operations.slice(from);
+    const completed = ops.findIndex((o) => o.verb === 'status' && o.kind === 'Job' && o.name === 'r1-pre' && !o.userAgent && o.seq === lastStatus(ops, 'r1-pre'));
+    const deleted = ops.findIndex((o) => o.verb === 'delete' && o.name === 'r1-pre' && o.outcome === 'deleted');
+    expect(completed).toBeGreaterThan(-1);
+    expect(completed).toBeLessThan(deleted);
+    expect((sim.get('v1', 'Secret', 'default', 'sh.helm.release.v1.r1.v1') as any).metadata.labels).toMatchObject({ owner: 'helm', name: 'r1', status: 'deployed', version: '1' });
+    expect(ops.filter((o) => o.fieldManager === 'helm').every((o) => o.verb === 'apply')).toBe(true);
+  });
+
+  it('leaves the post-install Job and its logs for kubectl', async () => {
+    const logs = await t.kubectl('logs', 'job/r1-post');
+    expect(logs).toMatchObject({ code: 0, stdout: 'done\n' });
+    const job = await t.kubectl('get', 'job', 'r1-post', '-o', 'jsonpath={.status.conditions[?(@.type=="Complete")].status}');
+    expect(job.stdout).toBe('True');
+  });
+
+  it('fails the install when the post-install hook Job fails, and marks the release failed', async () => {
+    const res = await t.helm('install', 'r3', CHART, '-n', 'default', '--set', 'failHook=true', '--timeout', '30s');
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('Error: INSTALLATION FAILED: failed post-install: resource Job/default/r3-post not ready. status: Failed, message: Job Failed. failed: 1/1');
+    const list = await t.helm('list', '-n', 'default', '--failed', '-o', 'json');
+    expect(JSON.parse(list.stdout).map((r: any) => [r.name, r.status])).toEqual([['r3', 'failed']]);
+    const job = sim.get('batch/v1', 'Job', 'default', 'r3-post') as any;
+    expect(job.status.conditions.find((c: any) => c.type === 'Failed')).toMatchObject({ status: 'True', reason: 'BackoffLimitExceeded' });
+  });
+
+  it('runs pre-upgrade hooks one at a time and on failure deletes by policy in Helm\'s order (E7)', async () => {
+    const chart = path.join(__dirname, 'fixtures', 'failing-hooks-chart');
+    expect((await t.helm('install', 'e7', chart, '-n', 'default')).code).toBe(0);
+    const from = sim.operations.length;
+    const res = await t.helm('upgrade', 'e7', chart, '-n', 'default', '--set', 'revision=2');
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('Error: UPGRADE FAILED: pre-upgrade hooks failed: resource Job/default/b2 not ready. status: Failed, message: Job Failed. failed: 1/1');
+    expect(res.stderr).toContain('b2 failing'); // hook-output-log-policy: hook-failed copies the failed hook's log
+    const lines = helmWrites(from)
+      .filter((l) => !l.startsWith('watch'))
+      .map((l) => l.replace(/^log Pod b2-[a-z0-9]{5} /, 'log Pod b2-* '));
+    expect(lines).toEqual([
+      'create Secret sh.helm.release.v1.e7.v2 created',
+      'update Secret sh.helm.release.v1.e7.v2 updated',
+      'apply Job b1 created',
+      'update Secret sh.helm.release.v1.e7.v2 updated',
+      'apply Job b2 created',
+      'log Pod b2-* ok', // the hook-failed log copy, before any deletion
+      'delete Job b2 deleted',
+      'delete Job b1 deleted',
+      'update Secret sh.helm.release.v1.e7.v2 updated',
+    ]);
+    expect(sim.get('batch/v1', 'Job', 'default', 'b3')).toBeUndefined();
+    expect((sim.get('v1', 'Secret', 'default', 'sh.helm.release.v1.e7.v2') as any).metadata.labels.status).toBe('failed');
+    expect(sim.controllerErrors).toEqual([]);
+  });
+});
+
+function lastStatus(ops: typeof sim.operations, job: string): number {
+  const statuses = ops.filter((o) => o.verb === 'status' && o.kind === 'Job' && o.name === job && !o.userAgent);
+  return statuses[statuses.length - 1]?.seq ?? -1;
+}
