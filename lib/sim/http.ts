@@ -429,7 +429,7 @@ function handleScale(ctx: HttpContext, res: ServerResponse, r: ResourceRequest, 
   const b = (body ?? {}) as Loose;
   const replicas = b.spec?.replicas;
   if (typeof replicas !== 'number' || replicas < 0) throw badRequest('Scale.spec.replicas must be a non-negative number');
-  const { object } = ctx.api.patch(r.type, r.namespace, r.name!, 'application/merge-patch+json', { spec: { replicas } }, { manager, dryRun: q.get('dryRun') === 'All' });
+  const { object } = ctx.api.patch(r.type, r.namespace, r.name!, 'application/merge-patch+json', { spec: { replicas } }, { manager, dryRun: q.get('dryRun') === 'All', subresource: 'scale' });
   sendJson(res, 200, toScale(object));
   return { code: 200, outcome: 'updated' };
 }

@@ -31,7 +31,8 @@ export interface WriteOptions {
   /** The field manager: `fieldManager` query parameter, else the User-Agent before '/'. */
   manager: string;
   dryRun?: boolean;
-  subresource?: 'status';
+  /** `status` writes only status; `scale` writes spec.replicas but is recorded as its own manager entry. */
+  subresource?: 'status' | 'scale';
 }
 
 export interface ApplyOptions extends WriteOptions {
@@ -209,7 +210,7 @@ export class ObjectApi implements DefaultingContext {
   }
 
   /** The object a write produces: main writes keep the stored status, status writes keep everything else. */
-  private merged(type: ResourceType, current: KubeObject, incoming: KubeObject, subresource?: 'status'): KubeObject {
+  private merged(type: ResourceType, current: KubeObject, incoming: KubeObject, subresource?: 'status' | 'scale'): KubeObject {
     const hasStatus = type.subresources.includes('status');
     if (subresource === 'status') return { ...clone(current), status: clone((incoming as Loose).status) };
     const out = clone(incoming) as Loose;

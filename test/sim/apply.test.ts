@@ -44,7 +44,7 @@ describe('field paths and FieldsV1', () => {
 
 describe('apply merge', () => {
   it('merges maps, merges keyed lists by key and replaces atomic lists', () => {
-    const live = { spec: { containers: [{ name: 'a', image: 'x', env: [{ name: 'E', value: '1' }] }, { name: 'b', image: 'y' }], args: ['1', '2'] } };
+    const live: JsonObject = { spec: { containers: [{ name: 'a', image: 'x', env: [{ name: 'E', value: '1' }] }, { name: 'b', image: 'y' }], args: ['1', '2'] } };
     const applied = { spec: { containers: [{ name: 'a', image: 'z' }], args: ['3'] } };
     expect(applyMerge(live, applied)).toEqual({
       spec: { containers: [{ name: 'a', image: 'z', env: [{ name: 'E', value: '1' }] }, { name: 'b', image: 'y' }], args: ['3'] },

@@ -1,0 +1,103 @@
+/**
+ * Fidelity: the real kubectl 1.34 against the sim — create/apply (client- and server-side)/
+ * get/delete, protobuf generators, wait, logs, patch, scale, rollout status and SSA conflicts.
+ */
+import * as path from 'path';
+import { startSimCluster, type SimCluster } from '../../lib/sim';
+import { clientOps, MANIFESTS, opLine, tools, type Tools } from './support';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- objects are free-form JSON */
+
+let sim: SimCluster;
+let t: Tools;
+beforeAll(async () => {
+  sim = await startSimCluster({ timeScale: 0.05 });
+  t = tools(sim);
+});
+afterAll(() => sim.stop());
+
+const APP = path.join(MANIFESTS, 'app.yaml');
+const JOB = path.join(MANIFESTS, 'job.yaml');
+
+describe('kubectl against the sim', () => {
+  it('gets namespaces as a server-side Table', async () => {
+    const res = await t.kubectl('get', 'ns');
+    expect(res.stdout).toMatch(/^NAME +STATUS +AGE\ndefault +Active +\d+s\nkube-node-lease +Active/);
+  });
+
+  it('creates from a file, then server-side applies the same file without conflicts', async () => {
+    expect((await t.kubectl('create', '-f', APP)).stdout).toBe('configmap/app-config created\nservice/app created\ndeployment.apps/app created\n');
+    const from = sim.operations.length;
+    const applied = await t.kubectl('apply', '--server-side', '-f', APP);
+    expect(applied.stdout).toBe('configmap/app-config serverside-applied\nservice/app serverside-applied\ndeployment.apps/app serverside-applied\n');
+    expect(clientOps(sim.operations, from).filter((o) => o.verb === 'apply').map((o) => `${o.kind} ${o.fieldManager}`)).toEqual([
+      'ConfigMap kubectl',
+      'Service kubectl',
+      'Deployment kubectl',
+    ]);
+  });
+
+  it('reports a server-side apply conflict the way kubectl prints it, and --force-conflicts resolves it', async () => {
+    expect((await t.kubectl('scale', 'deployment/app', '--replicas=4')).stdout).toBe('deployment.apps/app scaled\n');
+    const conflict = await t.kubectl('apply', '--server-side', '-f', APP);
+    expect(conflict.code).toBe(1);
+    expect(conflict.stderr).toContain('Apply failed with 1 conflict: conflict with "kubectl" with subresource "scale" using apps/v1: .spec.replicas');
+    const forced = await t.kubectl('apply', '--server-side', '--force-conflicts', '-f', APP);
+    expect(forced.code).toBe(0);
+    expect((sim.get('apps/v1', 'Deployment', 'default', 'app') as any).spec.replicas).toBe(2);
+  });
+
+  it('waits for the rollout and shows the pods', async () => {
+    const rollout = await t.kubectl('rollout', 'status', 'deployment/app', '--timeout=30s');
+    expect(rollout.stdout).toContain('deployment "app" successfully rolled out');
+    const pods = await t.kubectl('get', 'pods', '-l', 'app=demo', '-o', 'wide');
+    expect(pods.stdout.split('\n')[0]).toMatch(/^NAME +READY +STATUS +RESTARTS +AGE +IP +NODE/);
+    expect(pods.stdout).toMatch(/app-[a-z0-9]+-[a-z0-9]{5} +1\/1 +Running +0 +\d+s +10\.244\.0\.\d+ +sim-node/);
+  });
+
+  it('runs a Job, waits for condition=complete and reads its logs', async () => {
+    expect((await t.kubectl('apply', '-f', JOB)).stdout).toBe('job.batch/hello created\n');
+    const wait = await t.kubectl('wait', '--for=condition=complete', 'job/hello', '--timeout=30s');
+    expect(wait.stdout).toBe('job.batch/hello condition met\n');
+    expect((await t.kubectl('logs', 'job/hello')).stdout).toBe('starting\ndone\n');
+    const jobs = await t.kubectl('get', 'jobs');
+    expect(jobs.stdout).toMatch(/^NAME +STATUS +COMPLETIONS +DURATION +AGE\nhello +Complete +1\/1 /);
+  });
+
+  it('creates namespaces, ConfigMaps and Secrets with the protobuf generators', async () => {
+    expect((await t.kubectl('create', 'ns', 'gen')).stdout).toBe('namespace/gen created\n');
+    expect((await t.kubectl('create', 'cm', 'x', '-n', 'gen', '--from-literal=a=b')).stdout).toBe('configmap/x created\n');
+    expect((await t.kubectl('create', 'secret', 'generic', 's', '-n', 'gen', '--from-literal=p=q')).stdout).toBe('secret/s created\n');
+    expect(sim.get('v1', 'Secret', 'gen', 's')).toMatchObject({ type: 'Opaque', data: { p: 'cQ==' } });
+    const res = await t.kubectl('get', 'cm,secret', '-n', 'gen');
+    expect(res.stdout).toMatch(/configmap\/kube-root-ca\.crt +1 /);
+    expect(res.stdout).toMatch(/secret\/s +Opaque +1 /);
+  });
+
+  it('patches with merge, JSON and strategic merge patches, and refuses a conflicting resourceVersion', async () => {
+    await t.kubectl('patch', 'cm', 'app-config', '--type=merge', '-p', '{"data":{"mode":"slow"}}');
+    await t.kubectl('patch', 'cm', 'app-config', '--type=json', '-p', '[{"op":"add","path":"/data/extra","value":"1"}]');
+    await t.kubectl('patch', 'deployment', 'app', '-p', '{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"nginx:1.28"}]}}}}');
+    expect((sim.get('v1', 'ConfigMap', 'default', 'app-config') as any).data).toEqual({ mode: 'slow', extra: '1' });
+    expect((sim.get('apps/v1', 'Deployment', 'default', 'app') as any).spec.template.spec.containers[0]).toMatchObject({ name: 'web', image: 'nginx:1.28', ports: [{ containerPort: 8080, protocol: 'TCP' }] });
+    const stale = await t.kubectl('patch', 'cm', 'app-config', '--type=merge', '-p', '{"metadata":{"resourceVersion":"1"},"data":{"mode":"x"}}');
+    expect(stale.stderr).toContain('Operation cannot be fulfilled on configmaps "app-config": the object has been modified');
+  });
+
+  it('reports a missing object with the server\'s message', async () => {
+    const res = await t.kubectl('get', 'deployment', 'nope');
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('Error from server (NotFound): deployments.apps "nope" not found');
+  });
+
+  it('deletes from a file and waits until the objects are gone, then deletes a namespace', async () => {
+    const res = await t.kubectl('delete', '-f', APP);
+    expect(res.stdout).toContain('deployment.apps "app" deleted');
+    expect(sim.get('apps/v1', 'Deployment', 'default', 'app')).toBeUndefined();
+    const from = sim.operations.length;
+    expect((await t.kubectl('delete', 'ns', 'gen')).stdout).toBe('namespace "gen" deleted\n');
+    expect(sim.get('v1', 'Namespace', undefined, 'gen')).toBeUndefined();
+    expect(clientOps(sim.operations, from).filter((o) => o.verb !== 'get' && o.verb !== 'list').map(opLine)).toEqual(['delete Namespace gen deleting', 'watch Namespace  watch']);
+    expect(sim.controllerErrors).toEqual([]);
+  });
+});
