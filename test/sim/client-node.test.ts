@@ -32,7 +32,7 @@ describe('@kubernetes/client-node against the sim', () => {
   it('creates, reads, applies, lists and deletes through KubernetesObjectApi', async () => {
     const api = k8s.KubernetesObjectApi.makeApiClient(kc);
     const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cn-cm', namespace: 'default', labels: { app: 'cn' } }, data: { a: '1' } };
-    const created = await api.create(cm);
+    const created: k8s.KubernetesObject = await api.create(cm);
     expect(created.metadata?.uid).toBeDefined();
     expect(created.metadata?.creationTimestamp).toBeInstanceOf(Date);
     const read = (await api.read({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cn-cm', namespace: 'default' } })) as any;
