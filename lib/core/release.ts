@@ -347,13 +347,14 @@ export const releaseSecretName = (name: string, revision: number): string => `sh
 /** The selector of every revision of a release (`helm history`). */
 export const releaseLabelSelector = (name: string): string => `name=${name},owner=helm`;
 
-export interface ReleaseSecret {
+/** A type alias, not an interface, so it is assignable to index-signature object types. */
+export type ReleaseSecret = {
   apiVersion: 'v1';
   kind: 'Secret';
   metadata: { name: string; namespace: string; labels: Record<string, string> };
   type: typeof RELEASE_SECRET_TYPE;
   data: { release: string };
-}
+};
 
 export interface ReleaseSecretOptions {
   /** User labels (`helm install --labels`); system label names are refused. */

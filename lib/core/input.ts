@@ -1,0 +1,243 @@
+/**
+ * Execution input v1 (design.md §2): one contract for the CLI, the console and events.
+ * Every problem is reported at once, each naming the field path and the rule it breaks.
+ */
+import { z } from 'zod';
+import { ErrorName, HelmSfnError } from './errors';
+
+export const ACTIONS = ['install', 'upgrade', 'rollback', 'uninstall', 'test'] as const;
+export type Action = (typeof ACTIONS)[number];
+export const HOOK_MODES = ['weight-groups', 'sequential'] as const;
+
+/** Actions that render a chart; the others work from a stored revision. */
+const RENDERING_ACTIONS: readonly Action[] = ['install', 'upgrade'];
+
+export const MAX_VALUES_BYTES = 64 * 1024;
+export const MAX_VALUES_DEPTH = 32;
+
+export interface ParseOptions {
+  /** Accept local file paths as chart and values sources (the local runner and the CLI). Default false. */
+  allowLocalPaths?: boolean;
+}
+
+// The issue asks for "a DNS-1053 label ≤ 53 chars", i.e. an RFC 1035 label. That is stricter than
+// Helm 4 (`pkg/chart/common/util/validate_name.go` ValidateReleaseName: a DNS-1123 subdomain-like
+// `^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`, max 53), so releases the helm
+// CLI named with a leading digit or a dot cannot be driven by helm-sfn.
+const RELEASE_NAME = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const RELEASE_RULE = "must be a DNS-1053 label (lowercase letters, digits and '-', starting with a letter, ending alphanumeric), at most 53 characters";
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const NAMESPACE_RULE = "must be a DNS-1123 label (lowercase letters, digits and '-', starting and ending alphanumeric), at most 63 characters";
+const CLUSTER_KEY = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+const CLUSTER_RULE = "must be a cluster key (letters, digits, '_', '.' and '-', starting with a letter or digit), at most 63 characters";
+
+const S3_URL = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/\S+$/;
+const OCI_URL = /^oci:\/\/[^\s/]+\/\S+$/;
+const HTTPS_URL = /^https:\/\/[^\s/]+(\/\S*)?$/;
+/** Not a flag (helm would read it as one), no control characters. */
+const LOCAL_PATH = /^(?!-)[^\x00-\x1f]+$/;
+const MAX_SOURCE_CHARS = 2048;
+
+const SET_ITEM = /^[^=\s][^=]*=/;
+
+/** Error map of one field: the rule sentence plus what was received (unknown fields: see fallbackMessage). */
+function rule(text: string) {
+  return {
+    error: (iss: { code?: string; input?: unknown }) =>
+      iss.code === 'unrecognized_keys' ? undefined : iss.input === undefined ? `missing; ${text}` : `${text}; got ${show(iss.input)}`,
+  };
+}
+
+function show(v: unknown): string {
+  if (typeof v === 'string') return v.length > 60 ? `${JSON.stringify(v.slice(0, 57))}… (${v.length} characters)` : JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
+  if (Array.isArray(v)) return 'a list';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+const bool = (text = 'must be true or false') => z.boolean(rule(text)).default(false);
+function int(min: number, max: number, text = `must be an integer from ${min} to ${max}`) {
+  const r = rule(text);
+  return z.int(r).min(min, r).max(max, r);
+}
+const pattern = (re: RegExp, maxChars: number, text: string) => {
+  const r = rule(text);
+  return z.string(r).max(maxChars, r).regex(re, r);
+};
+
+function sourceSchema(schemes: RegExp[], text: string, allowLocal: boolean) {
+  const r = rule(allowLocal ? `${text} or a local path` : `${text} (local paths only when running locally)`);
+  const accepted = allowLocal ? [...schemes, LOCAL_PATH] : schemes;
+  return z
+    .string(r)
+    .min(1, r)
+    .max(MAX_SOURCE_CHARS, r)
+    .refine((s) => accepted.some((re) => re.test(s)), r)
+    .meta({ pattern: accepted.map((re) => re.source).join('|') });
+}
+
+/** `values` is user data: plain JSON only, bounded in depth and size. */
+function valuesProblem(v: unknown): string | undefined {
+  if (!isPlainObject(v)) return `got ${show(v)}`;
+  let nodes = 0;
+  const walk = (x: unknown, at: string, depth: number): string | undefined => {
+    if (++nodes > MAX_VALUES_BYTES) return `it is larger than ${MAX_VALUES_BYTES / 1024} KiB`;
+    if (depth > MAX_VALUES_DEPTH) return `it is nested deeper than ${MAX_VALUES_DEPTH} levels (at ${at})`;
+    if (x === null || typeof x === 'string' || typeof x === 'boolean') return undefined;
+    if (typeof x === 'number') return Number.isFinite(x) ? undefined : `${at} is ${x}, not a JSON number`;
+    if (Array.isArray(x)) {
+      for (let i = 0; i < x.length; i++) {
+        const p = walk(x[i], `${at}[${i}]`, depth + 1);
+        if (p) return p;
+      }
+      return undefined;
+    }
+    if (!isPlainObject(x)) return `${at} is ${show(x)}, not JSON`;
+    for (const [k, child] of Object.entries(x)) {
+      const p = walk(child, `${at}.${k.length > 40 ? `${k.slice(0, 39)}…` : k}`, depth + 1);
+      if (p) return p;
+    }
+    return undefined;
+  };
+  const problem = walk(v, 'values', 0);
+  if (problem) return problem;
+  const bytes = new TextEncoder().encode(JSON.stringify(v)).length;
+  return bytes > MAX_VALUES_BYTES ? `it is ${bytes} bytes as JSON` : undefined;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+const VALUES_RULE = `must be a JSON object of at most ${MAX_VALUES_BYTES / 1024} KiB and ${MAX_VALUES_DEPTH} levels (inline, non-secret values)`;
+
+function buildSchema(allowLocal: boolean) {
+  const pollSeconds = z
+    .strictObject({
+      min: int(1, 300).default(2).meta({ description: 'First wait between polls of a hook group, doubled each poll.' }),
+      max: int(1, 3600, 'must be an integer from options.pollSeconds.min to 3600')
+        .optional()
+        .meta({ description: 'Cap of the wait between polls; default 30 (or min when min is larger).' }),
+    })
+    .prefault({})
+    .transform((p) => ({ min: p.min, max: p.max ?? Math.max(30, p.min) }));
+
+  const options = z
+    .strictObject({
+      timeoutSeconds: int(1, 86400).default(300).meta({ description: 'Per hook group and for the resource wait (Helm --timeout).' }),
+      wait: bool().meta({ description: 'Wait for resources to be ready after applying them (Helm --wait).' }),
+      atomic: bool().meta({ description: 'On failure roll back (upgrade) or uninstall (install) (Helm --atomic).' }),
+      noHooks: bool().meta({ description: 'Skip hooks (Helm --no-hooks).' }),
+      hookMode: z
+        .enum(HOOK_MODES, rule(`must be one of ${HOOK_MODES.map((m) => `"${m}"`).join(', ')}`))
+        .default('weight-groups')
+        .meta({ description: 'weight-groups: hooks of equal weight run together; sequential: one at a time, as Helm does.' }),
+      historyMax: int(0, 1000).default(10).meta({ description: 'Revisions kept per release; 0 = unlimited (Helm --history-max).' }),
+      keepHistory: bool().meta({ description: 'uninstall: keep the release records (Helm --keep-history).' }),
+      installIfMissing: bool().meta({ description: 'upgrade: install when the release does not exist (Helm upgrade --install).' }),
+      reuseValues: bool().meta({ description: "upgrade: merge the last revision's values (Helm --reuse-values)." }),
+      resetValues: bool().meta({ description: "upgrade: use only the chart's values and this input's (Helm --reset-values)." }),
+      pollSeconds,
+    })
+    .prefault({});
+
+  return z
+    .strictObject({
+      action: z.enum(ACTIONS, rule(`must be one of ${ACTIONS.join(', ')}`)),
+      release: pattern(RELEASE_NAME, 53, RELEASE_RULE).meta({ description: 'Release name.' }),
+      namespace: pattern(DNS1123_LABEL, 63, NAMESPACE_RULE).meta({ description: 'Namespace of the release and its records.' }),
+      cluster: pattern(CLUSTER_KEY, 63, CLUSTER_RULE).optional().meta({ description: "Key in the orchestrator's cluster registry." }),
+      chart: z
+        .strictObject(
+          {
+            source: sourceSchema([S3_URL, OCI_URL, HTTPS_URL], 'must be an s3://bucket/key, oci://registry/repository or https:// URL', allowLocal),
+            version: pattern(/^(?!-)[^\x00-\x1f]+$/, 128, 'must be a chart version or constraint, at most 128 characters').optional(),
+          },
+          rule('must be an object { source, version? }'),
+        )
+        .optional()
+        .meta({ description: 'install and upgrade only.' }),
+      values: z
+        .unknown()
+        .superRefine((v, ctx) => {
+          const problem = valuesProblem(v);
+          if (problem) ctx.addIssue({ code: 'custom', message: `${VALUES_RULE}; ${problem}` });
+        })
+        .transform((v) => v as Record<string, unknown>)
+        .optional()
+        .meta({ type: 'object', description: 'Inline, non-secret values, merged after valuesFrom.' }),
+      valuesFrom: z
+        .array(sourceSchema([S3_URL], 'must be an s3://bucket/key URL', allowLocal), rule('must be a list of values file sources'))
+        .max(20, rule('must list at most 20 values files'))
+        .optional()
+        .meta({ description: 'Values files, merged in order.' }),
+      set: z
+        .array(pattern(SET_ITEM, 4096, 'must be "key=value" like helm --set (a non-empty key), at most 4096 characters'), rule('must be a list of "key=value" strings'))
+        .max(100, rule('must have at most 100 entries'))
+        .optional()
+        .meta({ description: 'Like helm --set; applied last.' }),
+      revision: int(1, Number.MAX_SAFE_INTEGER, 'must be a positive integer').optional().meta({ description: 'rollback target; default: the previous revision.' }),
+      options,
+    })
+    .superRefine(crossFieldRules, { when: () => true });
+}
+
+/** Rules between fields; they also run when some field failed, so every problem is reported at once. */
+function crossFieldRules(input: unknown, ctx: z.RefinementCtx): void {
+  if (!isPlainObject(input) || !ACTIONS.includes(input.action as Action)) return;
+  const action = input.action as Action;
+  const add = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  const renders = RENDERING_ACTIONS.includes(action);
+  if (renders && input.chart === undefined) add(['chart'], `missing; required for action "${action}"`);
+  for (const field of ['chart', 'values', 'valuesFrom', 'set'] as const) {
+    if (!renders && input[field] !== undefined) {
+      add([field], `not allowed for action "${action}" (only install and upgrade render a chart; ${action} uses a stored revision)`);
+    }
+  }
+  if (action !== 'rollback' && input.revision !== undefined) add(['revision'], `only allowed for action "rollback"`);
+  const options = isPlainObject(input.options) ? input.options : {};
+  if (options.reuseValues === true && options.resetValues === true) {
+    add(['options', 'resetValues'], 'cannot be combined with options.reuseValues (choose one)');
+  }
+  const poll = isPlainObject(options.pollSeconds) ? options.pollSeconds : {};
+  if (typeof poll.min === 'number' && typeof poll.max === 'number' && poll.max < poll.min) {
+    add(['options', 'pollSeconds', 'max'], `must be at least options.pollSeconds.min (${poll.min}); got ${poll.max}`);
+  }
+}
+
+const schemas = { remote: buildSchema(false), local: buildSchema(true) };
+
+export type ExecutionInput = z.output<typeof schemas.remote>;
+export type ExecutionOptions = ExecutionInput['options'];
+
+/**
+ * Validates and normalises an execution input (defaults filled in). Throws
+ * `HelmSfnError(InvalidInput)` whose message lists every problem as `<path>: <rule>; got <value>`.
+ */
+export function parseExecutionInput(raw: unknown, opts: ParseOptions = {}): ExecutionInput {
+  if (!isPlainObject(raw)) throw new HelmSfnError(ErrorName.InvalidInput, `input: must be a JSON object; got ${show(raw)}`);
+  const result = (opts.allowLocalPaths ? schemas.local : schemas.remote).safeParse(raw, { error: fallbackMessage });
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`);
+  throw new HelmSfnError(ErrorName.InvalidInput, [...new Set(lines)].join('\n'));
+}
+
+/** Messages for issues no field rule covers: unknown fields (strict objects). */
+function fallbackMessage(iss: z.core.$ZodRawIssue): string | undefined {
+  if (iss.code !== 'unrecognized_keys') return undefined;
+  const shape = (iss.inst as { shape?: Record<string, unknown> } | undefined)?.shape;
+  const names = iss.keys.map((k) => show(k)).join(', ');
+  return `unknown field${iss.keys.length > 1 ? 's' : ''} ${names}${shape ? `; allowed: ${Object.keys(shape).join(', ')}` : ''}`;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return 'input';
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('');
+}
+
+/** JSON Schema (draft 2020-12) of the input as a caller writes it, for the README and console docs. */
+export function executionInputJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(schemas.remote, { io: 'input' }) as Record<string, unknown>;
+}
