@@ -138,10 +138,10 @@ function removalOf(input: PlanInput, target: readonly ManifestDocument[]): Remov
 
 /**
  * Upgrade/rollback (`pkg/kube/client.go` `Update`): every previous object absent from the target
- * (same group, kind, namespace, name) is deleted, in the previous manifest's order, unless its
- * `helm.sh/resource-policy` is exactly `keep` — no trimming or case folding here, unlike
- * uninstall. Helm reads the annotation from the live object; this plan reads the previous
- * manifest, and lib/engine checks the live object again before deleting.
+ * (same group, kind, namespace, name) is deleted, in the stored manifest's (InstallOrder)
+ * order, unless its `helm.sh/resource-policy` is exactly `keep` — no trimming or case folding
+ * here, unlike uninstall. Helm reads that annotation from the live object; a plan can only read
+ * the previous manifest, so the task that deletes must look at the live object too.
  */
 function leftTheChart(previous: readonly ManifestDocument[], target: readonly ManifestDocument[], namespace: string): Removal {
   const staying = new Set(target.map((d) => refKey(refOf(d.object, namespace))));
