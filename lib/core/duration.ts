@@ -3,16 +3,16 @@
  */
 import { ErrorName, HelmSfnError } from './errors';
 
-const SECONDS_PER_UNIT: Readonly<Record<string, number>> = {
-  ns: 1e-9,
-  us: 1e-6,
-  'µs': 1e-6, // U+00B5 micro sign
-  'μs': 1e-6, // U+03BC Greek mu
-  ms: 1e-3,
-  s: 1,
-  m: 60,
-  h: 3600,
-};
+const SECONDS_PER_UNIT: ReadonlyMap<string, number> = new Map([
+  ['ns', 1e-9],
+  ['us', 1e-6],
+  ['µs', 1e-6], // U+00B5 micro sign
+  ['μs', 1e-6], // U+03BC Greek mu
+  ['ms', 1e-3],
+  ['s', 1],
+  ['m', 60],
+  ['h', 3600],
+]);
 
 /** Go's limit: a duration is an int64 of nanoseconds (about 292 years). */
 const MAX_SECONDS = 9_223_372_036.854775807;
@@ -40,7 +40,7 @@ export function parseDuration(text: string): number {
     const [, whole, fraction = '', unit] = component.exec(s) ?? fail('unreadable');
     if (whole === '' && fraction.length <= 1) fail('expected a number before each unit');
     if (unit === '') fail('missing unit (one of ns, us, ms, s, m, h)');
-    const perUnit = SECONDS_PER_UNIT[unit] ?? fail(`unknown unit "${unit}" (one of ns, us, ms, s, m, h)`);
+    const perUnit = SECONDS_PER_UNIT.get(unit) ?? fail(`unknown unit "${unit}" (one of ns, us, ms, s, m, h)`);
     seconds += Number(`${whole || '0'}${fraction === '.' ? '' : fraction}`) * perUnit;
   }
   if (seconds > MAX_SECONDS) fail('out of range (at most about 292 years)');

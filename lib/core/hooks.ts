@@ -28,8 +28,8 @@ export const HOOK_EVENTS = [
 ] as const;
 export type HookEvent = (typeof HOOK_EVENTS)[number];
 
-/** `test-success` is Helm 2's name for `test`, still accepted (`manifest_sorter.go` `events`). */
-const LEGACY_EVENT_NAMES: Readonly<Record<string, HookEvent>> = { 'test-success': 'test' };
+/** Event names by annotation value; `test-success` is Helm 2's name for `test`, still accepted (`manifest_sorter.go` `events`). */
+const EVENTS_BY_NAME: ReadonlyMap<string, HookEvent> = new Map([...HOOK_EVENTS.map((e) => [e, e] as const), ['test-success', 'test']]);
 
 export const BEFORE_HOOK_CREATION = 'before-hook-creation';
 export const HOOK_SUCCEEDED = 'hook-succeeded';
@@ -53,8 +53,7 @@ export interface Hook {
   timeoutSeconds?: number;
 }
 
-const toEvent = (piece: string): HookEvent | undefined =>
-  (HOOK_EVENTS as readonly string[]).includes(piece) ? (piece as HookEvent) : LEGACY_EVENT_NAMES[piece];
+const toEvent = (piece: string): HookEvent | undefined => EVENTS_BY_NAME.get(piece);
 
 /**
  * `helm.sh/hook`: comma-separated, each piece trimmed and lower-cased; duplicates kept. One

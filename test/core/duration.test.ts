@@ -27,6 +27,7 @@ describe('parseDuration (Go time.ParseDuration syntax, seconds)', () => {
     ['90', /missing unit/],
     ['5 m', /unknown unit " m"/],
     ['5d', /unknown unit "d"/],
+    ['5constructor', /unknown unit "constructor"/],
     ['s', /expected a number before each unit/],
     ['.s', /expected a number before each unit/],
     ['1h.', /expected a number before each unit/],

@@ -23,6 +23,7 @@ describe('parseHookEvents (split on ",", trim, lower-case; any unknown piece ⇒
     ['pre-delete,post-delete,pre-rollback,post-rollback', { events: ['pre-delete', 'post-delete', 'pre-rollback', 'post-rollback'] }],
     ['pre-install,pre-foo', { unknown: ['pre-foo'] }],
     ['test-failure', { unknown: ['test-failure'] }],
+    ['constructor', { unknown: ['constructor'] }],
     ['', { unknown: [''] }],
     ['pre-install,', { unknown: [''] }],
   ])('"%s" → %j', (value, parsed) => expect(parseHookEvents(value)).toEqual(parsed));
