@@ -119,7 +119,8 @@ function verbOf(method: string, r: ResourceRequest, q: URLSearchParams, contentT
   if (method === 'POST') return 'create';
   if (method === 'PUT') return 'update';
   if (method === 'PATCH') return mediaType(contentType) === 'application/apply-patch+yaml' ? 'apply' : 'patch';
-  return 'delete';
+  if (method === 'DELETE') return 'delete';
+  throw methodNotAllowed(`the server does not allow this method on the requested resource`);
 }
 
 /** Built-in list items carry no kind/apiVersion (as the real server sends them); custom resources do. */
@@ -179,7 +180,8 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
     if (path === '/version') return sendJson(res, 200, versionInfo());
     if (['/healthz', '/livez', '/readyz'].includes(path)) {
       res.writeHead(200, { 'Content-Type': 'text/plain' });
-      return void res.end('ok');
+      res.end('ok');
+      return;
     }
     const aggregated = accept.includes('g=apidiscovery.k8s.io;v=v2;');
     if (path === '/api') return aggregated ? sendJson(res, 200, aggregatedDiscovery(ctx.registry, 'core'), AGGREGATED_CONTENT_TYPE) : sendJson(res, 200, apiVersions(ctx.hostPort()));
@@ -305,6 +307,8 @@ async function handleResource(
             sendInitialEvents,
             allowBookmarks: flag(q, 'allowWatchBookmarks'),
             timeoutSeconds: q.has('timeoutSeconds') ? Number(q.get('timeoutSeconds')) : undefined,
+            // `kubectl get -w` watches Tables: each event carries a one-row Table
+            render: wantsTable ? (o, first) => tableEvent(toTable(type, [o], include, ctx.clock.now(), o.metadata.resourceVersion!), first) : undefined,
           },
           api.list(type, namespace, labels, fields),
         );
@@ -366,6 +370,11 @@ async function handleResource(
     default:
       throw methodNotAllowed(`the server does not allow this method on the requested resource`);
   }
+}
+
+/** Watch events of Tables carry the column definitions only in the first event (as the API server does). */
+function tableEvent(table: ReturnType<typeof toTable>, first: boolean): object {
+  return first ? table : { ...table, columnDefinitions: [] };
 }
 
 /** `pods/{name}/log`: plain text, optionally followed until the container stops. */

@@ -66,6 +66,9 @@ export const PATCH_TYPES = [
 export type PatchType = (typeof PATCH_TYPES)[number];
 
 const clone = <T>(v: T): T => structuredClone(v);
+
+/** The API server refuses to delete these (plugin/pkg/admission/namespace/lifecycle). */
+const PROTECTED_NAMESPACES = ['default', 'kube-system', 'kube-public'];
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
 /** Everything but metadata and status: a change here bumps `metadata.generation`. */
@@ -182,8 +185,10 @@ export class ObjectApi implements DefaultingContext {
     this.checkNamespace(type, namespace, meta.name ?? meta.generateName ?? '');
     for (const k of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'managedFields', 'selfLink'])
       delete meta[k];
+    // status is reset on create; custom resources start without one
     const status = initialStatus(type);
-    if (status) (o as Loose).status = status;
+    if (type.custom && type.subresources.includes('status')) delete (o as Loose).status;
+    else if (status) (o as Loose).status = status;
     meta.uid = this.clock.uid();
     meta.creationTimestamp = rfc3339(this.clock.now());
     if (type.generation) meta.generation = 1;
@@ -336,6 +341,7 @@ export class ObjectApi implements DefaultingContext {
       }
       return { body: current, removed: false };
     }
+    if (isNamespace && PROTECTED_NAMESPACES.includes(name)) throw forbidden(type, name, 'this namespace may not be deleted');
     const policy = this.propagation(type, opts);
     const finalizers = [...(current.metadata.finalizers ?? [])];
     if (policy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');

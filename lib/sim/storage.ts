@@ -71,6 +71,9 @@ export class Store {
   /** Events at or below this revision were dropped from history. */
   private horizon = 0;
   private readonly listeners = new Set<(e: StoreEvent) => void>();
+  /** uid → where the object lives, and owner uid → uids of its dependents (for the garbage collector). */
+  private readonly byUid = new Map<string, { typeKey: string; namespace?: string; name: string }>();
+  private readonly dependentsOf = new Map<string, Set<string>>();
 
   constructor(private readonly maxHistory = 5000) {}
 
@@ -106,6 +109,8 @@ export class Store {
     const stored = clone(obj);
     stored.metadata.resourceVersion = String(++this.revision);
     this.bucket(typeKey).set(key, stored);
+    this.unindex(previous);
+    this.index(typeKey, stored);
     this.emit({ type: previous ? 'MODIFIED' : 'ADDED', typeKey, object: stored, previous, resourceVersion: this.revision });
     return clone(stored);
   }
@@ -116,10 +121,45 @@ export class Store {
     const previous = this.bucket(typeKey).get(key);
     if (!previous) return clone(obj);
     this.bucket(typeKey).delete(key);
+    this.unindex(previous);
     const gone = clone(obj);
     gone.metadata.resourceVersion = String(++this.revision);
     this.emit({ type: 'DELETED', typeKey, object: gone, previous, resourceVersion: this.revision });
     return clone(gone);
+  }
+
+  private index(typeKey: string, o: KubeObject): void {
+    const uid = o.metadata.uid;
+    if (!uid) return;
+    this.byUid.set(uid, { typeKey, namespace: o.metadata.namespace, name: o.metadata.name! });
+    for (const ref of o.metadata.ownerReferences ?? []) {
+      let set = this.dependentsOf.get(ref.uid);
+      if (!set) this.dependentsOf.set(ref.uid, (set = new Set()));
+      set.add(uid);
+    }
+  }
+
+  private unindex(o: KubeObject | undefined): void {
+    const uid = o?.metadata.uid;
+    if (!uid) return;
+    this.byUid.delete(uid);
+    for (const ref of o.metadata.ownerReferences ?? []) {
+      const set = this.dependentsOf.get(ref.uid);
+      set?.delete(uid);
+      if (set?.size === 0) this.dependentsOf.delete(ref.uid);
+    }
+  }
+
+  /** The stored object with this uid and its type key. */
+  findByUid(uid: string): { typeKey: string; object: KubeObject } | undefined {
+    const at = this.byUid.get(uid);
+    const object = at && this.get(at.typeKey, at.namespace, at.name);
+    return object && { typeKey: at.typeKey, object };
+  }
+
+  /** Objects whose ownerReferences name `ownerUid`. */
+  dependents(ownerUid: string): { typeKey: string; object: KubeObject }[] {
+    return [...(this.dependentsOf.get(ownerUid) ?? [])].flatMap((uid) => this.findByUid(uid) ?? []);
   }
 
   /** Events of a type after `resourceVersion`, or 'expired' when history no longer reaches back that far. */

@@ -20,6 +20,8 @@ export interface WatchRequest {
   sendInitialEvents: boolean;
   allowBookmarks: boolean;
   timeoutSeconds?: number;
+  /** How an object appears in an event (a Table row for `kubectl get -w`); itself by default. */
+  render?: (o: KubeObject, first: boolean) => object;
 }
 
 type EventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
@@ -58,8 +60,11 @@ export class Watches {
       (!w.type.namespaced || w.namespace === undefined || o.metadata.namespace === w.namespace) &&
       matchesLabels(w.labels, o.metadata.labels) &&
       matchesFields(w.fields, o);
+    let first = true;
     const send = (type: EventType, object: object): void => {
-      res.write(`${JSON.stringify({ type, object })}\n`);
+      const rendered = w.render && type !== 'BOOKMARK' && type !== 'ERROR' ? w.render(object as KubeObject, first) : object;
+      if (rendered !== object) first = false;
+      res.write(`${JSON.stringify({ type, object: rendered })}\n`);
     };
     const bookmark = (annotated: boolean) =>
       send('BOOKMARK', {

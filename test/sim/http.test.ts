@@ -181,6 +181,23 @@ describe('watch', () => {
     expect(events.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual(['ADDED sel', 'DELETED sel']);
   });
 
+  it('wraps watch events in one-row Tables for kubectl get -w, with columns only in the first', async () => {
+    const events = await watch(
+      '/api/v1/namespaces/default/configmaps?watch=true&labelSelector=set%3Dpaging',
+      (evs) => evs.length >= 2,
+    );
+    const accept = { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' };
+    const res = await fetch(`${sim.url}/api/v1/namespaces/default/configmaps?watch=true&labelSelector=set%3Dpaging`, { headers: accept });
+    const reader = res.body!.getReader();
+    let text = '';
+    while (text.split('\n').length < 3) text += Buffer.from((await reader.read()).value!).toString('utf8');
+    await reader.cancel();
+    const [first, second] = text.split('\n').map((l) => l && JSON.parse(l));
+    expect(events[0].object.kind).toBe('ConfigMap');
+    expect(first.object).toMatchObject({ kind: 'Table', columnDefinitions: [{ name: 'Name' }, { name: 'Data' }, { name: 'Age' }], rows: [{ cells: ['page-a', 1, expect.any(String)] }] });
+    expect(second.object.columnDefinitions).toEqual([]);
+  });
+
   it('ends the stream after timeoutSeconds', async () => {
     const res = await fetch(`${sim.url}/api/v1/namespaces/default/pods?watch=true&timeoutSeconds=0.05&fieldSelector=metadata.name%3Dnone`);
     expect(await res.text()).toBe('');

@@ -33,20 +33,20 @@ export class GarbageCollector implements Controller {
     return this.ctx.registry.all().find((t) => `${t.group}/${t.plural}` === typeKey);
   }
 
-  /** Every stored object with its type. */
-  private *objects(): Generator<[ResourceType, KubeObject]> {
-    for (const key of this.ctx.store.typeKeys()) {
-      const type = this.typeOf(key);
-      if (type) for (const o of this.ctx.store.list(key)) yield [type, o];
-    }
+  private withType(found: { typeKey: string; object: KubeObject } | undefined): [ResourceType, KubeObject] | undefined {
+    const type = found && this.typeOf(found.typeKey);
+    return type && [type, found.object];
   }
 
   private dependents(ownerUid: string): [ResourceType, KubeObject][] {
-    return [...this.objects()].filter(([, o]) => o.metadata.ownerReferences?.some((r) => r.uid === ownerUid));
+    return this.ctx.store.dependents(ownerUid).flatMap((d) => {
+      const typed = this.withType(d);
+      return typed ? [typed] : [];
+    });
   }
 
   private find(uid: string): [ResourceType, KubeObject] | undefined {
-    return [...this.objects()].find(([, o]) => o.metadata.uid === uid);
+    return this.withType(this.ctx.store.findByUid(uid));
   }
 
   private ownerRemoved(uid: string): void {
