@@ -114,6 +114,8 @@ export function applyDefaults(type: ResourceType, obj: KubeObject, ctx: Defaulti
       break;
     case '/PersistentVolumeClaim':
       (o.spec ??= {}).volumeMode ??= 'Filesystem';
+      // the DefaultStorageClass admission plugin
+      if (o.spec.storageClassName === undefined) o.spec.storageClassName = 'standard';
       break;
     case 'apps/Deployment':
       o.spec ??= {};

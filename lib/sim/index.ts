@@ -15,13 +15,13 @@ import * as os from 'os';
 import * as path from 'path';
 import { SimClock } from './clock';
 import { startControllers } from './controllers';
-import { SEED_NAMESPACES } from './controllers/namespaces';
 import { SimFaults } from './faults';
 import { createHandler } from './http';
 import { ObjectApi } from './objects';
 import { OperationLog, type SimOperation } from './operations';
 import { PodLogs } from './podlogs';
 import { Registry } from './registry';
+import { seedCluster } from './seed';
 import { Store } from './storage';
 import { Watches } from './watch';
 
@@ -100,8 +100,7 @@ export async function startSimCluster(opts: SimClusterOptions = {}): Promise<Sim
   const errors: string[] = [];
   const stopControllers = startControllers({ registry, store, api, clock, operations, podLogs, errors }, opts.controllers ?? true);
 
-  const nsType = registry.byPlural('', 'v1', 'namespaces')!;
-  for (const name of SEED_NAMESPACES) api.create(nsType, undefined, { metadata: { name } }, { manager: 'kube-apiserver' });
+  seedCluster(api);
 
   let hostPort = '';
   const server = http.createServer(createHandler({ registry, store, api, clock, watches, faults, operations, podLogs, hostPort: () => hostPort }));

@@ -155,6 +155,24 @@ const COLUMNS: Record<string, Column[]> = {
     col('StorageClass', (o) => o.spec?.storageClassName ?? '<unset>'),
     AGE,
   ],
+  '/Node': [
+    NAME,
+    col('Status', (o) => ((o.status?.conditions ?? []).find((c: Loose) => c.type === 'Ready')?.status === 'True' ? 'Ready' : 'NotReady')),
+    col('Roles', (o) => Object.keys(o.metadata?.labels ?? {}).filter((l) => l.startsWith('node-role.kubernetes.io/')).map((l) => l.slice('node-role.kubernetes.io/'.length)).join(',') || '<none>'),
+    AGE,
+    col('Version', (o) => o.status?.nodeInfo?.kubeletVersion ?? ''),
+    col('Internal-IP', (o) => (o.status?.addresses ?? []).find((a: Loose) => a.type === 'InternalIP')?.address ?? '<none>', 'string', 1),
+    col('OS-Image', (o) => o.status?.nodeInfo?.osImage ?? '', 'string', 1),
+    col('Container-Runtime', (o) => o.status?.nodeInfo?.containerRuntimeVersion ?? '', 'string', 1),
+  ],
+  'storage.k8s.io/StorageClass': [
+    col('Name', (o) => `${o.metadata?.name}${o.metadata?.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true' ? ' (default)' : ''}`),
+    col('Provisioner', (o) => o.provisioner ?? ''),
+    col('ReclaimPolicy', (o) => o.reclaimPolicy ?? 'Delete'),
+    col('VolumeBindingMode', (o) => o.volumeBindingMode ?? 'Immediate'),
+    col('AllowVolumeExpansion', (o) => o.allowVolumeExpansion ?? false),
+    AGE,
+  ],
   'apiextensions.k8s.io/CustomResourceDefinition': [NAME, col('Created At', (o) => o.metadata?.creationTimestamp ?? '', 'date')],
 };
 

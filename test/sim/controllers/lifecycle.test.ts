@@ -47,6 +47,12 @@ describe('garbage collection', () => {
 });
 
 describe('namespaces', () => {
+  it('seeds a node, the default StorageClass and the kubernetes Service', () => {
+    expect(sim.get('v1', 'Node', undefined, 'sim-node')).toMatchObject({ status: { conditions: [{ type: 'Ready', status: 'True' }] } });
+    expect(sim.get('storage.k8s.io/v1', 'StorageClass', undefined, 'standard')).toMatchObject({ metadata: { annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } } });
+    expect(sim.get('v1', 'Service', 'default', 'kubernetes')).toMatchObject({ spec: { clusterIP: '10.96.0.1' } });
+  });
+
   it('seeds the default namespaces with their ServiceAccount and root CA ConfigMap', () => {
     expect(sim.list('v1', 'Namespace').map((n: any) => n.metadata.name)).toEqual(['default', 'kube-node-lease', 'kube-public', 'kube-system']);
     expect(sim.get('v1', 'ServiceAccount', 'kube-system', 'default')).toBeDefined();

@@ -1,0 +1,77 @@
+/**
+ * What a fresh cluster already holds: the four system namespaces, the node the kubelet runs
+ * on, the default StorageClass and the `kubernetes` Service (10.96.0.1:443), so `kubectl get
+ * nodes,sc` and Helm's capability checks see a cluster like kind's.
+ */
+import { rfc3339 } from './clock';
+import { SEED_NAMESPACES } from './controllers/namespaces';
+import { NODE_NAME } from './controllers/kubelet';
+import { KUBERNETES_VERSION } from './discovery';
+import type { ObjectApi } from './objects';
+
+export const DEFAULT_STORAGE_CLASS = 'standard';
+
+export function seedCluster(api: ObjectApi): void {
+  const type = (group: string, plural: string) => api.registry.byPlural(group, 'v1', plural)!;
+  const as = { manager: 'kube-apiserver' };
+  for (const name of SEED_NAMESPACES) api.create(type('', 'namespaces'), undefined, { metadata: { name } }, as);
+
+  const node = api.create(
+    type('', 'nodes'),
+    undefined,
+    {
+      metadata: { name: NODE_NAME, labels: { 'kubernetes.io/hostname': NODE_NAME, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', 'node-role.kubernetes.io/control-plane': '' } },
+      spec: { podCIDR: '10.244.0.0/24', podCIDRs: ['10.244.0.0/24'] },
+    },
+    { manager: 'kubelet' },
+  );
+  const now = rfc3339(api.clock.now());
+  api.update(
+    type('', 'nodes'),
+    undefined,
+    NODE_NAME,
+    {
+      ...node,
+      status: {
+        conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }],
+        addresses: [
+          { type: 'InternalIP', address: '172.18.0.2' },
+          { type: 'Hostname', address: NODE_NAME },
+        ],
+        capacity: { cpu: '2', memory: '24Gi', pods: '110' },
+        allocatable: { cpu: '2', memory: '24Gi', pods: '110' },
+        nodeInfo: {
+          kubeletVersion: KUBERNETES_VERSION.gitVersion,
+          kubeProxyVersion: KUBERNETES_VERSION.gitVersion,
+          operatingSystem: 'linux',
+          architecture: 'amd64',
+          osImage: 'helm-sfn sim',
+          kernelVersion: '6.1.0',
+          containerRuntimeVersion: 'sim://1.0',
+        },
+      },
+    },
+    { manager: 'kubelet', subresource: 'status' },
+  );
+
+  api.create(
+    type('storage.k8s.io', 'storageclasses'),
+    undefined,
+    {
+      metadata: { name: DEFAULT_STORAGE_CLASS, annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+      provisioner: 'sim.helm-sfn.io/hostpath',
+      reclaimPolicy: 'Delete',
+      volumeBindingMode: 'Immediate',
+    },
+    as,
+  );
+  api.create(
+    type('', 'services'),
+    'default',
+    {
+      metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+      spec: { clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }] },
+    },
+    as,
+  );
+}
