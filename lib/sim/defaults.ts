@@ -12,6 +12,9 @@ import type { KubeObject } from './storage';
 
 type Loose = Record<string, any>;
 
+/** The StorageClass the sim seeds as default; PVCs without a class get it. */
+export const DEFAULT_STORAGE_CLASS = 'standard';
+
 export interface DefaultingContext {
   /** The next free cluster IP (10.96.0.0/12). */
   allocateClusterIP(): string;
@@ -115,7 +118,7 @@ export function applyDefaults(type: ResourceType, obj: KubeObject, ctx: Defaulti
     case '/PersistentVolumeClaim':
       (o.spec ??= {}).volumeMode ??= 'Filesystem';
       // the DefaultStorageClass admission plugin
-      if (o.spec.storageClassName === undefined) o.spec.storageClassName = 'standard';
+      if (o.spec.storageClassName === undefined) o.spec.storageClassName = DEFAULT_STORAGE_CLASS;
       break;
     case 'apps/Deployment':
       o.spec ??= {};

@@ -4,7 +4,7 @@
  * OpenAPI v3 stub kubectl and Helm consult for server-side field validation.
  */
 import { createHash } from 'crypto';
-import { apiVersionOf, type Registry, type ResourceType } from './registry';
+import type { Registry, ResourceType } from './registry';
 
 export const KUBERNETES_VERSION = { major: '1', minor: '34', gitVersion: 'v1.34.0+sim' };
 
@@ -176,6 +176,3 @@ export function openapiGroupVersion(registry: Registry, group: string, version: 
   }
   return { openapi: '3.0.0', info: { title: 'Kubernetes', version: KUBERNETES_VERSION.gitVersion }, paths, components: { schemas } };
 }
-
-export const apiVersionPath = (t: ResourceType): string => `/${gvPath(t.group, t.version)}`;
-export { apiVersionOf };

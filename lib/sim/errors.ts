@@ -97,7 +97,8 @@ export const methodNotAllowed = (message: string): SimError => failure(405, 'Met
 export const unsupportedMediaType = (accepted: string[]): SimError =>
   failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`, {});
 
-export const gone = (message: string): SimError => failure(410, 'Expired', message);
+/** The ERROR event of a watch that asks for history the server no longer has. */
+export const expired = (message: string): SimError => failure(410, 'Expired', message);
 
 export const tooManyRequests = (retryAfterSeconds: number): SimError =>
   failure(429, 'TooManyRequests', 'the server has received too many requests and has asked us to try again later', { retryAfterSeconds });

@@ -6,10 +6,9 @@
 import { rfc3339 } from './clock';
 import { SEED_NAMESPACES } from './controllers/namespaces';
 import { NODE_NAME } from './controllers/kubelet';
+import { DEFAULT_STORAGE_CLASS } from './defaults';
 import { KUBERNETES_VERSION } from './discovery';
 import type { ObjectApi } from './objects';
-
-export const DEFAULT_STORAGE_CLASS = 'standard';
 
 export function seedCluster(api: ObjectApi): void {
   const type = (group: string, plural: string) => api.registry.byPlural(group, 'v1', plural)!;

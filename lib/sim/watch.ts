@@ -7,6 +7,7 @@
  */
 import type { ServerResponse } from 'http';
 import type { SimClock } from './clock';
+import { expired } from './errors';
 import { apiVersionOf, typeKey, type ResourceType } from './registry';
 import { matchesFields, matchesLabels, type FieldRequirement, type LabelSelector } from './selectors';
 import type { KubeObject, Store, StoreEvent } from './storage';
@@ -84,15 +85,7 @@ export class Watches {
     } else {
       const replay = this.store.eventsSince(Number(rv), typeKey(w.type));
       if (replay === 'expired') {
-        send('ERROR', {
-          kind: 'Status',
-          apiVersion: 'v1',
-          metadata: {},
-          status: 'Failure',
-          message: `too old resource version: ${rv} (${this.store.currentRevision()})`,
-          reason: 'Expired',
-          code: 410,
-        });
+        send('ERROR', expired(`too old resource version: ${rv} (${this.store.currentRevision()})`).status);
         this.open.delete(res);
         res.end();
         return;

@@ -10,7 +10,7 @@ import { asSimError } from '../errors';
 import type { DeleteOptions, ObjectApi } from '../objects';
 import type { OperationLog } from '../operations';
 import type { PodLogs } from '../podlogs';
-import { apiVersionOf, typeKey, type Registry, type ResourceType } from '../registry';
+import { apiVersionOf, type Registry, type ResourceType } from '../registry';
 import { fromSelectorObject } from '../selectors';
 import type { KubeObject, Store, StoreEvent } from '../storage';
 
@@ -164,4 +164,3 @@ export interface Controller {
 }
 
 export const isType = (e: StoreEvent, group: string, plural: string): boolean => e.typeKey === `${group}/${plural}`;
-export { typeKey };

@@ -2,6 +2,7 @@
  * Small infrastructure controllers: LoadBalancer Services get an ingress IP, and
  * PersistentVolumeClaims bind to a PersistentVolume created for them.
  */
+import { DEFAULT_STORAGE_CLASS } from '../defaults';
 import type { KubeObject, StoreEvent } from '../storage';
 import { ControllerClient, isType, WorkQueue, type Controller, type ControllerContext, type Loose } from './runtime';
 
@@ -44,7 +45,7 @@ export class InfrastructureController implements Controller {
           capacity: { storage },
           accessModes,
           persistentVolumeReclaimPolicy: 'Delete',
-          storageClassName: pvc.spec?.storageClassName ?? 'standard',
+          storageClassName: pvc.spec?.storageClassName ?? DEFAULT_STORAGE_CLASS,
           volumeMode: pvc.spec?.volumeMode ?? 'Filesystem',
           claimRef: { kind: 'PersistentVolumeClaim', namespace, name, uid: pvc.metadata.uid, apiVersion: 'v1' },
           hostPath: { path: `/var/sim/${volumeName}` },
