@@ -235,13 +235,17 @@ interface Recording {
 function withEntry(entries: ManagedFieldsEntry[], rec: Recording, operation: 'Apply' | 'Update', paths: Set<FieldPath>): ManagedFieldsEntry[] {
   const rest = entries.filter((e) => !sameEntry(e, rec.manager, operation, rec.subresource));
   if (paths.size === 0) return rest;
+  const fieldsV1 = toFieldsV1([...paths].sort());
+  const existing = entries.find((e) => sameEntry(e, rec.manager, operation, rec.subresource));
+  // an unchanged field set keeps its entry (and time), so a no-op apply stays a no-op
+  if (existing && JSON.stringify(existing.fieldsV1) === JSON.stringify(fieldsV1)) return entries;
   const entry: ManagedFieldsEntry = {
     manager: rec.manager,
     operation,
     apiVersion: rec.apiVersion,
     time: rec.time,
     fieldsType: 'FieldsV1',
-    fieldsV1: toFieldsV1([...paths].sort()),
+    fieldsV1,
     ...(rec.subresource ? { subresource: rec.subresource } : {}),
   };
   const at = entries.findIndex((e) => sameEntry(e, rec.manager, operation, rec.subresource));

@@ -170,6 +170,20 @@ describe('server-side apply', () => {
     expect(second.object.metadata.resourceVersion).toBe(first.object.metadata.resourceVersion);
   });
 
+  it('keeps a no-op apply a no-op even seconds later (managedFields time unchanged)', () => {
+    const { api, t } = setup();
+    const first = api.apply(t('', 'services'), 'ns', 'web', svc(), { manager: 'helm' }).object;
+    const now = Date.now();
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(now + 5000);
+    try {
+      const again = api.apply(t('', 'services'), 'ns', 'web', svc(), { manager: 'helm' }).object;
+      expect(again.metadata.resourceVersion).toBe(first.metadata.resourceVersion);
+      expect(again.metadata.managedFields).toEqual(first.metadata.managedFields);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
   it('compares after merging and defaulting, so create then apply of the same file does not conflict', () => {
     const { api, t } = setup();
     api.create(t('', 'services'), 'ns', svc(), { manager: 'kubectl-create' });
