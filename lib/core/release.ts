@@ -158,7 +158,8 @@ interface GoField {
   zero?: unknown;
 }
 
-const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
+/** Go's zero `time.Time`, which Helm writes for fields such as `schemamodtime`. */
+export const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
 
 const DEPENDENCY: GoStruct = [
   { key: 'name', zero: '' },

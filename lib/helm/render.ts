@@ -9,7 +9,7 @@ import * as path from 'path';
 import { gunzipSync } from 'zlib';
 import { parseAllDocuments } from 'yaml';
 import { ErrorName, HelmSfnError } from '../core/errors';
-import type { ChartFile, ChartLock, ChartMetadata, HelmChart } from '../core/release';
+import { GO_ZERO_TIME, type ChartFile, type ChartLock, type ChartMetadata, type HelmChart } from '../core/release';
 import { binaries } from './binaries';
 
 export interface RenderOptions {
@@ -171,7 +171,7 @@ const MAX_CHART_BYTES = 100 * 1024 * 1024;
  */
 export async function loadChartForRecord(chartPath: string): Promise<HelmChart> {
   const files = (await fs.promises.stat(chartPath)).isDirectory() ? await readDirectory(chartPath) : await readArchive(chartPath);
-  const chart: HelmChart = { metadata: null, lock: null, templates: null, values: null, schema: null, files: null };
+  const chart: HelmChart = { metadata: null, lock: null, templates: null, values: null, schema: null, schemamodtime: GO_ZERO_TIME, files: null };
   const chartYaml = files.find((f) => f.name === 'Chart.yaml');
   if (!chartYaml) throw renderError(chartPath, 'Chart.yaml file is missing');
   chart.metadata = parseMetadata(chartYaml.data, chartPath);
