@@ -284,14 +284,17 @@ async function readDirectory(root: string): Promise<LoadedFile[]> {
   const rules = [...(fs.existsSync(ignoreFile) ? parseHelmignore(await fs.promises.readFile(ignoreFile, 'utf8'), ignoreFile) : []), ...parseHelmignore('templates/.?*', 'defaults')];
   const files: LoadedFile[] = [];
   let total = 0;
-  const walk = async (rel: string): Promise<void> => {
+  const walk = async (rel: string, ancestors: readonly string[] = []): Promise<void> => {
+    // Symbolic links are followed (Helm's sympath.Walk); a link to an ancestor would never end.
+    const real = await fs.promises.realpath(path.join(root, rel));
+    if (ancestors.includes(real)) throw renderError(root, `symbolic link loop at ${rel}`);
     const names = (await fs.promises.readdir(path.join(root, rel))).sort(compareBytes);
     for (const name of names) {
       const relPath = rel ? `${rel}/${name}` : name;
       const full = path.join(root, relPath);
       const st = await fs.promises.stat(full, { bigint: true }); // follows symlinks, like Helm's sympath.Walk
       if (st.isDirectory()) {
-        if (!isIgnored(rules, relPath, true)) await walk(relPath);
+        if (!isIgnored(rules, relPath, true)) await walk(relPath, [...ancestors, real]);
         continue;
       }
       if (isIgnored(rules, relPath, false)) continue;

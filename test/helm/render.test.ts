@@ -191,6 +191,16 @@ describe('loadChartForRecord builds the chart exactly as Helm stores it', () => 
     await expect(loadChartForRecord(dir)).rejects.toMatchObject({ name: ErrorName.ChartRenderFailed, message: expect.stringContaining(message) });
   });
 
+  it('follows symbolic links like Helm, but stops at a loop', async () => {
+    const dir = path.join(tmp, 'loop');
+    fs.mkdirSync(path.join(dir, 'templates'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'Chart.yaml'), 'apiVersion: v2\nname: loop\nversion: 0.1.0\n');
+    fs.symlinkSync(path.join(FIXTURES, 'probe', 'templates', 'probe.yaml'), path.join(dir, 'templates', 'linked.yaml'));
+    expect((await loadChartForRecord(dir)).templates?.map((t) => t.name)).toEqual(['templates/linked.yaml']);
+    fs.symlinkSync('..', path.join(dir, 'templates', 'up'));
+    await expect(loadChartForRecord(dir)).rejects.toThrow(`${dir}: symbolic link loop at templates/up`);
+  });
+
   it('refuses files that are not chart archives', async () => {
     const notGzip = path.join(tmp, 'not-a-chart.tgz');
     fs.writeFileSync(notGzip, 'hello');
