@@ -37,6 +37,7 @@ const HTTPS_URL = /^https:\/\/[^\s/]+(\/\S*)?$/;
 /** Not a flag (helm would read it as one), no control characters. */
 const LOCAL_PATH = /^(?!-)[^\x00-\x1f]+$/;
 const MAX_SOURCE_CHARS = 2048;
+const S3_RULE = 's3://bucket/key (bucket: 3 to 63 lowercase letters, digits, dots and hyphens)';
 
 const SET_ITEM = /^[^=\s][^=]*=/;
 
@@ -152,7 +153,7 @@ function buildSchema(allowLocal: boolean) {
       chart: z
         .strictObject(
           {
-            source: sourceSchema([S3_URL, OCI_URL, HTTPS_URL], 'must be an s3://bucket/key, oci://registry/repository or https:// URL', allowLocal),
+            source: sourceSchema([S3_URL, OCI_URL, HTTPS_URL], `must be an ${S3_RULE}, oci://registry/repository or https:// URL`, allowLocal),
             version: pattern(/^(?!-)[^\x00-\x1f]+$/, 128, 'must be a chart version or constraint, at most 128 characters').optional(),
           },
           rule('must be an object { source, version? }'),
@@ -169,7 +170,7 @@ function buildSchema(allowLocal: boolean) {
         .optional()
         .meta({ type: 'object', description: 'Inline, non-secret values, merged after valuesFrom.' }),
       valuesFrom: z
-        .array(sourceSchema([S3_URL], 'must be an s3://bucket/key URL', allowLocal), rule('must be a list of values file sources'))
+        .array(sourceSchema([S3_URL], `must be an ${S3_RULE} URL`, allowLocal), rule('must be a list of values file sources'))
         .max(20, rule('must list at most 20 values files'))
         .optional()
         .meta({ description: 'Values files, merged in order.' }),

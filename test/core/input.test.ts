@@ -82,8 +82,8 @@ describe('good inputs come back with defaults filled in', () => {
     expect(parseExecutionInput(local, { allowLocalPaths: true }).chart?.source).toBe('./examples/charts/wordpress');
     expect(problems(local)).toBe(
       [
-        'chart.source: must be an s3://bucket/key, oci://registry/repository or https:// URL (local paths only when running locally); got "./examples/charts/wordpress"',
-        'valuesFrom[0]: must be an s3://bucket/key URL (local paths only when running locally); got "/tmp/values.yaml"',
+        'chart.source: must be an s3://bucket/key (bucket: 3 to 63 lowercase letters, digits, dots and hyphens), oci://registry/repository or https:// URL (local paths only when running locally); got "./examples/charts/wordpress"',
+        'valuesFrom[0]: must be an s3://bucket/key (bucket: 3 to 63 lowercase letters, digits, dots and hyphens) URL (local paths only when running locally); got "/tmp/values.yaml"',
       ].join('\n'),
     );
   });
@@ -148,7 +148,8 @@ describe('bad inputs: the message names every field and its rule', () => {
     ],
     ['a revision outside rollback', { ...install, revision: 2 }, ['revision: only allowed for action "rollback"']],
     ['revision zero', { action: 'rollback', release: 'a', namespace: 'b', revision: 0 }, ['revision: must be a positive integer; got 0']],
-    ['an unsupported chart scheme', { ...install, chart: { source: 'ftp://x/y.tgz' } }, ['chart.source: must be an s3://bucket/key, oci://registry/repository or https:// URL (local paths only when running locally); got "ftp://x/y.tgz"']],
+    ['a one-letter S3 bucket', { ...install, chart: { source: 's3://b/c.tgz' } }, ['chart.source: must be an s3://bucket/key (bucket: 3 to 63 lowercase letters, digits, dots and hyphens), oci://registry/repository or https:// URL (local paths only when running locally); got "s3://b/c.tgz"']],
+    ['an unsupported chart scheme', { ...install, chart: { source: 'ftp://x/y.tgz' } }, ['chart.source: must be an s3://bucket/key (bucket: 3 to 63 lowercase letters, digits, dots and hyphens), oci://registry/repository or https:// URL (local paths only when running locally); got "ftp://x/y.tgz"']],
     ['a chart given as a string', { ...install, chart: 's3://bucket/c.tgz' }, ['chart: must be an object { source, version? }; got "s3://bucket/c.tgz"']],
     ['a --set item without a key', { ...install, set: ['=1', 'ok=1', 'novalue'] }, ['set[0]: must be "key=value" like helm --set (a non-empty key), at most 4096 characters; got "=1"', 'set[2]: must be "key=value" like helm --set (a non-empty key), at most 4096 characters; got "novalue"']],
   ] as [string, unknown, string[]][])('%s', (_name, raw, expected) => {
@@ -157,7 +158,7 @@ describe('bad inputs: the message names every field and its rule', () => {
 
   it('refuses a local path that helm would read as a flag', () => {
     expect(problems({ ...install, chart: { source: '--post-renderer=x' } }, { allowLocalPaths: true })).toBe(
-      'chart.source: must be an s3://bucket/key, oci://registry/repository or https:// URL or a local path; got "--post-renderer=x"',
+      'chart.source: must be an s3://bucket/key (bucket: 3 to 63 lowercase letters, digits, dots and hyphens), oci://registry/repository or https:// URL or a local path; got "--post-renderer=x"',
     );
   });
 
