@@ -43,8 +43,17 @@ const NAME: Column = { name: 'Name', type: 'string', format: 'name', cell: (o) =
 const AGE: Column = { name: 'Age', type: 'string', cell: age };
 const col = (name: string, cell: Column['cell'], type = 'string', priority = 0): Column => ({ name, type, cell, priority });
 
+/** The STATUS column of `kubectl get pods` (printPod in pkg/printers/internalversion/printers.go). */
 function podStatus(p: Loose): string {
   if (p.metadata?.deletionTimestamp) return 'Terminating';
+  const inits: Loose[] = p.status?.initContainerStatuses ?? [];
+  const pendingInit = inits.findIndex((cs) => !(cs.state?.terminated?.exitCode === 0));
+  if (pendingInit >= 0) {
+    const cs = inits[pendingInit];
+    if (cs.state?.terminated) return `Init:${cs.state.terminated.reason ?? 'Error'}`;
+    if (cs.state?.waiting?.reason && cs.state.waiting.reason !== 'PodInitializing') return `Init:${cs.state.waiting.reason}`;
+    return `Init:${pendingInit}/${inits.length}`;
+  }
   let reason: string = p.status?.reason ?? p.status?.phase ?? 'Pending';
   for (const cs of p.status?.containerStatuses ?? []) {
     if (cs.state?.waiting?.reason) reason = cs.state.waiting.reason;

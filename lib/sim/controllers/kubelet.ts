@@ -1,9 +1,10 @@
 /**
  * The sim's single node and its kubelet: binds new Pods to `sim-node`, starts their containers
  * after a short ContainerCreating delay and plays each container's program (lib/sim/shell.ts)
- * on the sim clock, writing log lines and container states. restartPolicy decides what an exit
- * means (Never: terminated; OnFailure: restart on non-zero; Always: restart), with the
- * kubelet's 10 s doubling back-off. A deleted Pod is stopped and then removed.
+ * on the sim clock, writing log lines and container states. Init containers run first, one at
+ * a time. restartPolicy decides what an exit means (Never: terminated; OnFailure: restart on
+ * non-zero; Always: restart), with the kubelet's 10 s doubling back-off. A deleted Pod is
+ * stopped and then removed.
  */
 import { createHash } from 'crypto';
 import { rfc3339 } from '../clock';
@@ -27,6 +28,7 @@ export const KUBELET_TIMING = {
 
 interface ContainerRuntime {
   name: string;
+  init: boolean;
   image: string;
   program?: ContainerProgram;
   state: 'waiting' | 'running' | 'terminated';
@@ -44,8 +46,8 @@ interface PodRuntime {
   namespace: string;
   name: string;
   restartPolicy: 'Always' | 'OnFailure' | 'Never';
+  initContainers: ContainerRuntime[];
   containers: ContainerRuntime[];
-  initContainers: string[];
   podIP: string;
   startTime?: number;
   cancels: (() => void)[];
@@ -108,16 +110,8 @@ export class Kubelet implements Controller {
       namespace: pod.metadata.namespace,
       name: pod.metadata.name,
       restartPolicy: spec.restartPolicy ?? 'Always',
-      containers: (spec.containers ?? []).map((c: Loose) => ({
-        name: c.name,
-        image: c.image,
-        program: interpretContainer(c.command, c.args),
-        state: 'waiting' as const,
-        waitingReason: 'ContainerCreating',
-        restartCount: 0,
-        containerID: `containerd://${this.hex(64)}`,
-      })),
-      initContainers: (spec.initContainers ?? []).map((c: Loose) => c.name),
+      initContainers: (spec.initContainers ?? []).map((c: Loose) => this.container(c, true)),
+      containers: (spec.containers ?? []).map((c: Loose) => this.container(c, false, spec.initContainers?.length ? 'PodInitializing' : 'ContainerCreating')),
       podIP: `10.244.0.${this.nextIp++}`,
       cancels: [],
       stopping: false,
@@ -128,6 +122,19 @@ export class Kubelet implements Controller {
     rt.cancels.push(this.ctx.clock.after(KUBELET_TIMING.containerCreating, () => this.startPod(rt)));
   }
 
+  private container(c: Loose, init: boolean, waitingReason = 'ContainerCreating'): ContainerRuntime {
+    return {
+      name: c.name,
+      init,
+      image: c.image,
+      program: interpretContainer(c.command, c.args),
+      state: 'waiting',
+      waitingReason,
+      restartCount: 0,
+      containerID: `containerd://${this.hex(64)}`,
+    };
+  }
+
   private hex(n: number): string {
     let s = '';
     for (let i = 0; i < n; i++) s += Math.floor(this.ctx.clock.random() * 16).toString(16);
@@ -136,7 +143,14 @@ export class Kubelet implements Controller {
 
   private startPod(rt: PodRuntime): void {
     rt.startTime = this.ctx.clock.now();
-    for (const c of rt.containers) this.run(rt, c);
+    this.startNext(rt);
+  }
+
+  /** The next init container that has not completed, or else all regular containers. */
+  private startNext(rt: PodRuntime): void {
+    const init = rt.initContainers.find((c) => c.state !== 'terminated');
+    if (init) this.run(rt, init);
+    else for (const c of rt.containers) this.run(rt, c);
     this.writeStatus(rt);
   }
 
@@ -146,7 +160,7 @@ export class Kubelet implements Controller {
     c.startedAt = this.ctx.clock.now();
     this.ctx.podLogs.start(rt.uid, c.name);
     if (!c.program) {
-      if (rt.restartPolicy !== 'Always') rt.cancels.push(this.ctx.clock.after(KUBELET_TIMING.defaultRun, () => this.exited(rt, c, 0)));
+      if (rt.restartPolicy !== 'Always' || c.init) rt.cancels.push(this.ctx.clock.after(KUBELET_TIMING.defaultRun, () => this.exited(rt, c, 0)));
       return;
     }
     const steps = c.program.steps;
@@ -170,11 +184,13 @@ export class Kubelet implements Controller {
     if (rt.stopping || !this.pods.has(rt.uid)) return;
     this.ctx.podLogs.end(rt.uid, c.name);
     c.finishedAt = this.ctx.clock.now();
-    const restart = rt.restartPolicy === 'Always' || (rt.restartPolicy === 'OnFailure' && exitCode !== 0);
+    // init containers always run to completion; only a failure may restart them
+    const restart = c.init ? exitCode !== 0 && rt.restartPolicy !== 'Never' : rt.restartPolicy === 'Always' || (rt.restartPolicy === 'OnFailure' && exitCode !== 0);
     if (!restart) {
       c.state = 'terminated';
       c.exitCode = exitCode;
-      this.writeStatus(rt);
+      if (c.init && exitCode === 0) this.startNext(rt);
+      else this.writeStatus(rt);
       return;
     }
     c.lastTerminated = { exitCode, startedAt: c.startedAt!, finishedAt: c.finishedAt };
@@ -209,7 +225,8 @@ export class Kubelet implements Controller {
   }
 
   private phase(rt: PodRuntime): string {
-    if (!rt.startTime) return 'Pending';
+    if (rt.initContainers.some((c) => c.state === 'terminated' && c.exitCode !== 0)) return 'Failed';
+    if (!rt.startTime || rt.initContainers.some((c) => c.state !== 'terminated')) return 'Pending';
     const done = rt.containers.every((c) => c.state === 'terminated');
     if (!done) return 'Running';
     return rt.containers.every((c) => c.exitCode === 0) ? 'Succeeded' : 'Failed';
@@ -237,8 +254,9 @@ export class Kubelet implements Controller {
     };
   }
 
-  /** Ready while running, except a container whose script will exit non-zero never is. */
+  /** Ready while running, except a container whose script will exit non-zero never is; a completed init container is ready. */
   private ready(c: ContainerRuntime): boolean {
+    if (c.init) return c.state === 'terminated' && c.exitCode === 0;
     return c.state === 'running' && (c.program === undefined || c.program.exitCode === 0);
   }
 
@@ -247,7 +265,8 @@ export class Kubelet implements Controller {
     if (!pod || pod.metadata.uid !== rt.uid) return;
     const now = rfc3339(this.ctx.clock.now());
     const phase = this.phase(rt);
-    const allReady = rt.startTime !== undefined && rt.containers.every((c) => this.ready(c));
+    const initialized = rt.initContainers.every((c) => c.state === 'terminated' && c.exitCode === 0);
+    const allReady = rt.startTime !== undefined && initialized && rt.containers.every((c) => this.ready(c));
     const finished = phase === 'Succeeded' || phase === 'Failed';
     const readyReason = finished ? { reason: 'PodCompleted' } : allReady ? {} : { reason: 'ContainersNotReady', message: `containers with unready status: [${rt.containers.filter((c) => !this.ready(c)).map((c) => c.name).join(' ')}]` };
     const cond = (type: string, ok: boolean, extra: Loose = {}) => {
@@ -260,7 +279,7 @@ export class Kubelet implements Controller {
       phase,
       conditions: [
         cond('PodReadyToStartContainers', started && !finished),
-        cond('Initialized', true),
+        cond('Initialized', initialized, initialized ? {} : { reason: 'ContainersNotInitialized', message: `containers with incomplete status: [${rt.initContainers.filter((c) => c.state !== 'terminated').map((c) => c.name).join(' ')}]` }),
         cond('Ready', allReady, allReady ? {} : readyReason),
         cond('ContainersReady', allReady, allReady ? {} : readyReason),
         cond('PodScheduled', true),
@@ -268,9 +287,7 @@ export class Kubelet implements Controller {
       hostIP: HOST_IP,
       hostIPs: [{ ip: HOST_IP }],
       ...(started ? { podIP: rt.podIP, podIPs: [{ ip: rt.podIP }], startTime: rfc3339(rt.startTime!) } : {}),
-      ...(rt.initContainers.length
-        ? { initContainerStatuses: rt.initContainers.map((name) => ({ name, state: { terminated: { exitCode: 0, reason: 'Completed' } }, lastState: {}, ready: true, restartCount: 0, image: '', imageID: '', started: false })) }
-        : {}),
+      ...(rt.initContainers.length ? { initContainerStatuses: rt.initContainers.map((c) => this.containerStatus(c)) } : {}),
       containerStatuses: rt.containers.map((c) => this.containerStatus(c)),
       qosClass: pod.status?.qosClass ?? 'BestEffort',
     };

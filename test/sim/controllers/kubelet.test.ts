@@ -61,6 +61,33 @@ describe('kubelet', () => {
     await eventually('server to be gone', () => !pod('server'));
   });
 
+  it('runs init containers one at a time before the regular containers', async () => {
+    const spec = (initScript: string) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: initScript.includes('exit') ? 'init-fails' : 'init-ok' },
+      spec: {
+        restartPolicy: 'Never',
+        initContainers: [
+          { name: 'first', image: 'busybox', command: ['sh', '-c', 'echo first; sleep 10'] },
+          { name: 'second', image: 'busybox', command: ['sh', '-c', initScript] },
+        ],
+        containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', 'echo main'] }],
+      },
+    });
+    await send(sim, 'POST', PODS, spec('echo second'));
+    await send(sim, 'POST', PODS, spec('echo broken; exit 4'));
+    const ok = await eventually('init-ok to succeed', () => pod('init-ok')?.status?.phase === 'Succeeded' && pod('init-ok'));
+    expect(ok.status.initContainerStatuses.map((c: any) => [c.name, c.state.terminated.exitCode])).toEqual([['first', 0], ['second', 0]]);
+    expect(sim.podLogs('default', 'init-ok', 'second')).toEqual(['second']);
+    expect(sim.podLogs('default', 'init-ok')).toEqual(['main']);
+    const failed = await eventually('init-fails to fail', () => pod('init-fails')?.status?.phase === 'Failed' && pod('init-fails'));
+    expect(failed.status.initContainerStatuses[1].state.terminated).toMatchObject({ exitCode: 4, reason: 'Error' });
+    expect(failed.status.containerStatuses[0].state.waiting.reason).toBe('PodInitializing');
+    const logs = await fetch(`${sim.url}${PODS}/init-fails/log?container=main`).then((r) => r.json());
+    expect(logs.message).toBe('container "main" in pod "init-fails" is waiting to start: PodInitializing');
+  });
+
   it('streams logs with follow until the container stops', async () => {
     await send(sim, 'POST', PODS, podManifest('follow', 'echo one; sleep 10; echo two'));
     await eventually('follow to run', () => pod('follow')?.status?.phase === 'Running');
