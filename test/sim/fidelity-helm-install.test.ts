@@ -101,6 +101,20 @@ describe('helm install with hook Jobs', () => {
   });
 });
 
+describe('helm install with a CRD in crds/', () => {
+  it('creates the CRD, which registers its kind in time for the chart\'s custom resource', async () => {
+    const chart = path.join(__dirname, 'fixtures', 'crd-chart');
+    expect((await t.helm('install', 'w1', chart, '-n', 'default')).code).toBe(0);
+    const res = await t.kubectl('get', 'widgets');
+    expect(res.stdout).toMatch(/^NAME +SIZE +AGE\nw1-widget +3 +\d+s\n$/);
+    expect((await t.helm('upgrade', 'w1', chart, '-n', 'default', '--set', 'size=5', '--wait')).code).toBe(0);
+    expect((sim.get('example.com/v1', 'Widget', 'default', 'w1-widget') as any).spec.size).toBe(5);
+    expect((await t.helm('uninstall', 'w1', '-n', 'default', '--wait')).code).toBe(0);
+    expect(sim.get('example.com/v1', 'Widget', 'default', 'w1-widget')).toBeUndefined();
+    expect(sim.get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', undefined, 'widgets.example.com')).toBeDefined(); // Helm never deletes CRDs
+  });
+});
+
 function lastStatus(ops: typeof sim.operations, job: string): number {
   const statuses = ops.filter((o) => o.verb === 'status' && o.kind === 'Job' && o.name === job && !o.userAgent);
   return statuses[statuses.length - 1]?.seq ?? -1;
