@@ -4,13 +4,12 @@
  * Creating a revision's Secret is the lock: a second creator gets AlreadyExists.
  */
 import { ErrorName, HelmSfnError } from '../core/errors';
-import type { KubeObject } from '../core/objects';
 import { type HelmRelease, releaseFromSecret, releaseSecret, releaseSecretName } from '../core/release';
 import type { ReleaseContext } from '../core/contract';
 import { AlreadyExistsError, type KubeClient } from '../kube/client';
 import type { EngineDeps } from './deps';
 
-const unixSeconds = (d: Date) => String(Math.floor(d.getTime() / 1000));
+const unixSeconds = (d: Date) => Math.floor(d.getTime() / 1000);
 
 export class ReleaseStore {
   constructor(
@@ -34,7 +33,7 @@ export class ReleaseStore {
   /** Store a new revision; fails with ReleaseLocked when that revision already exists. */
   async create(rel: HelmRelease): Promise<void> {
     try {
-      await this.kube.create(this.secret(rel, { createdAt: unixSeconds(this.clock()) }));
+      await this.kube.create(releaseSecret(rel, { createdAt: unixSeconds(this.clock()) }));
     } catch (e) {
       if (e instanceof AlreadyExistsError) {
         throw new HelmSfnError(
@@ -48,15 +47,11 @@ export class ReleaseStore {
 
   /** Unconditional write of a revision (Helm's Secret driver does a PUT without resourceVersion). */
   async update(rel: HelmRelease): Promise<void> {
-    await this.kube.replace(this.secret(rel, { modifiedAt: unixSeconds(this.clock()) }));
+    await this.kube.replace(releaseSecret(rel, { modifiedAt: unixSeconds(this.clock()) }));
   }
 
   async remove(name: string, namespace: string, revision: number): Promise<void> {
     await this.kube.delete({ apiVersion: 'v1', kind: 'Secret', namespace, name: releaseSecretName(name, revision) });
-  }
-
-  private secret(rel: HelmRelease, labels: Record<string, string>): KubeObject {
-    return releaseSecret(rel, { labels });
   }
 }
 

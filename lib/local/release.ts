@@ -58,6 +58,7 @@ export function localDeps(opts: LocalReleaseOptions = {}): EngineDeps {
     kube: new ClientNodeKubeClient(loadKubeConfig({ kubeconfigPath: opts.kubeconfigPath })),
     renderer: new HelmCliRenderer(binaries().helm),
     fetch: localPath,
+    localSources: true,
     clock: () => new Date(),
     logger: opts.logger ?? quiet,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

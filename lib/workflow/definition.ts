@@ -44,14 +44,14 @@ class ReleaseGraph {
     private readonly fns: TaskFunctions,
   ) {
     const releaseFailed = new sfn.Fail(scope, 'Release failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
-    const markFailed = this.task('Record failure', 'markFailed', { ...CTX, 'error.$': '$.error' }, { catches: false, resultPath: '$' });
+    const markFailed = this.task('Record failure', 'markFailed', { ...CTX, 'error.$': '$.error' }, { catches: false });
     this.failurePath = markFailed;
     const uninstall = this.uninstallChain();
     markFailed.next(
       new sfn.Choice(scope, 'Recover?').when(sfn.Condition.stringEquals('$.next', 'uninstall'), uninstall).otherwise(releaseFailed),
     );
 
-    const validate = this.task('Validate input', 'validate', { 'input.$': '$' }, { catches: false, resultPath: '$' });
+    const validate = this.task('Validate input', 'validate', { 'input.$': '$' }, { catches: false });
     const action = new sfn.Choice(scope, 'Action?')
       .when(sfn.Condition.stringEquals('$.ctx.action', 'install'), this.installChain())
       .when(sfn.Condition.stringEquals('$.ctx.action', 'uninstall'), uninstall)
@@ -65,7 +65,7 @@ class ReleaseGraph {
       .next(this.applyResources())
       .next(this.waitForResources('ready'))
       .next(this.hookPhase('post-install'))
-      .next(this.task('Finalize release', 'finalize', CTX, { resultPath: '$' }))
+      .next(this.task('Finalize release', 'finalize', CTX))
       .next(new sfn.Succeed(this.scope, 'Release deployed'));
   }
 
@@ -147,14 +147,15 @@ class ReleaseGraph {
   }
 
   /**
-   * A Lambda task: the function's raw return value is the result. Retries cover Lambda's own
+   * A Lambda task: the function's raw return value is the result, placed at `resultPath`
+   * (omitted = it replaces the state, ASL's default "$"). Retries cover Lambda's own
    * transient errors (CDK default) and KubeTransient; every task is idempotent, so this is safe.
    */
   private task(
     id: string,
     fn: TaskName,
     payload: Record<string, unknown>,
-    opts: { resultPath: string; catches?: boolean },
+    opts: { resultPath?: string; catches?: boolean } = {},
   ): tasks.LambdaInvoke {
     const invoke = new tasks.LambdaInvoke(this.scope, id, {
       lambdaFunction: this.fns[fn],
