@@ -86,9 +86,14 @@ export class ControllerClient {
     this.log(type, 'delete', o, 200, result.removed ? 'deleted' : 'deleting');
   }
 
-  /** Objects of `type` in `namespace` whose controller owner has `ownerUid`. */
+  /** Objects of `type` in `namespace` whose controller owner has `ownerUid` (from the store's owner index). */
   owned(type: ResourceType, namespace: string | undefined, ownerUid: string): KubeObject[] {
-    return this.ctx.api.list(type, namespace).filter((o) => controllerOf(o)?.uid === ownerUid);
+    const key = `${type.group}/${type.plural}`;
+    return this.ctx.store
+      .dependents(ownerUid)
+      .filter((d) => d.typeKey === key && d.object.metadata.namespace === namespace && controllerOf(d.object)?.uid === ownerUid)
+      .map((d) => d.object)
+      .sort((a, b) => (a.metadata.name! < b.metadata.name! ? -1 : 1));
   }
 
   selected(type: ResourceType, namespace: string | undefined, selector: Loose | undefined): KubeObject[] {

@@ -84,7 +84,7 @@ describe('kubelet', () => {
     const failed = await eventually('init-fails to fail', () => pod('init-fails')?.status?.phase === 'Failed' && pod('init-fails'));
     expect(failed.status.initContainerStatuses[1].state.terminated).toMatchObject({ exitCode: 4, reason: 'Error' });
     expect(failed.status.containerStatuses[0].state.waiting.reason).toBe('PodInitializing');
-    const logs = await fetch(`${sim.url}${PODS}/init-fails/log?container=main`).then((r) => r.json());
+    const logs = (await fetch(`${sim.url}${PODS}/init-fails/log?container=main`).then((r) => r.json())) as { message: string };
     expect(logs.message).toBe('container "main" in pod "init-fails" is waiting to start: PodInitializing');
   });
 
