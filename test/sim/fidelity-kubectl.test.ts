@@ -104,3 +104,25 @@ describe('kubectl against the sim', () => {
     expect(sim.controllerErrors).toEqual([]);
   });
 });
+
+describe('kubectl driving status by hand (controllers off)', () => {
+  let manual: SimCluster;
+  let k: Tools;
+  beforeAll(async () => {
+    manual = await startSimCluster({ controllers: false });
+    k = tools(manual);
+  });
+  afterAll(() => manual.stop());
+
+  it('lets a harness complete a Job through the status subresource while kubectl wait watches', async () => {
+    expect((await k.kubectl('apply', '-f', JOB)).code).toBe(0);
+    const waiting = k.kubectl('wait', '--for=condition=complete', 'job/hello', '--timeout=30s');
+    const patch = JSON.stringify({ status: { conditions: [{ type: 'Complete', status: 'True' }], succeeded: 1 } });
+    const patched = await k.kubectl('patch', 'job', 'hello', '--subresource=status', '--type=merge', '-p', patch);
+    expect(patched.stdout).toBe('job.batch/hello patched\n');
+    expect((await waiting).stdout).toBe('job.batch/hello condition met\n');
+    const job = manual.get('batch/v1', 'Job', 'default', 'hello') as any;
+    expect(job.metadata.managedFields.find((m: any) => m.subresource === 'status')).toMatchObject({ manager: 'kubectl-patch', operation: 'Update' });
+    expect(manual.list('v1', 'Pod', 'default')).toEqual([]); // no Job controller, no pods
+  });
+});
