@@ -3,14 +3,16 @@
  * `register(program)`. Commands return normally or throw; only bin/helm-sfn.ts sets the exit code.
  */
 import { Command } from 'commander';
+import { register as registerDemo } from './commands/demo';
 import { register as registerInstall } from './commands/install';
 import { register as registerPlan } from './commands/plan';
+import { register as registerSim } from './commands/sim';
 
 export function buildProgram(): Command {
   const program = new Command('helm-sfn')
     .description('Helm release lifecycles as an AWS Step Functions workflow')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const register of [registerPlan, registerInstall]) register(program);
+  for (const register of [registerPlan, registerInstall, registerSim, registerDemo]) register(program);
   return program;
 }

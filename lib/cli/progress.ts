@@ -8,6 +8,10 @@ import type { ExecutionEvent } from '../local/runner';
 
 type Write = (line: string) => void;
 
+/** Tasks ("Apply resources"), hook phases ("Pre-install hooks") and the end states. */
+const isPhase = (name: string, type: string): boolean =>
+  !name.includes(':') && (type === 'Task' || type === 'Succeed' || type === 'Fail' || (type === 'Pass' && name.endsWith(' hooks')));
+
 export class ProgressPrinter {
   private readonly started = Date.now();
   private readonly hookStates = new Map<string, { state: string; since: number }>();
@@ -16,9 +20,7 @@ export class ProgressPrinter {
 
   /** Phase-level states only: sub-steps ("Pre-install: poll hook group") would flood the screen. */
   onEvent = (event: ExecutionEvent): void => {
-    if (event.type === 'StateEntered' && !event.state.name.includes(':') && !/\?$/.test(event.state.name) && event.state.type !== 'Wait') {
-      this.write(`${this.clock()} ${event.state.name}`);
-    }
+    if (event.type === 'StateEntered' && isPhase(event.state.name, event.state.type)) this.write(`${this.clock()} ${event.state.name}`);
     if (event.type === 'StateRetried') this.write(`${this.clock()}   retrying ${event.state.name}`);
   };
 

@@ -10,6 +10,8 @@ import { ProgressPrinter } from './progress';
 export interface RunFlags {
   readonly output: 'table' | 'json';
   readonly kubeconfig?: string;
+  /** Multiplies the poll waits (1 = real durations). */
+  readonly waitScale?: number;
 }
 
 export async function runAndReport(input: Record<string, unknown>, flags: RunFlags): Promise<boolean> {
@@ -20,6 +22,7 @@ export async function runAndReport(input: Record<string, unknown>, flags: RunFla
   try {
     const result = await runReleaseLocally(input, {
       kubeconfigPath: flags.kubeconfig,
+      waitScale: flags.waitScale,
       onEvent: flags.output === 'table' ? progress.onEvent : undefined,
       logger: flags.output === 'table' ? progress.logger : undefined,
       signal: abort.signal,

@@ -4,6 +4,7 @@
  */
 import type { FailureInfo, HookSummary, ReleaseContext, ReleaseOutput } from '../core/contract';
 import type { HookEvent } from '../core/hooks';
+import { EVENTS_BY_ACTION } from '../core/plan';
 import type { HelmRelease } from '../core/release';
 import type { EngineDeps } from './deps';
 import { hooksOf, storedHook } from './record';
@@ -67,12 +68,13 @@ function causeText(cause: string | undefined): string {
 const firstLine = (text: string) => text.split('\n')[0].slice(0, 500);
 
 function summary(rel: HelmRelease, ctx: ReleaseContext): ReleaseOutput {
+  const events: readonly HookEvent[] = EVENTS_BY_ACTION[ctx.recovering ?? ctx.action];
   const hooks: HookSummary[] = hooksOf(rel).flatMap((h) => {
     const run = storedHook(rel, h)?.last_run;
     if (!run?.phase) return [];
     const seconds =
       run.started_at && run.completed_at ? Math.round((Date.parse(run.completed_at) - Date.parse(run.started_at)) / 100) / 10 : undefined;
-    return h.events.map((event: HookEvent) => ({ name: h.name, kind: h.kind, event, weight: h.weight, phase: run.phase, ...(seconds !== undefined ? { seconds } : {}) }));
+    return h.events.filter((event) => events.includes(event)).map((event: HookEvent) => ({ name: h.name, kind: h.kind, event, weight: h.weight, phase: run.phase, ...(seconds !== undefined ? { seconds } : {}) }));
   });
   return { release: rel.name, namespace: rel.namespace, revision: rel.version, status: rel.info.status, hooks, warnings: ctx.warnings ?? [] };
 }

@@ -182,6 +182,13 @@ const COLUMNS: Record<string, Column[]> = {
     col('AllowVolumeExpansion', (o) => o.allowVolumeExpansion ?? false),
     AGE,
   ],
+  '/Event': [
+    col('Last Seen', (o, now) => humanDuration(now - Date.parse(o.lastTimestamp ?? o.metadata?.creationTimestamp))),
+    col('Type', (o) => o.type ?? ''),
+    col('Reason', (o) => o.reason ?? ''),
+    col('Object', (o) => `${String(o.involvedObject?.kind ?? '').toLowerCase()}/${o.involvedObject?.name ?? ''}`),
+    col('Message', (o) => o.message ?? ''),
+  ],
   'apiextensions.k8s.io/CustomResourceDefinition': [NAME, col('Created At', (o) => o.metadata?.creationTimestamp ?? '', 'date')],
 };
 

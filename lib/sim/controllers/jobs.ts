@@ -142,7 +142,7 @@ export class JobController implements Controller {
 
   private createPod(job: Loose): void {
     const template = job.spec.template ?? {};
-    this.client.create(this.podType(), {
+    const pod = this.client.create(this.podType(), {
       metadata: {
         generateName: `${job.metadata.name}-`,
         namespace: job.metadata.namespace,
@@ -152,11 +152,14 @@ export class JobController implements Controller {
       },
       spec: structuredClone(template.spec ?? {}),
     });
+    this.client.event(job as KubeObject, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`, 'job-controller');
   }
 
   private finish(job: Loose, status: Loose, type: 'Complete' | 'Failed', reason: string, message: string, active: Loose[]): void {
     for (const p of active) this.client.delete(this.podType(), p as KubeObject);
     this.finishedAt.set(job.metadata.uid, this.ctx.clock.now());
+    if (type === 'Complete') this.client.event(job as KubeObject, 'Normal', 'Completed', 'Job completed', 'job-controller');
+    else this.client.event(job as KubeObject, 'Warning', reason, message, 'job-controller');
     const now = rfc3339(this.ctx.clock.now());
     const interim = type === 'Complete' ? 'SuccessCriteriaMet' : 'FailureTarget';
     const { active: _a, ...rest } = status;

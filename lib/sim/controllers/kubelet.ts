@@ -119,6 +119,7 @@ export class Kubelet implements Controller {
     this.pods.set(rt.uid, rt);
     const bound = spec.nodeName ? (pod as KubeObject) : this.client.update(this.podType(), pod as KubeObject, (p) => (p.spec.nodeName = NODE_NAME));
     this.writeStatus(rt, bound);
+    this.client.event(bound, 'Normal', 'Scheduled', `Successfully assigned ${rt.namespace}/${rt.name} to ${NODE_NAME}`, 'default-scheduler');
     rt.cancels.push(this.ctx.clock.after(KUBELET_TIMING.containerCreating, () => this.startPod(rt)));
   }
 
@@ -159,6 +160,9 @@ export class Kubelet implements Controller {
     c.state = 'running';
     c.startedAt = this.ctx.clock.now();
     this.ctx.podLogs.start(rt.uid, c.name);
+    this.podEvent(rt, 'Normal', 'Pulled', `Container image "${c.image}" already present on machine`);
+    this.podEvent(rt, 'Normal', 'Created', `Created container: ${c.name}`);
+    this.podEvent(rt, 'Normal', 'Started', `Started container ${c.name}`);
     if (!c.program) {
       if (rt.restartPolicy !== 'Always' || c.init) rt.cancels.push(this.ctx.clock.after(KUBELET_TIMING.defaultRun, () => this.exited(rt, c, 0)));
       return;
@@ -199,6 +203,7 @@ export class Kubelet implements Controller {
     const backoff = Math.min(KUBELET_TIMING.backoffBase * 2 ** c.restartCount, KUBELET_TIMING.backoffMax);
     c.restartCount++;
     this.writeStatus(rt);
+    this.podEvent(rt, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${rt.name}_${rt.namespace}(${rt.uid})`);
     rt.cancels.push(
       this.ctx.clock.after(backoff, () => {
         if (rt.stopping) return;
@@ -222,6 +227,11 @@ export class Kubelet implements Controller {
     for (const c of rt.containers) if (c.state === 'running') this.ctx.podLogs.end(rt.uid, c.name);
     const grace = (pod.metadata.deletionGracePeriodSeconds ?? 30) * 1000;
     this.ctx.clock.after(Math.min(grace, KUBELET_TIMING.termination), remove);
+  }
+
+  private podEvent(rt: PodRuntime, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    const pod = this.client.get(this.podType(), rt.namespace, rt.name);
+    if (pod && pod.metadata.uid === rt.uid) this.client.event(pod, type, reason, message, 'kubelet');
   }
 
   private phase(rt: PodRuntime): string {

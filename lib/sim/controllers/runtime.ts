@@ -5,7 +5,7 @@
  * reconcile once, on a later tick, never re-entrantly inside a store write).
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- objects here are free-form JSON */
-import type { SimClock } from '../clock';
+import { rfc3339, type SimClock } from '../clock';
 import { asSimError } from '../errors';
 import type { DeleteOptions, ObjectApi } from '../objects';
 import type { OperationLog } from '../operations';
@@ -84,6 +84,38 @@ export class ControllerClient {
     if (!this.ctx.api.find(type, o.metadata.namespace, o.metadata.name!)) return;
     const result = this.ctx.api.delete(type, o.metadata.namespace, o.metadata.name!, opts, this.manager);
     this.log(type, 'delete', o, 200, result.removed ? 'deleted' : 'deleting');
+  }
+
+  /**
+   * Records a core/v1 Event about `involved` (what `kubectl describe` and `kubectl get events`
+   * show), reported by this controller as `component`.
+   */
+  event(involved: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, component = this.manager): void {
+    const now = rfc3339(this.ctx.clock.now());
+    const eventType = this.type('', 'v1', 'events');
+    let suffix = '';
+    for (let i = 0; i < 16; i++) suffix += Math.floor(this.ctx.clock.random() * 16).toString(16);
+    this.create(eventType, {
+      metadata: { name: `${involved.metadata.name}.${suffix}`, namespace: involved.metadata.namespace ?? 'default' },
+      involvedObject: {
+        kind: involved.kind,
+        namespace: involved.metadata.namespace,
+        name: involved.metadata.name,
+        uid: involved.metadata.uid,
+        apiVersion: involved.apiVersion,
+        resourceVersion: involved.metadata.resourceVersion,
+      },
+      reason,
+      message,
+      source: { component, ...(component === 'kubelet' ? { host: 'sim-node' } : {}) },
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+      type,
+      eventTime: null,
+      reportingComponent: component,
+      reportingInstance: component === 'kubelet' ? 'sim-node' : '',
+    });
   }
 
   /** Objects of `type` in `namespace` whose controller owner has `ownerUid` (from the store's owner index). */

@@ -69,7 +69,7 @@ export class WorkloadController implements Controller {
 
   private podFromTemplate(owner: Loose, ownerType: ResourceType, extra: { name?: string; generateName?: string; labels?: Record<string, string> }): void {
     const template = owner.spec?.template ?? {};
-    this.client.create(this.t('Pod'), {
+    const pod = this.client.create(this.t('Pod'), {
       metadata: {
         ...(extra.name ? { name: extra.name } : { generateName: extra.generateName }),
         namespace: owner.metadata.namespace,
@@ -79,6 +79,8 @@ export class WorkloadController implements Controller {
       },
       spec: structuredClone(template.spec ?? {}),
     });
+    const message = ownerType.kind === 'StatefulSet' ? `create Pod ${pod.metadata.name} in StatefulSet ${owner.metadata.name} successful` : `Created pod: ${pod.metadata.name}`;
+    this.client.event(owner as KubeObject, 'Normal', 'SuccessfulCreate', message, `${ownerType.kind.toLowerCase()}-controller`);
   }
 
   private deployment(d: Loose): void {
@@ -101,6 +103,7 @@ export class WorkloadController implements Controller {
         },
         spec: { replicas, selector: { matchLabels: { ...(d.spec?.selector?.matchLabels ?? {}), 'pod-template-hash': hash } }, template },
       }) as Loose;
+      this.client.event(d as KubeObject, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${current.metadata.name} from 0 to ${replicas}`, 'deployment-controller');
     } else if (current.spec?.replicas !== replicas) {
       current = this.client.update(rsType, current as KubeObject, (rs) => (rs.spec.replicas = replicas)) as Loose;
     }
