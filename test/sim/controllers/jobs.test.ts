@@ -67,6 +67,15 @@ describe('Job controller', () => {
     expect(conditionTypes(await eventually('job plain to finish', finished('plain')))).toContain('Complete');
   });
 
+  it('records Events for the Job and its pod, as kubectl describe shows them', () => {
+    const events = sim.list('v1', 'Event', 'default') as any[];
+    const about = (name: string) => events.filter((e) => e.involvedObject.name === name).map((e) => `${e.type} ${e.reason} ${e.source.component}`);
+    expect(about('ok')).toEqual(expect.arrayContaining(['Normal SuccessfulCreate job-controller', 'Normal Completed job-controller']));
+    expect(about('flaky')).toContain('Warning BackoffLimitExceeded job-controller');
+    const pod = podsOf('ok')[0].metadata.name;
+    expect(about(pod).sort()).toEqual(['Normal Created kubelet', 'Normal Pulled kubelet', 'Normal Scheduled default-scheduler', 'Normal Started kubelet']);
+  });
+
   it('records its writes under the controllers\' field managers', () => {
     const managers = new Set(sim.operations.filter((o) => !o.userAgent).map((o) => o.fieldManager));
     expect([...managers].sort()).toEqual(expect.arrayContaining(['kube-controller-manager', 'kubelet']));
