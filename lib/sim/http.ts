@@ -19,7 +19,7 @@ import {
   openapiIndex,
   versionInfo,
 } from './discovery';
-import { asSimError, badRequest, methodNotAllowed, SimError, tooManyRequests, unknownPath, unsupportedMediaType, internalError } from './errors';
+import { asSimError, badRequest, internalError, methodNotAllowed, SimError, tooManyRequests, unknownPath, unsupportedMediaType } from './errors';
 import type { FaultTarget, SimFaults, SimVerb } from './faults';
 import { PATCH_TYPES, type DeleteOptions, type ObjectApi, type PatchType, type PropagationPolicy } from './objects';
 import type { OperationLog } from './operations';
@@ -169,6 +169,32 @@ export function createHandler(ctx: HttpContext): (req: IncomingMessage, res: Ser
   };
 }
 
+interface Document {
+  code: number;
+  body: unknown;
+  contentType?: string;
+}
+
+/** GET of /version, health, discovery and OpenAPI paths; undefined for anything else. */
+function discoveryDocument(ctx: HttpContext, path: string, segs: string[], accept: string): Document | undefined {
+  const ok = (body: unknown, contentType?: string): Document => ({ code: 200, body, contentType });
+  const found = (body: unknown): Document => (body ? ok(body) : { code: 404, body: unknownPath().status });
+  const aggregated = accept.includes('g=apidiscovery.k8s.io;v=v2;');
+  if (path === '/version') return ok(versionInfo());
+  if (['/healthz', '/livez', '/readyz'].includes(path)) return ok('ok', 'text/plain');
+  if (path === '/api') return aggregated ? ok(aggregatedDiscovery(ctx.registry, 'core'), AGGREGATED_CONTENT_TYPE) : ok(apiVersions(ctx.hostPort()));
+  if (path === '/apis') return aggregated ? ok(aggregatedDiscovery(ctx.registry, 'groups'), AGGREGATED_CONTENT_TYPE) : ok(apiGroupList(ctx.registry));
+  if (path === '/openapi/v3') return ok(openapiIndex(ctx.registry));
+  if (segs[0] === 'openapi' && segs[1] === 'v3') {
+    const gv = splitGroupVersion(segs.slice(2));
+    return found(gv && gv.rest.length === 0 ? openapiGroupVersion(ctx.registry, gv.group, gv.version) : undefined);
+  }
+  if (segs[0] === 'apis' && segs.length === 2) return found(apiGroup(ctx.registry, segs[1]));
+  const gv = splitGroupVersion(segs);
+  if (gv && gv.rest.length === 0) return found(apiResourceList(ctx.registry, gv.group, gv.version));
+  return undefined;
+}
+
 async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://sim');
   const method = req.method ?? 'GET';
@@ -176,32 +202,13 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
   const accept = req.headers.accept ?? '';
   const path = url.pathname.replace(/\/+$/, '') || '/';
 
-  if (method === 'GET') {
-    if (path === '/version') return sendJson(res, 200, versionInfo());
-    if (['/healthz', '/livez', '/readyz'].includes(path)) {
-      res.writeHead(200, { 'Content-Type': 'text/plain' });
-      res.end('ok');
-      return;
-    }
-    const aggregated = accept.includes('g=apidiscovery.k8s.io;v=v2;');
-    if (path === '/api') return aggregated ? sendJson(res, 200, aggregatedDiscovery(ctx.registry, 'core'), AGGREGATED_CONTENT_TYPE) : sendJson(res, 200, apiVersions(ctx.hostPort()));
-    if (path === '/apis') return aggregated ? sendJson(res, 200, aggregatedDiscovery(ctx.registry, 'groups'), AGGREGATED_CONTENT_TYPE) : sendJson(res, 200, apiGroupList(ctx.registry));
-    if (path === '/openapi/v3') return sendJson(res, 200, openapiIndex(ctx.registry));
-    if (segs[0] === 'openapi' && segs[1] === 'v3') {
-      const gv = splitGroupVersion(segs.slice(2));
-      const doc = gv && gv.rest.length === 0 ? openapiGroupVersion(ctx.registry, gv.group, gv.version) : undefined;
-      return doc ? sendJson(res, 200, doc) : sendJson(res, 404, unknownPath().status);
-    }
-    if (segs[0] === 'apis' && segs.length === 2) {
-      const group = apiGroup(ctx.registry, segs[1]);
-      return group ? sendJson(res, 200, group) : sendJson(res, 404, unknownPath().status);
-    }
-    const gv = splitGroupVersion(segs);
-    if (gv && gv.rest.length === 0) {
-      const list = apiResourceList(ctx.registry, gv.group, gv.version);
-      return list ? sendJson(res, 200, list) : sendJson(res, 404, unknownPath().status);
-    }
+  const doc = method === 'GET' ? discoveryDocument(ctx, path, segs, accept) : undefined;
+  if (doc?.contentType === 'text/plain') {
+    res.writeHead(doc.code, { 'Content-Type': 'text/plain' });
+    res.end(doc.body);
+    return;
   }
+  if (doc) return sendJson(res, doc.code, doc.body, doc.contentType);
 
   const gv = splitGroupVersion(segs);
   if (!gv) return sendJson(res, 404, unknownPath().status);

@@ -9,7 +9,6 @@ import { rfc3339 } from '../clock';
 import type { ResourceType } from '../registry';
 import type { KubeObject, StoreEvent } from '../storage';
 import { condition, ControllerClient, controllerOf, mergeConditions, ownerReference, WorkQueue, type Controller, type ControllerContext, type Loose } from './runtime';
-import { NODE_NAME } from './kubelet';
 
 const podReady = (p: Loose): boolean => !p.metadata.deletionTimestamp && (p.status?.conditions ?? []).some((c: Loose) => c.type === 'Ready' && c.status === 'True');
 const alive = (p: Loose): boolean => !p.metadata.deletionTimestamp && p.status?.phase !== 'Failed' && p.status?.phase !== 'Succeeded';
