@@ -10,7 +10,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode; // commander already printed the message
     if (e instanceof HelmSfnError) {
-      process.stderr.write(`Error: ${e.name}: ${e.message}\n`);
+      process.stderr.write(`Error: ${e.name}: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
       return 1;
     }
     throw e;

@@ -15,6 +15,8 @@ export interface RenderRequest {
   readonly valuesFiles?: string[];
   readonly set?: string[];
   readonly isUpgrade?: boolean;
+  /** Also print the chart's crds/ documents (install only: Helm never upgrades CRDs). */
+  readonly includeCrds?: boolean;
   readonly kubeVersion?: string;
 }
 

@@ -6,12 +6,17 @@
 import type { ReleaseContext } from '../core/contract';
 import { ErrorName, HelmSfnError } from '../core/errors';
 import { parseExecutionInput, type ExecutionInput } from '../core/input';
+import { classifyManifest } from '../core/hooks';
+import { splitManifest } from '../core/manifest';
+import { describeRef, refOf, type KubeObject } from '../core/objects';
 import { planRelease } from '../core/plan';
 import { isPending, type HelmRelease } from '../core/release';
 import type { EngineDeps } from './deps';
 import { toHelmHook } from './record';
 import { ReleaseStore } from './releases';
 
+const FIELD_MANAGER = 'helm';
+const CRD_WAIT_SECONDS = 60;
 const MAX_WARNINGS = 20;
 const MAX_WARNING_CHARS = 300;
 
@@ -56,7 +61,9 @@ async function prepareInstall(ctx: ReleaseContext, input: ExecutionInput, store:
     values: input.values,
     valuesFiles,
     set: input.set,
+    includeCrds: true,
   });
+  await installCrds(rendered.manifest, deps);
   const plan = planRelease({ action: 'install', release: ctx.release, namespace: ctx.namespace, manifest: rendered.manifest, hookMode: ctx.options.hookMode });
   const now = deps.clock().toISOString();
   const record: HelmRelease = {
@@ -91,6 +98,28 @@ async function prepareUninstall(ctx: ReleaseContext, store: ReleaseStore, deps: 
   await store.update(last);
   return { ...ctx, revision: last.version };
 }
+
+/**
+ * CRDs from the chart's crds/ directories, before anything else (pkg/action/install.go
+ * installCRDs): applied, then given up to 60 s to be Established. Never upgraded or deleted.
+ */
+async function installCrds(manifest: string, deps: EngineDeps): Promise<void> {
+  const crds = classifyManifest(splitManifest(manifest)).crds;
+  for (const doc of crds) await deps.kube.apply(doc.object, { fieldManager: FIELD_MANAGER });
+  const deadline = deps.clock().getTime() + CRD_WAIT_SECONDS * 1000;
+  for (const doc of crds) {
+    const ref = refOf(doc.object);
+    while (!isEstablished(await deps.kube.get(ref))) {
+      if (deps.clock().getTime() > deadline) throw new HelmSfnError(ErrorName.ApplyFailed, `${describeRef(ref)} was not established within ${CRD_WAIT_SECONDS}s`);
+      await deps.sleep(250);
+    }
+  }
+}
+
+const isEstablished = (crd: KubeObject | undefined): boolean =>
+  ((crd?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).some(
+    (c) => c.type === 'Established' && c.status === 'True',
+  );
 
 function bounded(warnings: string[]): string[] {
   return warnings.slice(0, MAX_WARNINGS).map((w) => (w.length > MAX_WARNING_CHARS ? `${w.slice(0, MAX_WARNING_CHARS - 1)}…` : w));

@@ -31,6 +31,7 @@ export class HelmCliRenderer implements Renderer {
         valuesFiles,
         set: req.set,
         isUpgrade: req.isUpgrade,
+        includeCrds: req.includeCrds,
         kubeVersion: req.kubeVersion,
         helmBinary: this.helmBinary,
       });

@@ -191,3 +191,31 @@ test('uninstall runs pre/post-delete hooks, deletes resources and honours keep',
   expect(exists('ConfigMap', n, 'data')).toBe(true);
   expect(releaseStatuses(n)).toEqual([]);
 });
+
+test('CRDs from crds/ are installed first, so the chart can use their kinds', async () => {
+  const n = await namespace();
+  const chart = writeChart({
+    crds: {
+      'widget.yaml': `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  names: { kind: Widget, plural: widgets, singular: widget }
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: { openAPIV3Schema: { type: object, x-kubernetes-preserve-unknown-fields: true } }
+`,
+    },
+    templates: { 'widget.yaml': 'apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w1\nspec:\n  size: 3\n' },
+  });
+  const result = await install('crd', n, chart);
+  expect(result.error).toBeUndefined();
+  expect(h.sim.get('example.com/v1', 'Widget', n, 'w1')).toMatchObject({ spec: { size: 3 } });
+  // the stored manifest holds the chart's templates only, as Helm's does
+  expect(record(n, 'crd', 1).manifest).not.toContain('CustomResourceDefinition');
+});

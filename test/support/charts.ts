@@ -10,6 +10,8 @@ export interface ChartSpec {
   name?: string;
   version?: string;
   templates: Record<string, string>;
+  /** Files of the chart's crds/ directory. */
+  crds?: Record<string, string>;
   values?: string;
 }
 
@@ -20,6 +22,8 @@ export function writeChart(spec: ChartSpec): string {
   writeFileSync(path.join(dir, 'Chart.yaml'), `apiVersion: v2\nname: ${name}\nversion: ${spec.version ?? '0.1.0'}\n`);
   writeFileSync(path.join(dir, 'values.yaml'), spec.values ?? '{}\n');
   for (const [file, text] of Object.entries(spec.templates)) writeFileSync(path.join(dir, 'templates', file), text);
+  if (spec.crds) mkdirSync(path.join(dir, 'crds'));
+  for (const [file, text] of Object.entries(spec.crds ?? {})) writeFileSync(path.join(dir, 'crds', file), text);
   return dir;
 }
 
