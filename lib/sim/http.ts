@@ -240,9 +240,10 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
       return;
     }
     const { code, retryAfterSeconds, message } = decision.failure;
-    const err = code === 429 ? tooManyRequests(retryAfterSeconds ?? 1) : injected(code, message);
+    const retryAfter = retryAfterSeconds ?? (code === 429 ? 1 : undefined);
+    const err = code === 429 ? tooManyRequests(retryAfter!) : injected(code, message);
     record(code, err.reason ?? 'Failure');
-    return sendJson(res, code, err.status, 'application/json', retryAfterSeconds !== undefined ? { 'Retry-After': String(retryAfterSeconds) } : {});
+    return sendJson(res, code, err.status, 'application/json', retryAfter !== undefined ? { 'Retry-After': String(retryAfter) } : {});
   }
 
   try {

@@ -2,6 +2,8 @@
  * Fidelity: the real kubectl 1.34 against the sim — create/apply (client- and server-side)/
  * get/delete, protobuf generators, wait, logs, patch, scale, rollout status and SSA conflicts.
  */
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { startSimCluster, type SimCluster } from '../../lib/sim';
 import { clientOps, MANIFESTS, opLine, tools, type Tools } from './support';
@@ -82,6 +84,25 @@ describe('kubectl against the sim', () => {
     expect((sim.get('apps/v1', 'Deployment', 'default', 'app') as any).spec.template.spec.containers[0]).toMatchObject({ name: 'web', image: 'nginx:1.28', ports: [{ containerPort: 8080, protocol: 'TCP' }] });
     const stale = await t.kubectl('patch', 'cm', 'app-config', '--type=merge', '-p', '{"metadata":{"resourceVersion":"1"},"data":{"mode":"x"}}');
     expect(stale.stderr).toContain('Operation cannot be fulfilled on configmaps "app-config": the object has been modified');
+  });
+
+  it('client-side applies a changed file with a strategic merge patch that keeps other managers\' fields', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'csa-'));
+    const file = (image: string, labels: string) => {
+      const f = path.join(dir, `${image.replace(/[:.]/g, '-')}.yaml`);
+      fs.writeFileSync(f, `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: csa\n  labels: {${labels}}\nspec:\n  selector: {matchLabels: {app: csa}}\n  template:\n    metadata: {labels: {app: csa}}\n    spec:\n      containers:\n        - name: web\n          image: ${image}\n          env: [{name: A, value: "1"}]\n`);
+      return f;
+    };
+    expect((await t.kubectl('apply', '-f', file('nginx:1.27', 'team: a, tier: web'))).stdout).toBe('deployment.apps/csa created\n');
+    await t.kubectl('patch', 'deployment', 'csa', '--type=merge', '-p', '{"metadata":{"annotations":{"owner":"someone-else"}}}');
+    expect((await t.kubectl('apply', '-f', file('nginx:1.28', 'team: a'))).stdout).toBe('deployment.apps/csa configured\n');
+    const d = sim.get('apps/v1', 'Deployment', 'default', 'csa') as any;
+    expect(d.metadata.labels).toEqual({ team: 'a' });
+    expect(d.metadata.annotations.owner).toBe('someone-else');
+    expect(d.spec.template.spec.containers).toEqual([expect.objectContaining({ name: 'web', image: 'nginx:1.28', env: [{ name: 'A', value: '1' }] })]);
+    expect(d.metadata.generation).toBe(2);
+    const fromCsa = d.metadata.managedFields.map((m: any) => m.manager);
+    expect(fromCsa).toEqual(expect.arrayContaining(['kubectl-client-side-apply', 'kubectl-patch']));
   });
 
   it('reports a missing object with the server\'s message', async () => {
