@@ -43,6 +43,8 @@ export interface ReleaseContext {
   readonly namespace: string;
   readonly cluster?: string;
   readonly options: ReleaseOptions;
+  /** The execution's ARN: stored on the record it locks, so a stuck lock can be traced and freed. */
+  readonly execution?: string;
   /** The revision this execution writes; set by `prepare`. */
   readonly revision?: number;
   /** Set by `markFailed` when an atomic operation recovers through another path. */

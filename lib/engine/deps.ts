@@ -38,6 +38,16 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
+/** A release's status moved (published as the `Helm Release Status Change` event in AWS). */
+export interface StatusChange {
+  readonly release: string;
+  readonly namespace: string;
+  readonly revision: number;
+  readonly status: string;
+  readonly description: string;
+  readonly cluster?: string;
+}
+
 export interface EngineDeps {
   readonly kube: KubeClient;
   readonly renderer: Renderer;
@@ -47,6 +57,8 @@ export interface EngineDeps {
   readonly localSources?: boolean;
   readonly clock: () => Date;
   readonly logger: Logger;
+  /** Told of every status a release record takes; failures are logged, never fatal. */
+  readonly notify?: (change: StatusChange) => Promise<void>;
   /** Pause between checks inside one task (waiting for a deletion); tests may shorten it. */
   readonly sleep: (ms: number) => Promise<void>;
 }

@@ -11,20 +11,14 @@ import { hooksOf, storedHook } from './record';
 import { currentRecord, ReleaseStore } from './releases';
 
 export async function finalize({ ctx }: { ctx: ReleaseContext }, deps: EngineDeps): Promise<ReleaseOutput> {
-  const store = new ReleaseStore(deps.kube, deps.clock);
+  const store = new ReleaseStore(deps);
   const rel = await currentRecord(ctx, deps);
   const now = deps.clock().toISOString();
   if (ctx.action === 'uninstall' || ctx.recovering === 'uninstall') {
-    rel.info = { ...rel.info, status: 'uninstalled', description: 'Uninstallation complete' };
-    if (ctx.options.keepHistory && !ctx.recovering) {
-      await store.update(rel);
-    } else {
-      // purge, oldest first, as Helm does
-      for (const old of await store.history(ctx.release, ctx.namespace)) await store.remove(ctx.release, ctx.namespace, old.version);
-    }
+    if (ctx.options.keepHistory && !ctx.recovering) await store.setStatus(rel, 'uninstalled', 'Uninstallation complete');
+    else await store.purge(rel);
   } else {
-    rel.info = { ...rel.info, status: 'deployed', last_deployed: now, description: 'Install complete' };
-    await store.update(rel);
+    await store.setStatus(rel, 'deployed', 'Install complete', { last_deployed: now });
   }
   return summary(rel, ctx);
 }
@@ -40,11 +34,10 @@ export async function markFailed(
   const failure = { Error: error.Error, Cause: causeText(error.Cause) };
   if (ctx.revision === undefined) return { ctx, error: failure, next: 'fail' };
 
-  const store = new ReleaseStore(deps.kube, deps.clock);
+  const store = new ReleaseStore(deps);
   const rel = await currentRecord(ctx, deps);
   const verb = ctx.action === 'uninstall' ? 'uninstallation' : ctx.action;
-  rel.info = { ...rel.info, status: 'failed', description: `Release "${ctx.release}" failed (${verb}): ${firstLine(failure.Cause)}` };
-  await store.update(rel);
+  await store.setStatus(rel, 'failed', `Release "${ctx.release}" failed (${verb}): ${firstLine(failure.Cause)}`);
   deps.logger.error('release failed', { release: ctx.release, revision: ctx.revision, error: failure.Error });
 
   if (ctx.action === 'install' && ctx.options.atomic && !ctx.recovering) {

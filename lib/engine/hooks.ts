@@ -25,7 +25,7 @@ const LOG_LINES = 50;
 const MAX_CAUSE_CHARS = 6000;
 
 export async function applyHookGroup({ ctx, hook }: HookTaskInput, deps: EngineDeps): Promise<HookCursor> {
-  const store = new ReleaseStore(deps.kube, deps.clock);
+  const store = new ReleaseStore(deps);
   const rel = await currentRecord(ctx, deps);
   const groups = ctx.options.noHooks ? [] : hookGroups(rel, hook.event, ctx);
   if (hook.group >= groups.length) return { event: hook.event, group: hook.group, groups: groups.length, status: 'done' };
@@ -62,7 +62,7 @@ export async function applyHookGroup({ ctx, hook }: HookTaskInput, deps: EngineD
 }
 
 export async function pollHookGroup({ ctx, hook }: HookTaskInput, deps: EngineDeps): Promise<HookCursor> {
-  const store = new ReleaseStore(deps.kube, deps.clock);
+  const store = new ReleaseStore(deps);
   const rel = await currentRecord(ctx, deps);
   const { hooks } = hookGroups(rel, hook.event, ctx)[hook.group];
   const states = await hookStates(hooks, ctx, deps);
@@ -105,7 +105,7 @@ export async function finishHooks({ ctx, hook }: HookTaskInput, deps: EngineDeps
  * walk). Siblings still running are left alone and named in the cause.
  */
 export async function failHookGroup({ ctx, hook }: HookTaskInput, deps: EngineDeps): Promise<FailureInfo> {
-  const store = new ReleaseStore(deps.kube, deps.clock);
+  const store = new ReleaseStore(deps);
   const rel = await currentRecord(ctx, deps);
   const groups = hookGroups(rel, hook.event, ctx);
   const states = await hookStates(groups[hook.group].hooks, ctx, deps);

@@ -20,7 +20,7 @@ const CRD_WAIT_SECONDS = 60;
 const MAX_WARNINGS = 20;
 const MAX_WARNING_CHARS = 300;
 
-export async function validate({ input }: { input: unknown }, deps: EngineDeps): Promise<{ ctx: ReleaseContext }> {
+export async function validate({ input, execution }: { input: unknown; execution?: string }, deps: EngineDeps): Promise<{ ctx: ReleaseContext }> {
   const parsed = parseExecutionInput(input, { allowLocalPaths: deps.localSources });
   return {
     ctx: {
@@ -29,12 +29,13 @@ export async function validate({ input }: { input: unknown }, deps: EngineDeps):
       namespace: parsed.namespace,
       ...(parsed.cluster ? { cluster: parsed.cluster } : {}),
       options: parsed.options,
+      ...(execution ? { execution } : {}),
     },
   };
 }
 
 export async function prepare({ ctx, input }: { ctx: ReleaseContext; input: unknown }, deps: EngineDeps): Promise<ReleaseContext> {
-  const store = new ReleaseStore(deps.kube, deps.clock);
+  const store = new ReleaseStore(deps);
   switch (ctx.action) {
     case 'install':
       return prepareInstall(ctx, parseExecutionInput(input, { allowLocalPaths: deps.localSources }), store, deps);
@@ -94,8 +95,7 @@ async function prepareUninstall(ctx: ReleaseContext, store: ReleaseStore, deps: 
     throw new HelmSfnError(ErrorName.ReleaseLocked, `another operation (install/upgrade/rollback) is in progress on ${ctx.release} (revision ${last.version} is ${last.info.status})`);
   }
   const now = deps.clock().toISOString();
-  last.info = { ...last.info, status: 'uninstalling', deleted: now, description: 'Deletion in progress (or silently failed)' };
-  await store.update(last);
+  await store.setStatus(last, 'uninstalling', 'Deletion in progress (or silently failed)', { deleted: now });
   return { ...ctx, revision: last.version };
 }
 

@@ -4,7 +4,7 @@
  * Creating a revision's Secret is the lock: a second creator gets AlreadyExists.
  */
 import { ErrorName, HelmSfnError } from '../core/errors';
-import { type HelmRelease, releaseFromSecret, releaseSecret, releaseSecretName } from '../core/release';
+import { type HelmRelease, type ReleaseInfo, type ReleaseStatus, releaseFromSecret, releaseSecret, releaseSecretName } from '../core/release';
 import type { ReleaseContext } from '../core/contract';
 import { AlreadyExistsError, type KubeClient } from '../kube/client';
 import type { EngineDeps } from './deps';
@@ -12,10 +12,11 @@ import type { EngineDeps } from './deps';
 const unixSeconds = (d: Date) => Math.floor(d.getTime() / 1000);
 
 export class ReleaseStore {
-  constructor(
-    private readonly kube: KubeClient,
-    private readonly clock: () => Date,
-  ) {}
+  private readonly kube: KubeClient;
+
+  constructor(private readonly deps: EngineDeps) {
+    this.kube = deps.kube;
+  }
 
   /** Every stored revision of a release, oldest first. */
   async history(name: string, namespace: string): Promise<HelmRelease[]> {
@@ -33,7 +34,7 @@ export class ReleaseStore {
   /** Store a new revision; fails with ReleaseLocked when that revision already exists. */
   async create(rel: HelmRelease): Promise<void> {
     try {
-      await this.kube.create(releaseSecret(rel, { createdAt: unixSeconds(this.clock()) }));
+      await this.kube.create(releaseSecret(rel, { createdAt: unixSeconds(this.deps.clock()) }));
     } catch (e) {
       if (e instanceof AlreadyExistsError) {
         throw new HelmSfnError(
@@ -43,11 +44,36 @@ export class ReleaseStore {
       }
       throw e;
     }
+    await this.announce(rel);
+  }
+
+  /** Move a record to a new status (and tell `notify`). */
+  async setStatus(rel: HelmRelease, status: ReleaseStatus, description: string, info: Partial<ReleaseInfo> = {}): Promise<void> {
+    rel.info = { ...rel.info, ...info, status, description };
+    await this.update(rel);
+    await this.announce(rel);
+  }
+
+  /** Delete every revision, oldest first (Helm's purge); the release ends `uninstalled`. */
+  async purge(rel: HelmRelease): Promise<void> {
+    for (const old of await this.history(rel.name, rel.namespace)) await this.remove(rel.name, rel.namespace, old.version);
+    rel.info = { ...rel.info, status: 'uninstalled', description: 'Uninstallation complete' };
+    await this.announce(rel);
+  }
+
+  private async announce(rel: HelmRelease): Promise<void> {
+    if (!this.deps.notify) return;
+    const change = { release: rel.name, namespace: rel.namespace, revision: rel.version, status: rel.info.status, description: rel.info.description ?? '' };
+    try {
+      await this.deps.notify(change);
+    } catch (e) {
+      this.deps.logger.warn('could not publish the status change', { ...change, error: (e as Error).message });
+    }
   }
 
   /** Unconditional write of a revision (Helm's Secret driver does a PUT without resourceVersion). */
   async update(rel: HelmRelease): Promise<void> {
-    await this.kube.replace(releaseSecret(rel, { modifiedAt: unixSeconds(this.clock()) }));
+    await this.kube.replace(releaseSecret(rel, { modifiedAt: unixSeconds(this.deps.clock()) }));
   }
 
   async remove(name: string, namespace: string, revision: number): Promise<void> {
@@ -58,5 +84,5 @@ export class ReleaseStore {
 /** The record this execution writes (its revision was set by `prepare`). */
 export function currentRecord(ctx: ReleaseContext, deps: EngineDeps): Promise<HelmRelease> {
   if (ctx.revision === undefined) throw new HelmSfnError(ErrorName.InvalidInput, 'ctx.revision is missing: prepare did not run');
-  return new ReleaseStore(deps.kube, deps.clock).get(ctx.release, ctx.namespace, ctx.revision);
+  return new ReleaseStore(deps).get(ctx.release, ctx.namespace, ctx.revision);
 }

@@ -3,6 +3,7 @@
  * exactly as `cdk synth` emits it, executed by aws-local-stepfunctions, every task routed to
  * the lib/engine function of the same name, against the cluster of a kubeconfig.
  */
+import { randomUUID } from 'crypto';
 import { App, Stack } from 'aws-cdk-lib';
 import { TASKS } from '../core/contract';
 import { ErrorName, HelmSfnError } from '../core/errors';
@@ -16,6 +17,8 @@ import { extractStateMachines, lambdaFunctions, type AslDefinition, type CfnTemp
 import { handlersByConstructId, runDefinition, type ExecutionEvent, type LocalRunResult, type TaskHandler } from './runner';
 
 export const LOCAL_STACK = 'HelmSfn';
+/** Local executions get ARNs shaped like real ones (the fake account of ./asl.ts). */
+export const EXECUTION_ARN_PREFIX = 'arn:aws:states:us-east-1:123456789012:execution:HelmRelease:';
 
 export interface SynthesizedWorkflow {
   readonly template: CfnTemplate;
@@ -48,6 +51,8 @@ export interface LocalReleaseOptions {
   /** Receives the engine's log lines (hooks created, their states, logs of failed hooks). */
   readonly logger?: Logger;
   readonly signal?: AbortSignal;
+  /** The execution's name (default: a UUID, as Step Functions picks). */
+  readonly executionName?: string;
   /** Replace parts of the engine's deps (tests: a clock, a quicker sleep). */
   readonly deps?: Partial<EngineDeps>;
 }
@@ -70,6 +75,7 @@ export function localDeps(opts: LocalReleaseOptions = {}): EngineDeps {
 export async function runReleaseLocally(input: unknown, opts: LocalReleaseOptions = {}): Promise<LocalRunResult> {
   if (typeof input !== 'object' || input === null) throw new HelmSfnError(ErrorName.InvalidInput, 'the execution input must be a JSON object');
   const workflow = synthesizeWorkflow();
+  const name = opts.executionName ?? randomUUID();
   const deps = localDeps(opts);
   const byConstructId = Object.fromEntries(TASKS.map((task) => [functionId(task), (event: unknown) => engineTasks[task](event, deps)]));
   return runDefinition(workflow.definition, input as Json, {
@@ -78,5 +84,6 @@ export async function runReleaseLocally(input: unknown, opts: LocalReleaseOption
     onEvent: opts.onEvent,
     signal: opts.signal,
     validate: false,
+    context: { Execution: { Id: `${EXECUTION_ARN_PREFIX}${name}`, Name: name } },
   });
 }

@@ -51,7 +51,7 @@ class ReleaseGraph {
       new sfn.Choice(scope, 'Recover?').when(sfn.Condition.stringEquals('$.next', 'uninstall'), uninstall).otherwise(releaseFailed),
     );
 
-    const validate = this.task('Validate input', 'validate', { 'input.$': '$' }, { catches: false });
+    const validate = this.task('Validate input', 'validate', { 'input.$': '$', 'execution.$': '$$.Execution.Id' }, { catches: false });
     const action = new sfn.Choice(scope, 'Action?')
       .when(sfn.Condition.stringEquals('$.ctx.action', 'install'), this.installChain())
       .when(sfn.Condition.stringEquals('$.ctx.action', 'uninstall'), uninstall)

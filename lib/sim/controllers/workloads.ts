@@ -88,8 +88,15 @@ export class WorkloadController implements Controller {
     const owned = this.client.owned(rsType, d.metadata.namespace, d.metadata.uid) as Loose[];
     let current = owned.find((rs) => rs.metadata.labels?.['pod-template-hash'] === hash);
     const replicas = d.spec?.replicas ?? 1;
-    const revision = String(Math.max(0, ...owned.map((rs) => Number(rs.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? 0))) + (current ? 0 : 1));
+    const old = owned.filter((rs) => rs !== current).sort((a, b) => revisionOf(a) - revisionOf(b));
+    const step = rolloutStep(
+      replicas,
+      d.spec?.strategy ?? {},
+      { replicas: current?.spec?.replicas ?? 0, available: current?.status?.availableReplicas ?? 0 },
+      old.map((rs) => ({ replicas: rs.spec?.replicas ?? 0, available: rs.status?.availableReplicas ?? 0, alive: rs.status?.replicas ?? 0 })),
+    );
     if (!current) {
+      const revision = String(Math.max(0, ...owned.map(revisionOf)) + 1);
       const template = structuredClone(d.spec?.template ?? {});
       template.metadata = { ...(template.metadata ?? {}), labels: { ...(template.metadata?.labels ?? {}), 'pod-template-hash': hash } };
       current = this.client.create(rsType, {
@@ -100,13 +107,17 @@ export class WorkloadController implements Controller {
           annotations: { 'deployment.kubernetes.io/desired-replicas': String(replicas), 'deployment.kubernetes.io/max-replicas': String(replicas + 1), 'deployment.kubernetes.io/revision': revision },
           ownerReferences: [ownerReference(this.t('Deployment'), d as KubeObject)],
         },
-        spec: { replicas, selector: { matchLabels: { ...(d.spec?.selector?.matchLabels ?? {}), 'pod-template-hash': hash } }, template },
+        spec: { replicas: step.newReplicas, selector: { matchLabels: { ...(d.spec?.selector?.matchLabels ?? {}), 'pod-template-hash': hash } }, template },
       }) as Loose;
-      this.client.event(d as KubeObject, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${current.metadata.name} from 0 to ${replicas}`, 'deployment-controller');
-    } else if (current.spec?.replicas !== replicas) {
-      current = this.client.update(rsType, current as KubeObject, (rs) => (rs.spec.replicas = replicas)) as Loose;
-    }
-    for (const old of owned) if (old.metadata.uid !== current.metadata.uid && old.spec?.replicas !== 0) this.client.update(rsType, old as KubeObject, (rs) => (rs.spec.replicas = 0));
+    } else if (current.spec?.replicas !== step.newReplicas) {
+      current = this.client.update(rsType, current as KubeObject, (rs) => (rs.spec.replicas = step.newReplicas)) as Loose;
+    } else current = undefined ?? current;
+    this.scaled(d, current, current.spec?.replicas ?? 0, step.newReplicas);
+    old.forEach((rs, i) => {
+      if (rs.spec?.replicas === step.oldReplicas[i]) return;
+      this.client.update(rsType, rs as KubeObject, (x) => (x.spec.replicas = step.oldReplicas[i]));
+      this.scaled(d, rs, rs.spec?.replicas ?? 0, step.oldReplicas[i]);
+    });
 
     const all = this.client.owned(rsType, d.metadata.namespace, d.metadata.uid) as Loose[];
     const sum = (f: (rs: Loose) => number) => all.reduce((n, rs) => n + f(rs), 0);
