@@ -10,7 +10,7 @@ import { createHash } from 'crypto';
 import { rfc3339 } from '../clock';
 import { interpretContainer, type ContainerProgram } from '../shell';
 import type { KubeObject, StoreEvent } from '../storage';
-import { ControllerClient, isType, WorkQueue, type Controller, type ControllerContext, type Loose } from './runtime';
+import { ControllerClient, guarded, isType, WorkQueue, type Controller, type ControllerContext, type Loose } from './runtime';
 
 export const NODE_NAME = 'sim-node';
 const HOST_IP = '172.18.0.2';
@@ -120,7 +120,7 @@ export class Kubelet implements Controller {
     const bound = spec.nodeName ? (pod as KubeObject) : this.client.update(this.podType(), pod as KubeObject, (p) => (p.spec.nodeName = NODE_NAME));
     this.writeStatus(rt, bound);
     this.client.event(bound, 'Normal', 'Scheduled', `Successfully assigned ${rt.namespace}/${rt.name} to ${NODE_NAME}`, 'default-scheduler');
-    rt.cancels.push(this.ctx.clock.after(KUBELET_TIMING.containerCreating, () => this.startPod(rt)));
+    rt.cancels.push(this.after(rt, KUBELET_TIMING.containerCreating, () => this.startPod(rt)));
   }
 
   private container(c: Loose, init: boolean, waitingReason = 'ContainerCreating'): ContainerRuntime {
@@ -134,6 +134,11 @@ export class Kubelet implements Controller {
       restartCount: 0,
       containerID: `containerd://${this.hex(64)}`,
     };
+  }
+
+  /** A kubelet timer: simulated delay, and failures handled like a reconcile's. */
+  private after(rt: PodRuntime, simulatedMs: number, work: () => void): () => void {
+    return this.ctx.clock.after(simulatedMs, () => guarded(this.ctx, `pod ${rt.namespace}/${rt.name}`, work));
   }
 
   private hex(n: number): string {
@@ -164,7 +169,7 @@ export class Kubelet implements Controller {
     this.podEvent(rt, 'Normal', 'Created', `Created container: ${c.name}`);
     this.podEvent(rt, 'Normal', 'Started', `Started container ${c.name}`);
     if (!c.program) {
-      if (rt.restartPolicy !== 'Always' || c.init) rt.cancels.push(this.ctx.clock.after(KUBELET_TIMING.defaultRun, () => this.exited(rt, c, 0)));
+      if (rt.restartPolicy !== 'Always' || c.init) rt.cancels.push(this.after(rt, KUBELET_TIMING.defaultRun, () => this.exited(rt, c, 0)));
       return;
     }
     const steps = c.program.steps;
@@ -175,7 +180,7 @@ export class Kubelet implements Controller {
         const step = steps[i];
         if (step.kind === 'log') this.ctx.podLogs.append(rt.uid, c.name, { time: this.ctx.clock.now(), text: step.text });
         else {
-          rt.cancels.push(this.ctx.clock.after(step.ms, () => next(i + 1)));
+          rt.cancels.push(this.after(rt, step.ms, () => next(i + 1)));
           return;
         }
       }
@@ -205,7 +210,7 @@ export class Kubelet implements Controller {
     this.writeStatus(rt);
     this.podEvent(rt, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${rt.name}_${rt.namespace}(${rt.uid})`);
     rt.cancels.push(
-      this.ctx.clock.after(backoff, () => {
+      this.after(rt, backoff, () => {
         if (rt.stopping) return;
         this.run(rt, c);
         this.writeStatus(rt);
@@ -226,7 +231,7 @@ export class Kubelet implements Controller {
     rt.cancels = [];
     for (const c of rt.containers) if (c.state === 'running') this.ctx.podLogs.end(rt.uid, c.name);
     const grace = (pod.metadata.deletionGracePeriodSeconds ?? 30) * 1000;
-    this.ctx.clock.after(Math.min(grace, KUBELET_TIMING.termination), remove);
+    this.after(rt, Math.min(grace, KUBELET_TIMING.termination), remove);
   }
 
   private podEvent(rt: PodRuntime, type: 'Normal' | 'Warning', reason: string, message: string): void {

@@ -91,6 +91,8 @@ export class ControllerClient {
    * show), reported by this controller as `component`.
    */
   event(involved: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, component = this.manager): void {
+    // best effort, as in a real cluster: an event refused (terminating namespace) is dropped
+    if (this.ctx.api.find(this.type('', 'v1', 'namespaces'), undefined, involved.metadata.namespace ?? 'default')?.metadata.deletionTimestamp) return;
     const now = rfc3339(this.ctx.clock.now());
     const eventType = this.type('', 'v1', 'events');
     let suffix = '';
@@ -182,15 +184,22 @@ export class WorkQueue {
     this.scheduled = false;
     const batch = [...this.pending.entries()];
     this.pending.clear();
-    for (const [key, reconcile] of batch) {
-      try {
-        reconcile();
-      } catch (e) {
-        const err = asSimError(e);
-        // a conflict or a vanished object means a newer event is already queued
-        if (err.code !== 404 && err.code !== 409) this.ctx.errors.push(`${key}: ${err.message}`);
-      }
-    }
+    for (const [key, reconcile] of batch) guarded(this.ctx, key, reconcile);
+  }
+}
+
+/**
+ * Runs controller work outside any request (a queued reconcile, a kubelet timer). A conflict,
+ * a vanished object or a terminating namespace means newer work is already on its way; anything
+ * else is a sim bug, kept in `ctx.errors` instead of crashing the process.
+ */
+export function guarded(ctx: ControllerContext, key: string, work: () => void): void {
+  try {
+    work();
+  } catch (e) {
+    const err = asSimError(e);
+    const expected = err.code === 404 || err.code === 409 || (err.code === 403 && err.status.details?.causes?.some((c) => c.reason === 'NamespaceTerminating'));
+    if (!expected) ctx.errors.push(`${key}: ${err.message}`);
   }
 }
 

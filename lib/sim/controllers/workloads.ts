@@ -20,6 +20,50 @@ export function templateHash(template: unknown): string {
   return [...digest.subarray(0, 10)].map((b) => alphabet[b % alphabet.length]).join('');
 }
 
+const revisionOf = (rs: Loose): number => Number(rs.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? 0);
+
+/** An intOrString like `25%` or `1`, as a count of `total` (rounded up for surge, down for unavailability). */
+function scaledValue(value: unknown, total: number, roundUp: boolean): number {
+  if (typeof value === 'number') return value;
+  const m = /^(\d+)%$/.exec(String(value ?? '25%'));
+  if (!m) return Number(value) || 0;
+  const exact = (Number(m[1]) * total) / 100;
+  return roundUp ? Math.ceil(exact) : Math.floor(exact);
+}
+
+export interface ReplicaSetState {
+  replicas: number;
+  available: number;
+  /** Pods that still exist (status.replicas); Recreate waits for them to be gone. */
+  alive?: number;
+}
+
+/**
+ * One step of a Deployment rollout (pkg/controller/deployment/rolling.go and recreate.go,
+ * simplified): how many replicas the new and each old ReplicaSet should have now. Rolling
+ * updates add at most maxSurge Pods over the desired count and keep at least
+ * desired − maxUnavailable available; unavailable old Pods can always go.
+ */
+export function rolloutStep(desired: number, strategy: Loose, current: ReplicaSetState, old: ReplicaSetState[]): { newReplicas: number; oldReplicas: number[] } {
+  if (old.every((o) => o.replicas === 0)) return { newReplicas: desired, oldReplicas: old.map(() => 0) };
+  if (strategy.type === 'Recreate') {
+    const oldGone = old.every((o) => (o.alive ?? o.replicas) === 0);
+    return { newReplicas: oldGone ? desired : 0, oldReplicas: old.map(() => 0) };
+  }
+  const surge = scaledValue(strategy.rollingUpdate?.maxSurge, desired, true);
+  const unavailable = Math.max(scaledValue(strategy.rollingUpdate?.maxUnavailable, desired, false), surge === 0 ? 1 : 0);
+  const total = current.replicas + old.reduce((n, o) => n + o.replicas, 0);
+  const newReplicas = Math.min(desired, current.replicas + Math.max(0, desired + surge - total));
+  let removable = current.available + old.reduce((n, o) => n + o.available, 0) - (desired - unavailable);
+  const oldReplicas = old.map((o) => {
+    const unhealthy = o.replicas - Math.min(o.available, o.replicas);
+    const take = Math.min(o.replicas - unhealthy, Math.max(0, removable));
+    removable -= take;
+    return o.replicas - unhealthy - take;
+  });
+  return { newReplicas, oldReplicas };
+}
+
 const WORKLOADS: Record<string, [group: string, plural: string]> = {
   Deployment: ['apps', 'deployments'],
   ReplicaSet: ['apps', 'replicasets'],
@@ -95,6 +139,7 @@ export class WorkloadController implements Controller {
       { replicas: current?.spec?.replicas ?? 0, available: current?.status?.availableReplicas ?? 0 },
       old.map((rs) => ({ replicas: rs.spec?.replicas ?? 0, available: rs.status?.availableReplicas ?? 0, alive: rs.status?.replicas ?? 0 })),
     );
+    const before = current?.spec?.replicas ?? 0;
     if (!current) {
       const revision = String(Math.max(0, ...owned.map(revisionOf)) + 1);
       const template = structuredClone(d.spec?.template ?? {});
@@ -109,14 +154,22 @@ export class WorkloadController implements Controller {
         },
         spec: { replicas: step.newReplicas, selector: { matchLabels: { ...(d.spec?.selector?.matchLabels ?? {}), 'pod-template-hash': hash } }, template },
       }) as Loose;
-    } else if (current.spec?.replicas !== step.newReplicas) {
-      current = this.client.update(rsType, current as KubeObject, (rs) => (rs.spec.replicas = step.newReplicas)) as Loose;
-    } else current = undefined ?? current;
-    this.scaled(d, current, current.spec?.replicas ?? 0, step.newReplicas);
+    } else {
+      // a rollback to an older template reuses its ReplicaSet, which becomes the newest revision
+      const newest = Math.max(0, ...owned.map(revisionOf));
+      const revision = revisionOf(current) < newest ? String(newest + 1) : undefined;
+      if (before !== step.newReplicas || revision)
+        current = this.client.update(rsType, current as KubeObject, (rs) => {
+          rs.spec.replicas = step.newReplicas;
+          if (revision) rs.metadata.annotations = { ...(rs.metadata.annotations ?? {}), 'deployment.kubernetes.io/revision': revision };
+        }) as Loose;
+    }
+    this.scalingEvent(d, current, before, step.newReplicas);
     old.forEach((rs, i) => {
-      if (rs.spec?.replicas === step.oldReplicas[i]) return;
+      const was = rs.spec?.replicas ?? 0;
+      if (was === step.oldReplicas[i]) return;
       this.client.update(rsType, rs as KubeObject, (x) => (x.spec.replicas = step.oldReplicas[i]));
-      this.scaled(d, rs, rs.spec?.replicas ?? 0, step.oldReplicas[i]);
+      this.scalingEvent(d, rs, was, step.oldReplicas[i]);
     });
 
     const all = this.client.owned(rsType, d.metadata.namespace, d.metadata.uid) as Loose[];
@@ -150,6 +203,12 @@ export class WorkloadController implements Controller {
       }) as Loose;
     }
     this.client.setStatus(this.t('Deployment'), d as KubeObject, status);
+  }
+
+  private scalingEvent(d: Loose, rs: Loose, from: number, to: number): void {
+    if (from === to) return;
+    const message = `Scaled ${to > from ? 'up' : 'down'} replica set ${rs.metadata.name} from ${from} to ${to}`;
+    this.client.event(d as KubeObject, 'Normal', 'ScalingReplicaSet', message, 'deployment-controller');
   }
 
   private replicaSet(rs: Loose): void {

@@ -1,4 +1,5 @@
 import { startSimCluster, type SimCluster } from '../../../lib/sim';
+import { rolloutStep } from '../../../lib/sim/controllers/workloads';
 import { eventually, send } from '../support';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- objects are free-form JSON */
@@ -107,5 +108,22 @@ describe('workload controllers', () => {
     expect(svc.status.loadBalancer.ingress[0].ip).toMatch(/^172\.18\.255\.\d+$/);
     expect(svc.spec.ports[0]).toMatchObject({ port: 80, protocol: 'TCP', targetPort: 80, nodePort: expect.any(Number) });
     expect(sim.controllerErrors).toEqual([]);
+  });
+});
+
+describe('rolloutStep', () => {
+  const rolling = { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } };
+
+  it.each([
+    ['a first rollout starts every replica at once', 4, rolling, { replicas: 0, available: 0 }, [], { newReplicas: 4, oldReplicas: [] }],
+    ['a new template surges by 25% and drops 25% of the old', 4, rolling, { replicas: 0, available: 0 }, [{ replicas: 4, available: 4 }], { newReplicas: 1, oldReplicas: [3] }],
+    ['new pods not yet available hold the old ones (the surge still applies)', 4, rolling, { replicas: 1, available: 0 }, [{ replicas: 3, available: 3 }], { newReplicas: 2, oldReplicas: [3] }],
+    ['available new pods let old ones go', 4, rolling, { replicas: 2, available: 2 }, [{ replicas: 3, available: 3 }], { newReplicas: 2, oldReplicas: [1] }],
+    ['unavailable old pods can always go', 2, rolling, { replicas: 1, available: 0 }, [{ replicas: 2, available: 0 }], { newReplicas: 1, oldReplicas: [0] }],
+    ['maxUnavailable 0 with maxSurge 1 replaces one at a time', 3, { rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } }, { replicas: 0, available: 0 }, [{ replicas: 3, available: 3 }], { newReplicas: 1, oldReplicas: [3] }],
+    ['Recreate waits for the old pods to be gone', 2, { type: 'Recreate' }, { replicas: 0, available: 0 }, [{ replicas: 2, available: 2, alive: 2 }], { newReplicas: 0, oldReplicas: [0] }],
+    ['Recreate starts the new pods once the old are gone', 2, { type: 'Recreate' }, { replicas: 0, available: 0 }, [{ replicas: 0, available: 0, alive: 0 }], { newReplicas: 2, oldReplicas: [0] }],
+  ])('%s', (_what, desired, strategy, current, old, expected) => {
+    expect(rolloutStep(desired, strategy, current, old)).toEqual(expected);
   });
 });
