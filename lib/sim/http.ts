@@ -418,8 +418,12 @@ function servePodLog(ctx: HttpContext, res: ServerResponse, pod: KubeObject, q: 
   }
   res.write(text);
   const stop = ctx.podLogs.follow(uid, container, (line) => {
+    if (res.writableEnded) return;
     if (line) res.write(format(line));
-    else res.end();
+    else {
+      stop();
+      res.end();
+    }
   });
   res.on('close', stop);
   return { code: 200, outcome: 'ok' };

@@ -63,6 +63,8 @@ export class Watches {
       matchesFields(w.fields, o);
     let first = true;
     const send = (type: EventType, object: object): void => {
+      // between end() and the 'close' event the stream must not be written to
+      if (res.writableEnded) return;
       const rendered = w.render && type !== 'BOOKMARK' && type !== 'ERROR' ? w.render(object as KubeObject, first) : object;
       if (rendered !== object) first = false;
       res.write(`${JSON.stringify({ type, object: rendered })}\n`);
@@ -102,7 +104,12 @@ export class Watches {
       const t = transition(e, matches);
       if (t) send(t, e.object);
     });
-    const cancelTimeout = w.timeoutSeconds ? this.clock.afterReal(w.timeoutSeconds * 1000, () => res.end()) : () => undefined;
+    const cancelTimeout = w.timeoutSeconds
+      ? this.clock.afterReal(w.timeoutSeconds * 1000, () => {
+          unsubscribe();
+          res.end();
+        })
+      : () => undefined;
     // res 'close', not req 'close': the request closes as soon as its (empty) body was read
     res.on('close', () => {
       unsubscribe();
