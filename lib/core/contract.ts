@@ -47,6 +47,8 @@ export interface ReleaseContext {
   readonly execution?: string;
   /** The revision this execution writes; set by `prepare`. */
   readonly revision?: number;
+  /** upgrade/rollback: the revision that was live before (what may need pruning). */
+  readonly previousRevision?: number;
   /** Set by `markFailed` when an atomic operation recovers through another path. */
   readonly recovering?: 'uninstall' | 'rollback';
   /** Render and plan warnings, bounded in count and length. */

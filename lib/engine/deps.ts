@@ -10,6 +10,8 @@ export interface RenderRequest {
   readonly namespace: string;
   /** A local chart directory or .tgz (see `fetch`). */
   readonly chartPath: string;
+  /** Values merged first: an upgrade's reused values (`--reuse-values`). */
+  readonly baseValues?: Record<string, unknown>;
   /** Inline values (the input's `values`), merged after `valuesFiles`. */
   readonly values?: Record<string, unknown>;
   readonly valuesFiles?: string[];
@@ -25,6 +27,8 @@ export interface RenderedChart {
   readonly manifest: string;
   /** The chart as Helm stores it in a release record (metadata, templates, values, …). */
   readonly chart: HelmChart;
+  /** The user-supplied values, merged, as Helm stores them in the record's `config`. */
+  readonly config: Record<string, unknown>;
 }
 
 export interface Renderer {

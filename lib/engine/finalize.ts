@@ -5,45 +5,78 @@
 import type { FailureInfo, HookSummary, ReleaseContext, ReleaseOutput } from '../core/contract';
 import type { HookEvent } from '../core/hooks';
 import { EVENTS_BY_ACTION } from '../core/plan';
-import type { HelmRelease } from '../core/release';
+import type { HelmRelease, ReleaseStatus } from '../core/release';
 import type { EngineDeps } from './deps';
-import { hooksOf, storedHook } from './record';
-import { currentRecord, ReleaseStore } from './releases';
+import { effectiveAction, hooksOf, storedHook } from './record';
+import { currentRecord, storeFor, type ReleaseStore } from './releases';
 
 export async function finalize({ ctx }: { ctx: ReleaseContext }, deps: EngineDeps): Promise<ReleaseOutput> {
-  const store = new ReleaseStore(deps);
+  const store = storeFor(ctx, deps);
   const rel = await currentRecord(ctx, deps);
   const now = deps.clock().toISOString();
-  if (ctx.action === 'uninstall' || ctx.recovering === 'uninstall') {
-    if (ctx.options.keepHistory && !ctx.recovering) await store.setStatus(rel, 'uninstalled', 'Uninstallation complete');
-    else await store.purge(rel);
-  } else {
-    await store.setStatus(rel, 'deployed', 'Install complete', { last_deployed: now });
+  switch (effectiveAction(ctx)) {
+    case 'uninstall':
+      if (ctx.options.keepHistory && !ctx.recovering) await supersedeAndSet(store, rel, 'uninstalled', 'Uninstallation complete');
+      else await store.purge(rel);
+      break;
+    case 'install':
+      await store.setStatus(rel, 'deployed', 'Install complete', { last_deployed: now });
+      break;
+    case 'upgrade':
+      await supersedeAndSet(store, rel, 'deployed', 'Upgrade complete', { last_deployed: now });
+      break;
+    case 'rollback':
+      await supersedeAndSet(store, rel, 'deployed', rel.info.description ?? 'Rollback complete', { last_deployed: now });
+      break;
+    case 'test':
+      break; // tests never change a release's status (their runs are on the record already)
   }
   return summary(rel, ctx);
 }
 
+/** Every other `deployed` revision becomes `superseded` before this one takes its status. */
+async function supersedeAndSet(store: ReleaseStore, rel: HelmRelease, status: ReleaseStatus, description: string, info: Partial<HelmRelease['info']> = {}): Promise<void> {
+  for (const other of await store.history(rel.name, rel.namespace)) {
+    if (other.version !== rel.version && other.info.status === 'deployed') await store.setStatus(other, 'superseded', other.info.description ?? '');
+  }
+  await store.setStatus(rel, status, description, info);
+}
+
 /**
  * Record the failure on this execution's revision (if it got that far), turn the error into a
- * clean cause, and say what comes next: an atomic install uninstalls, anything else fails.
+ * clean cause, and say what comes next: an atomic install uninstalls, an atomic upgrade rolls
+ * back, anything else fails. A test failure never changes the release's status.
  */
 export async function markFailed(
   { ctx, error }: { ctx: ReleaseContext; error: FailureInfo },
   deps: EngineDeps,
-): Promise<{ ctx: ReleaseContext; error: FailureInfo; next: 'uninstall' | 'fail' }> {
-  const failure = { Error: error.Error, Cause: causeText(error.Cause) };
-  if (ctx.revision === undefined) return { ctx, error: failure, next: 'fail' };
+): Promise<{ ctx: ReleaseContext; error: FailureInfo; next: 'uninstall' | 'rollback' | 'fail' }> {
+  const cause = causeText(error.Cause);
+  const failure = { Error: error.Error, Cause: ctx.recovering ? `${ctx.recovering} after a failure failed too: ${cause}` : cause };
+  if (ctx.revision === undefined || ctx.action === 'test') return { ctx, error: failure, next: 'fail' };
 
-  const store = new ReleaseStore(deps);
   const rel = await currentRecord(ctx, deps);
-  const verb = ctx.action === 'uninstall' ? 'uninstallation' : ctx.action;
-  await store.setStatus(rel, 'failed', `Release "${ctx.release}" failed (${verb}): ${firstLine(failure.Cause)}`);
+  await storeFor(ctx, deps).setStatus(rel, 'failed', failureDescription(ctx, firstLine(cause)));
   deps.logger.error('release failed', { release: ctx.release, revision: ctx.revision, error: failure.Error });
 
-  if (ctx.action === 'install' && ctx.options.atomic && !ctx.recovering) {
-    return { ctx: { ...ctx, recovering: 'uninstall' }, error: failure, next: 'uninstall' };
-  }
+  if (!ctx.options.atomic || ctx.recovering) return { ctx, error: failure, next: 'fail' };
+  if (ctx.action === 'install') return { ctx: { ...ctx, recovering: 'uninstall' }, error: failure, next: 'uninstall' };
+  if (ctx.action === 'upgrade') return { ctx: { ...ctx, recovering: 'rollback' }, error: failure, next: 'rollback' };
   return { ctx, error: failure, next: 'fail' };
+}
+
+/** Helm's descriptions (pkg/action/install.go, upgrade.go, rollback.go failRelease). */
+function failureDescription(ctx: ReleaseContext, cause: string): string {
+  switch (effectiveAction(ctx)) {
+    case 'upgrade':
+      return `Upgrade "${ctx.release}" failed: ${cause}`;
+    case 'rollback':
+      return `Rollback "${ctx.release}" failed: ${cause}`;
+    case 'uninstall':
+      return `Uninstall "${ctx.release}" failed: ${cause}`;
+    default:
+      return `Release "${ctx.release}" failed: ${cause}`;
+  }
 }
 
 /** Step Functions wraps Lambda errors as {"errorType","errorMessage","trace"}: keep the message. */
@@ -61,7 +94,7 @@ function causeText(cause: string | undefined): string {
 const firstLine = (text: string) => text.split('\n')[0].slice(0, 500);
 
 function summary(rel: HelmRelease, ctx: ReleaseContext): ReleaseOutput {
-  const events: readonly HookEvent[] = EVENTS_BY_ACTION[ctx.recovering ?? ctx.action];
+  const events: readonly HookEvent[] = EVENTS_BY_ACTION[effectiveAction(ctx)];
   const hooks: HookSummary[] = hooksOf(rel).flatMap((h) => {
     const run = storedHook(rel, h)?.last_run;
     if (!run?.phase) return [];

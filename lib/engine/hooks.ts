@@ -12,7 +12,7 @@ import { hookState, type HookState } from '../core/readiness';
 import type { HelmRelease } from '../core/release';
 import type { EngineDeps } from './deps';
 import { hookGroups, hookObject, storedHook } from './record';
-import { currentRecord, ReleaseStore } from './releases';
+import { currentRecord, storeFor } from './releases';
 
 export interface HookTaskInput {
   readonly ctx: ReleaseContext;
@@ -25,7 +25,7 @@ const LOG_LINES = 50;
 const MAX_CAUSE_CHARS = 6000;
 
 export async function applyHookGroup({ ctx, hook }: HookTaskInput, deps: EngineDeps): Promise<HookCursor> {
-  const store = new ReleaseStore(deps);
+  const store = storeFor(ctx, deps);
   const rel = await currentRecord(ctx, deps);
   const groups = ctx.options.noHooks ? [] : hookGroups(rel, hook.event, ctx);
   if (hook.group >= groups.length) return { event: hook.event, group: hook.group, groups: groups.length, status: 'done' };
@@ -62,7 +62,7 @@ export async function applyHookGroup({ ctx, hook }: HookTaskInput, deps: EngineD
 }
 
 export async function pollHookGroup({ ctx, hook }: HookTaskInput, deps: EngineDeps): Promise<HookCursor> {
-  const store = new ReleaseStore(deps);
+  const store = storeFor(ctx, deps);
   const rel = await currentRecord(ctx, deps);
   const { hooks } = hookGroups(rel, hook.event, ctx)[hook.group];
   const states = await hookStates(hooks, ctx, deps);
@@ -87,14 +87,17 @@ export async function pollHookGroup({ ctx, hook }: HookTaskInput, deps: EngineDe
 
 /**
  * After every group of the event succeeded: copy logs (hook-succeeded output-log policy) and
- * delete hook-succeeded hooks, in reverse execution order (Helm's success walk).
+ * delete hook-succeeded hooks, in reverse execution order (Helm's success walk). Test hooks'
+ * logs are all copied first, in execution order, like `helm test --logs` before its cleanup.
  */
 export async function finishHooks({ ctx, hook }: HookTaskInput, deps: EngineDeps): Promise<void> {
   if (ctx.options.noHooks) return;
   const rel = await currentRecord(ctx, deps);
   const executed = hookGroups(rel, hook.event, ctx).flatMap((g) => g.hooks);
+  const isTest = hook.event === 'test';
+  if (isTest) for (const h of executed) await logHookOutput(h, ctx, deps, 'info');
   for (const h of [...executed].reverse()) {
-    if (h.outputLogPolicies.includes('hook-succeeded')) await logHookOutput(h, ctx, deps, 'info');
+    if (!isTest && h.outputLogPolicies.includes('hook-succeeded')) await logHookOutput(h, ctx, deps, 'info');
     if (afterSuccess(h).action === 'delete') await deps.kube.delete(hookRef(h, ctx.namespace));
   }
 }
@@ -105,7 +108,7 @@ export async function finishHooks({ ctx, hook }: HookTaskInput, deps: EngineDeps
  * walk). Siblings still running are left alone and named in the cause.
  */
 export async function failHookGroup({ ctx, hook }: HookTaskInput, deps: EngineDeps): Promise<FailureInfo> {
-  const store = new ReleaseStore(deps);
+  const store = storeFor(ctx, deps);
   const rel = await currentRecord(ctx, deps);
   const groups = hookGroups(rel, hook.event, ctx);
   const states = await hookStates(groups[hook.group].hooks, ctx, deps);

@@ -10,10 +10,11 @@ import { classifyManifest } from '../core/hooks';
 import { splitManifest } from '../core/manifest';
 import { describeRef, refOf, type KubeObject } from '../core/objects';
 import { planRelease } from '../core/plan';
-import { isPending, type HelmRelease } from '../core/release';
-import type { EngineDeps } from './deps';
-import { toHelmHook } from './record';
-import { ReleaseStore } from './releases';
+import { isPending, lastDeployed, latest, nextRevision, recordsToPrune, type HelmRelease } from '../core/release';
+import { upgradeBaseValues } from '../core/values';
+import type { EngineDeps, RenderedChart } from './deps';
+import { effectiveAction, toHelmHook } from './record';
+import { storeFor, type ReleaseStore } from './releases';
 
 const FIELD_MANAGER = 'helm';
 const CRD_WAIT_SECONDS = 60;
@@ -35,69 +36,174 @@ export async function validate({ input, execution }: { input: unknown; execution
 }
 
 export async function prepare({ ctx, input }: { ctx: ReleaseContext; input: unknown }, deps: EngineDeps): Promise<ReleaseContext> {
-  const store = new ReleaseStore(deps);
-  switch (ctx.action) {
+  const store = storeFor(ctx, deps);
+  const parsed = () => parseExecutionInput(input, { allowLocalPaths: deps.localSources });
+  switch (effectiveAction(ctx)) {
     case 'install':
-      return prepareInstall(ctx, parseExecutionInput(input, { allowLocalPaths: deps.localSources }), store, deps);
+      return prepareInstall(ctx, parsed(), store, deps);
+    case 'upgrade':
+      return prepareUpgrade(ctx, parsed(), store, deps);
+    case 'rollback':
+      return prepareRollback(ctx, parsed().revision, store, deps);
     case 'uninstall':
       return prepareUninstall(ctx, store, deps);
-    default:
-      throw new HelmSfnError(ErrorName.InvalidInput, `action: ${ctx.action} is not supported yet`);
+    case 'test':
+      return prepareTest(ctx, store);
   }
 }
 
 /** Helm's availableName + render + Create(pending-install): the record creation is the lock. */
-async function prepareInstall(ctx: ReleaseContext, input: ExecutionInput, store: ReleaseStore, deps: EngineDeps): Promise<ReleaseContext> {
-  if (ctx.recovering) return ctx; // recovery re-enters through uninstall, never here
-  const history = await store.history(ctx.release, ctx.namespace);
-  if (history.length) throw new HelmSfnError(ErrorName.ReleaseLocked, `cannot re-use a name that is still in use: ${ctx.release} has ${history.length} revision(s) in ${ctx.namespace}`);
-  if (!input.chart) throw new HelmSfnError(ErrorName.InvalidInput, 'chart: required for install');
-
-  const chartPath = await deps.fetch(input.chart.source);
-  const valuesFiles = await Promise.all((input.valuesFrom ?? []).map((source) => deps.fetch(source)));
-  const rendered = await deps.renderer.render({
-    release: ctx.release,
-    namespace: ctx.namespace,
-    chartPath,
-    values: input.values,
-    valuesFiles,
-    set: input.set,
-    includeCrds: true,
-  });
+async function prepareInstall(ctx: ReleaseContext, input: ExecutionInput, store: ReleaseStore, deps: EngineDeps, history?: HelmRelease[]): Promise<ReleaseContext> {
+  const records = history ?? (await store.history(ctx.release, ctx.namespace));
+  const last = latest(records);
+  // upgrade --install may reinstall over a history kept by `uninstall --keep-history` (Helm's Replace)
+  if (last && !(history && last.info.status === 'uninstalled')) {
+    throw new HelmSfnError(ErrorName.ReleaseLocked, `cannot re-use a name that is still in use: ${ctx.release} has ${records.length} revision(s) in ${ctx.namespace}`);
+  }
+  const revision = nextRevision(records);
+  const rendered = await render(ctx, input, deps, { includeCrds: true });
   await installCrds(rendered.manifest, deps);
   const plan = planRelease({ action: 'install', release: ctx.release, namespace: ctx.namespace, manifest: rendered.manifest, hookMode: ctx.options.hookMode });
   const now = deps.clock().toISOString();
-  const record: HelmRelease = {
+  await store.create({
     name: ctx.release,
     info: { first_deployed: now, last_deployed: now, status: 'pending-install', description: 'Initial install underway' },
     chart: rendered.chart,
-    ...(input.values && Object.keys(input.values).length ? { config: input.values } : {}),
+    ...configOf(rendered.config),
     manifest: plan.releaseManifest,
     hooks: plan.releaseHooks.map(toHelmHook),
-    version: 1,
+    version: revision,
     namespace: ctx.namespace,
     apply_method: 'ssa',
-  };
-  await store.create(record);
-  deps.logger.info('release locked: revision 1 pending-install', { release: ctx.release, namespace: ctx.namespace });
-  return { ...ctx, revision: 1, warnings: bounded(plan.warnings) };
+  });
+  deps.logger.info(`release locked: revision ${revision} pending-install`, { release: ctx.release, namespace: ctx.namespace });
+  return { ...ctx, action: 'install', revision, warnings: bounded(plan.warnings) };
+}
+
+/**
+ * Helm's upgrade (pkg/action/upgrade.go): refuse a pending release, render the new chart with
+ * the chosen values, prune history, then Create(pending-upgrade) — the lock.
+ */
+async function prepareUpgrade(ctx: ReleaseContext, input: ExecutionInput, store: ReleaseStore, deps: EngineDeps): Promise<ReleaseContext> {
+  const history = await store.history(ctx.release, ctx.namespace);
+  const last = latest(history);
+  if (!last || last.info.status === 'uninstalled') {
+    if (ctx.options.installIfMissing) return prepareInstall(ctx, input, store, deps, history);
+    throw new HelmSfnError(ErrorName.ReleaseNotFound, `"${ctx.release}" has no deployed releases`);
+  }
+  assertNotPending(last, ctx);
+  const current = lastDeployed(history) ?? last;
+  const supplied = Boolean((input.values && Object.keys(input.values).length) || input.valuesFrom?.length || input.set?.length);
+  const { reuseValues, resetValues } = input.options;
+  const baseValues = upgradeBaseValues({ previous: current.config ?? {}, supplied, reuseValues, resetValues });
+  const rendered = await render(ctx, input, deps, { isUpgrade: true, baseValues });
+  const plan = planRelease({
+    action: 'upgrade',
+    release: ctx.release,
+    namespace: ctx.namespace,
+    manifest: rendered.manifest,
+    previousManifest: current.manifest ?? '',
+    hookMode: ctx.options.hookMode,
+  });
+  const revision = last.version + 1;
+  await pruneHistory(history, ctx, store);
+  const now = deps.clock().toISOString();
+  await store.create({
+    name: ctx.release,
+    info: { first_deployed: current.info.first_deployed, last_deployed: now, status: 'pending-upgrade', description: 'Preparing upgrade' },
+    chart: rendered.chart,
+    ...configOf(rendered.config),
+    manifest: plan.releaseManifest,
+    hooks: plan.releaseHooks.map(toHelmHook),
+    version: revision,
+    namespace: ctx.namespace,
+    apply_method: 'ssa',
+  });
+  deps.logger.info(`release locked: revision ${revision} pending-upgrade`, { release: ctx.release, namespace: ctx.namespace });
+  return { ...ctx, revision, previousRevision: current.version, warnings: bounded(plan.warnings) };
+}
+
+/**
+ * Helm's rollback (pkg/action/rollback.go): a new revision with the target revision's chart,
+ * values, manifest and hooks — no re-render. An atomic upgrade recovers through here, to the
+ * newest revision that was deployed before this execution's own.
+ */
+async function prepareRollback(ctx: ReleaseContext, requested: number | undefined, store: ReleaseStore, deps: EngineDeps): Promise<ReleaseContext> {
+  const history = await store.history(ctx.release, ctx.namespace);
+  const last = latest(history);
+  if (!last) throw new HelmSfnError(ErrorName.ReleaseNotFound, `release: not found: ${ctx.release} in ${ctx.namespace}`);
+  if (!ctx.recovering) assertNotPending(last, ctx);
+  const wanted = ctx.recovering ? recoveryTarget(history, ctx) : (requested ?? last.version - 1);
+  const target = history.find((r) => r.version === wanted);
+  if (!target) {
+    throw new HelmSfnError(ErrorName.ReleaseNotFound, wanted ? `release "${ctx.release}" has no ${wanted} version` : `release "${ctx.release}" has no revision to roll back to`);
+  }
+  const revision = last.version + 1;
+  await pruneHistory(history, ctx, store);
+  const now = deps.clock().toISOString();
+  await store.create({
+    ...target,
+    info: { first_deployed: last.info.first_deployed, last_deployed: now, status: 'pending-rollback', description: `Rollback to ${target.version}` },
+    hooks: (target.hooks ?? []).map((h) => ({ ...h, last_run: { phase: '' } })),
+    version: revision,
+  });
+  deps.logger.info(`release locked: revision ${revision} pending-rollback to ${target.version}`, { release: ctx.release, namespace: ctx.namespace });
+  return { ...ctx, revision, previousRevision: last.version };
 }
 
 /** Helm's uninstall start: the latest record becomes `uninstalling` (pkg/action/uninstall.go). */
 async function prepareUninstall(ctx: ReleaseContext, store: ReleaseStore, deps: EngineDeps): Promise<ReleaseContext> {
   const history = await store.history(ctx.release, ctx.namespace);
-  const last = history[history.length - 1];
+  const last = latest(history);
   if (!last) throw new HelmSfnError(ErrorName.ReleaseNotFound, `uninstall: release not loaded: ${ctx.release}: release: not found`);
   if (last.info.status === 'uninstalled' && ctx.options.keepHistory) {
     throw new HelmSfnError(ErrorName.ReleaseNotFound, `release ${ctx.release} is already uninstalled`);
   }
-  if (isPending(last.info.status) && !ctx.recovering) {
-    throw new HelmSfnError(ErrorName.ReleaseLocked, `another operation (install/upgrade/rollback) is in progress on ${ctx.release} (revision ${last.version} is ${last.info.status})`);
-  }
-  const now = deps.clock().toISOString();
-  await store.setStatus(last, 'uninstalling', 'Deletion in progress (or silently failed)', { deleted: now });
+  if (!ctx.recovering) assertNotPending(last, ctx);
+  await store.setStatus(last, 'uninstalling', 'Deletion in progress (or silently failed)', { deleted: deps.clock().toISOString() });
   return { ...ctx, revision: last.version };
 }
+
+/** Helm's test (pkg/action/release_testing.go): the last revision's test hooks; no new record. */
+async function prepareTest(ctx: ReleaseContext, store: ReleaseStore): Promise<ReleaseContext> {
+  const last = latest(await store.history(ctx.release, ctx.namespace));
+  if (!last) throw new HelmSfnError(ErrorName.ReleaseNotFound, `release: not found: ${ctx.release} in ${ctx.namespace}`);
+  return { ...ctx, revision: last.version };
+}
+
+/** Unlike Helm, rollback and uninstall also refuse a release another operation holds (design.md §3.8). */
+function assertNotPending(last: HelmRelease, ctx: ReleaseContext): void {
+  if (isPending(last.info.status)) {
+    throw new HelmSfnError(
+      ErrorName.ReleaseLocked,
+      `another operation (install/upgrade/rollback) is in progress: ${ctx.release} revision ${last.version} is ${last.info.status}`,
+    );
+  }
+}
+
+/** Atomic recovery: the newest deployed or superseded revision older than the failed one. */
+function recoveryTarget(history: HelmRelease[], ctx: ReleaseContext): number | undefined {
+  return [...history].reverse().find((r) => r.version < (ctx.revision ?? Infinity) && (r.info.status === 'deployed' || r.info.status === 'superseded'))?.version;
+}
+
+/** History pruning happens before the new record is created, as in Helm's Storage.Create. */
+async function pruneHistory(history: HelmRelease[], ctx: ReleaseContext, store: ReleaseStore): Promise<void> {
+  for (const old of recordsToPrune(history, ctx.options.historyMax)) await store.remove(ctx.release, ctx.namespace, old.version);
+}
+
+async function render(
+  ctx: ReleaseContext,
+  input: ExecutionInput,
+  deps: EngineDeps,
+  extra: { includeCrds?: boolean; isUpgrade?: boolean; baseValues?: Record<string, unknown> },
+): Promise<RenderedChart> {
+  if (!input.chart) throw new HelmSfnError(ErrorName.InvalidInput, `chart: required for ${ctx.action}`);
+  const chartPath = await deps.fetch(input.chart.source);
+  const valuesFiles = await Promise.all((input.valuesFrom ?? []).map((source) => deps.fetch(source)));
+  return deps.renderer.render({ release: ctx.release, namespace: ctx.namespace, chartPath, values: input.values, valuesFiles, set: input.set, ...extra });
+}
+
+const configOf = (config: Record<string, unknown>) => (Object.keys(config).length ? { config } : {});
 
 /**
  * CRDs from the chart's crds/ directories, before anything else (pkg/action/install.go

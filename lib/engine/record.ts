@@ -7,7 +7,10 @@ import { splitManifest, type ManifestDocument } from '../core/manifest';
 import { groupHooks, hooksForEvent, type HookGroup } from '../core/ordering';
 import type { HelmHook, HelmRelease } from '../core/release';
 import type { KubeObject } from '../core/objects';
-import type { ReleaseContext } from '../core/contract';
+import type { Action, ReleaseContext } from '../core/contract';
+
+/** What this step is doing: an atomic recovery runs another action's states. */
+export const effectiveAction = (ctx: ReleaseContext): Action => ctx.recovering ?? ctx.action;
 
 /** Our Hook → Helm's stored hook (never run yet: `last_run.phase` ""). */
 export function toHelmHook(h: Hook): HelmHook {

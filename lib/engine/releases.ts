@@ -6,15 +6,23 @@
 import { ErrorName, HelmSfnError } from '../core/errors';
 import { type HelmRelease, type ReleaseInfo, type ReleaseStatus, releaseFromSecret, releaseSecret, releaseSecretName } from '../core/release';
 import type { ReleaseContext } from '../core/contract';
+import type { KubeObject } from '../core/objects';
 import { AlreadyExistsError, type KubeClient } from '../kube/client';
 import type { EngineDeps } from './deps';
 
 const unixSeconds = (d: Date) => Math.floor(d.getTime() / 1000);
 
+/** On records an execution writes: which execution holds the lock (for stuck-lock recovery). */
+export const EXECUTION_ANNOTATION = 'helm-sfn.io/execution';
+
 export class ReleaseStore {
   private readonly kube: KubeClient;
 
-  constructor(private readonly deps: EngineDeps) {
+  /** @param owner the execution ARN stamped on every record this store writes */
+  constructor(
+    private readonly deps: EngineDeps,
+    private readonly owner?: string,
+  ) {
     this.kube = deps.kube;
   }
 
@@ -34,7 +42,7 @@ export class ReleaseStore {
   /** Store a new revision; fails with ReleaseLocked when that revision already exists. */
   async create(rel: HelmRelease): Promise<void> {
     try {
-      await this.kube.create(releaseSecret(rel, { createdAt: unixSeconds(this.deps.clock()) }));
+      await this.kube.create(this.secret(rel, { createdAt: unixSeconds(this.deps.clock()) }));
     } catch (e) {
       if (e instanceof AlreadyExistsError) {
         throw new HelmSfnError(
@@ -61,6 +69,12 @@ export class ReleaseStore {
     await this.announce(rel);
   }
 
+  private secret(rel: HelmRelease, stamp: { createdAt?: number; modifiedAt?: number }): KubeObject {
+    const secret = releaseSecret(rel, stamp);
+    if (!this.owner) return secret;
+    return { ...secret, metadata: { ...secret.metadata, annotations: { [EXECUTION_ANNOTATION]: this.owner } } };
+  }
+
   private async announce(rel: HelmRelease): Promise<void> {
     if (!this.deps.notify) return;
     const change = { release: rel.name, namespace: rel.namespace, revision: rel.version, status: rel.info.status, description: rel.info.description ?? '' };
@@ -73,7 +87,13 @@ export class ReleaseStore {
 
   /** Unconditional write of a revision (Helm's Secret driver does a PUT without resourceVersion). */
   async update(rel: HelmRelease): Promise<void> {
-    await this.kube.replace(releaseSecret(rel, { modifiedAt: unixSeconds(this.deps.clock()) }));
+    await this.kube.replace(this.secret(rel, { modifiedAt: unixSeconds(this.deps.clock()) }));
+  }
+
+  /** The execution that wrote a revision's record, if helm-sfn wrote it. */
+  async ownerOf(name: string, namespace: string, revision: number): Promise<string | undefined> {
+    const secret = await this.kube.get({ apiVersion: 'v1', kind: 'Secret', namespace, name: releaseSecretName(name, revision) });
+    return secret?.metadata.annotations?.[EXECUTION_ANNOTATION];
   }
 
   async remove(name: string, namespace: string, revision: number): Promise<void> {
@@ -81,8 +101,10 @@ export class ReleaseStore {
   }
 }
 
+export const storeFor = (ctx: ReleaseContext, deps: EngineDeps): ReleaseStore => new ReleaseStore(deps, ctx.execution);
+
 /** The record this execution writes (its revision was set by `prepare`). */
 export function currentRecord(ctx: ReleaseContext, deps: EngineDeps): Promise<HelmRelease> {
   if (ctx.revision === undefined) throw new HelmSfnError(ErrorName.InvalidInput, 'ctx.revision is missing: prepare did not run');
-  return new ReleaseStore(deps).get(ctx.release, ctx.namespace, ctx.revision);
+  return storeFor(ctx, deps).get(ctx.release, ctx.namespace, ctx.revision);
 }

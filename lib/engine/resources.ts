@@ -6,12 +6,13 @@ import type { ApplyCursor, ReleaseContext, WaitCursor } from '../core/contract';
 import { ErrorName, HelmSfnError } from '../core/errors';
 import { classifyManifest } from '../core/hooks';
 import type { ManifestDocument } from '../core/manifest';
-import { refOf, type KubeObject, type ObjectRef } from '../core/objects';
-import { planRelease } from '../core/plan';
+import { describeRef, refKey, refOf, type KubeObject, type ObjectRef } from '../core/objects';
+import { planRelease, RESOURCE_POLICY_ANNOTATION } from '../core/plan';
+import { lastDeployed, type HelmRelease } from '../core/release';
 import { resourceReady } from '../core/readiness';
 import type { EngineDeps } from './deps';
-import { resourcesOf } from './record';
-import { currentRecord } from './releases';
+import { effectiveAction, resourcesOf } from './record';
+import { currentRecord, storeFor } from './releases';
 
 const FIELD_MANAGER = 'helm';
 /** Objects applied concurrently within one same-kind run. */
@@ -33,20 +34,62 @@ export async function applyResources({ ctx, apply }: { ctx: ReleaseContext; appl
   return { next: end, total: docs.length, done: end >= docs.length };
 }
 
-/** Uninstall: delete what the release owns in UninstallOrder; `helm.sh/resource-policy: keep` stays. */
+/**
+ * Uninstall: everything the release owns, in UninstallOrder (keep policy honoured).
+ * Upgrade and rollback: what left the chart (see `removedObjects`). Install: nothing.
+ */
 export async function deleteResources({ ctx }: { ctx: ReleaseContext }, deps: EngineDeps): Promise<{ deleted: number; kept: string[] }> {
+  const action = effectiveAction(ctx);
+  if (action === 'install' || action === 'test') return { deleted: 0, kept: [] };
   const rel = await currentRecord(ctx, deps);
-  const plan = planRelease({ action: 'uninstall', release: ctx.release, namespace: ctx.namespace, manifest: rel.manifest ?? '' });
+  let refs: ObjectRef[];
+  let kept: ObjectRef[];
+  if (action === 'uninstall') {
+    ({ deletions: refs, kept } = planRelease({ action, release: ctx.release, namespace: ctx.namespace, manifest: rel.manifest ?? '' }));
+  } else {
+    ({ refs, kept } = await removedObjects(rel, ctx, deps));
+  }
   let deleted = 0;
-  for (const run of sameKindRuns(plan.deletions)) {
+  for (const run of sameKindRuns(refs)) {
     for (let i = 0; i < run.length; i += PARALLEL) {
       const results = await Promise.all(run.slice(i, i + PARALLEL).map((ref) => deps.kube.delete(ref)));
       deleted += results.filter(Boolean).length;
     }
   }
-  const kept = plan.kept.map((r) => `${r.kind}/${r.name}`);
-  if (kept.length) deps.logger.info('resources kept due to the resource policy', { kept });
-  return { deleted, kept };
+  const keptNames = kept.map(describeRef);
+  if (keptNames.length) deps.logger.info('resources kept due to the resource policy', { kept: keptNames });
+  return { deleted, kept: keptNames };
+}
+
+/**
+ * Objects the release owned before this revision that the new manifest lacks (pkg/kube
+ * client.go Update). Candidates come from the previous revision and the last deployed one —
+ * after a failed upgrade they differ (design.md §3 item 12) — and each is checked live: gone,
+ * owned by someone else, or annotated `helm.sh/resource-policy: keep` ⇒ left alone.
+ */
+async function removedObjects(rel: HelmRelease, ctx: ReleaseContext, deps: EngineDeps): Promise<{ refs: ObjectRef[]; kept: ObjectRef[] }> {
+  const store = storeFor(ctx, deps);
+  const history = await store.history(ctx.release, ctx.namespace);
+  const earlier = history.filter((r) => r.version < rel.version);
+  const sources = [earlier.find((r) => r.version === ctx.previousRevision), lastDeployed(earlier)].filter((r): r is HelmRelease => r !== undefined);
+  const target = new Set(resourcesOf(rel).map((d) => refKey(refOf(d.object, ctx.namespace))));
+  const candidates = new Map<string, ObjectRef>();
+  for (const source of sources) {
+    for (const doc of resourcesOf(source)) {
+      const ref = refOf(doc.object, ctx.namespace);
+      if (!target.has(refKey(ref))) candidates.set(refKey(ref), ref);
+    }
+  }
+  const refs: ObjectRef[] = [];
+  const kept: ObjectRef[] = [];
+  for (const ref of candidates.values()) {
+    const live = await deps.kube.get(ref);
+    if (!live || live.metadata.annotations?.['meta.helm.sh/release-name'] !== ctx.release) continue;
+    // Helm compares the live annotation exactly (pkg/action/resource_policy.go on upgrade)
+    if (live.metadata.annotations?.[RESOURCE_POLICY_ANNOTATION] === 'keep') kept.push(ref);
+    else refs.push(ref);
+  }
+  return { refs, kept };
 }
 
 /** One look at the release's resources: ready (after apply) or gone (after delete). */

@@ -62,8 +62,7 @@ export async function renderChart(opts: RenderOptions): Promise<RenderResult> {
     const args = [
       'template',
       `--namespace=${opts.namespace}`,
-      ...(opts.valuesFiles ?? []).map((f) => `--values=${f}`),
-      ...(opts.set ?? []).map((s) => `--set=${s}`),
+      ...valueArgs(opts),
       ...(opts.includeCrds ? ['--include-crds'] : []),
       ...(opts.kubeVersion ? [`--kube-version=${opts.kubeVersion}`] : []),
       ...(opts.isUpgrade ? ['--is-upgrade'] : []),
@@ -72,16 +71,8 @@ export async function renderChart(opts: RenderOptions): Promise<RenderResult> {
       opts.release,
       opts.chart,
     ];
-    const env = {
-      HOME: home,
-      HELM_CACHE_HOME: path.join(home, 'cache'),
-      HELM_CONFIG_HOME: path.join(home, 'config'),
-      HELM_DATA_HOME: path.join(home, 'data'),
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      TMPDIR: os.tmpdir(),
-    };
     const [helm, summary] = await Promise.allSettled([
-      runHelm(opts.helmBinary ?? binaries().helm, args, env, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+      runHelm(opts.helmBinary ?? binaries().helm, args, helmEnv(home), opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
       readChartSummary(opts.chart),
     ]);
     // helm's own complaint about a chart is the better message, so it wins.
@@ -92,6 +83,36 @@ export async function renderChart(opts: RenderOptions): Promise<RenderResult> {
     await fs.promises.rm(home, { recursive: true, force: true });
   }
 }
+
+/**
+ * The values a user supplied (`-f` files then `--set`), merged as Helm stores them in a
+ * release's `config`: `helm install --dry-run=client -o json` computes it without a cluster.
+ */
+export async function userSuppliedValues(opts: Pick<RenderOptions, 'release' | 'namespace' | 'chart' | 'valuesFiles' | 'set' | 'helmBinary' | 'timeoutMs'>): Promise<Record<string, unknown>> {
+  const home = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'helm-sfn-values-'));
+  try {
+    const args = ['install', '--dry-run=client', '--output=json', `--namespace=${opts.namespace}`, ...valueArgs(opts), '--', opts.release, opts.chart];
+    const { stdout } = await runHelm(opts.helmBinary ?? binaries().helm, args, helmEnv(home), opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    return (JSON.parse(stdout) as { config?: Record<string, unknown> }).config ?? {};
+  } finally {
+    await fs.promises.rm(home, { recursive: true, force: true });
+  }
+}
+
+const valueArgs = (opts: Pick<RenderOptions, 'valuesFiles' | 'set'>): string[] => [
+  ...(opts.valuesFiles ?? []).map((f) => `--values=${f}`),
+  ...(opts.set ?? []).map((s) => `--set=${s}`),
+];
+
+/** A throw-away HOME and Helm directories, so the user's config never takes part. */
+const helmEnv = (home: string): NodeJS.ProcessEnv => ({
+  HOME: home,
+  HELM_CACHE_HOME: path.join(home, 'cache'),
+  HELM_CONFIG_HOME: path.join(home, 'config'),
+  HELM_DATA_HOME: path.join(home, 'data'),
+  PATH: process.env.PATH ?? '/usr/bin:/bin',
+  TMPDIR: os.tmpdir(),
+});
 
 function runHelm(helm: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {

@@ -9,7 +9,8 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import { ErrorName, HelmSfnError } from '../core/errors';
 import type { RenderedChart, Renderer, RenderRequest } from '../engine/deps';
-import { loadChartForRecord, renderChart } from './render';
+import { mergeValues } from '../core/values';
+import { loadChartForRecord, renderChart, userSuppliedValues } from './render';
 
 export class HelmCliRenderer implements Renderer {
   /** @param helmBinary the helm executable; default: the one unzipped from the layer package */
@@ -18,24 +19,28 @@ export class HelmCliRenderer implements Renderer {
   async render(req: RenderRequest): Promise<RenderedChart> {
     const dir = await mkdtemp(path.join(tmpdir(), 'helm-sfn-values-'));
     try {
-      const valuesFiles = [...(req.valuesFiles ?? [])];
-      if (req.values && Object.keys(req.values).length) {
-        const file = path.join(dir, 'values.json'); // JSON is YAML: helm reads it as a values file
-        await writeFile(file, JSON.stringify(req.values), { mode: 0o600 });
-        valuesFiles.push(file);
-      }
-      const { manifest } = await renderChart({
-        release: req.release,
-        namespace: req.namespace,
-        chart: req.chartPath,
-        valuesFiles,
-        set: req.set,
-        isUpgrade: req.isUpgrade,
-        includeCrds: req.includeCrds,
-        kubeVersion: req.kubeVersion,
-        helmBinary: this.helmBinary,
-      });
-      return { manifest, chart: await loadChartForRecord(req.chartPath) };
+      // JSON is YAML: helm reads inline values as values files, merged in this order
+      const layer = async (name: string, values: Record<string, unknown> | undefined) => {
+        if (!values || Object.keys(values).length === 0) return [];
+        const file = path.join(dir, name);
+        await writeFile(file, JSON.stringify(values), { mode: 0o600 });
+        return [file];
+      };
+      const valuesFiles = [...(await layer('base.json', req.baseValues)), ...(req.valuesFiles ?? []), ...(await layer('values.json', req.values))];
+      const fromFiles = (req.valuesFiles ?? []).length > 0 || (req.set ?? []).length > 0;
+      const common = { release: req.release, namespace: req.namespace, chart: req.chartPath, valuesFiles, set: req.set, helmBinary: this.helmBinary };
+      const [{ manifest }, config, chart] = await Promise.all([
+        renderChart({
+          ...common,
+          isUpgrade: req.isUpgrade,
+          kubeVersion: req.kubeVersion,
+          includeCrds: req.includeCrds,
+        }),
+        // only files and --set need helm to merge them; inline layers are plain JSON
+        fromFiles ? userSuppliedValues(common) : mergeValues(req.baseValues ?? {}, req.values ?? {}),
+        loadChartForRecord(req.chartPath),
+      ]);
+      return { manifest, chart, config };
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

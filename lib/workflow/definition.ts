@@ -38,50 +38,88 @@ class ReleaseGraph {
   readonly start: sfn.IChainable;
   /** Every failure after the lock lands here: record `failed`, then recover or fail. */
   private readonly failurePath: sfn.IChainable;
+  /** An atomic operation that recovered still fails the execution, with the original cause. */
+  private readonly rolledBack: sfn.Fail;
 
   constructor(
     private readonly scope: Construct,
     private readonly fns: TaskFunctions,
   ) {
     const releaseFailed = new sfn.Fail(scope, 'Release failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
+    this.rolledBack = new sfn.Fail(scope, 'Rolled back', { error: ErrorName.RolledBack, causePath: '$.error.Cause' });
     const markFailed = this.task('Record failure', 'markFailed', { ...CTX, 'error.$': '$.error' }, { catches: false });
     this.failurePath = markFailed;
+
+    // install, upgrade and rollback share the middle: apply, prune, wait, then the action's post hooks
+    const deploy = this.deployChain();
+    const preInstall = this.hookPhase('pre-install').next(deploy);
+    const rollback = this.prepare('Prepare rollback').next(this.hookPhase('pre-rollback')).next(deploy);
     const uninstall = this.uninstallChain();
     markFailed.next(
-      new sfn.Choice(scope, 'Recover?').when(sfn.Condition.stringEquals('$.next', 'uninstall'), uninstall).otherwise(releaseFailed),
+      new sfn.Choice(scope, 'Recover?')
+        .when(sfn.Condition.stringEquals('$.next', 'uninstall'), uninstall)
+        .when(sfn.Condition.stringEquals('$.next', 'rollback'), rollback)
+        .otherwise(releaseFailed),
     );
 
+    const upgrade = this.prepare('Prepare upgrade').next(
+      new sfn.Choice(scope, 'Install instead?')
+        .when(sfn.Condition.stringEquals('$.ctx.action', 'install'), preInstall)
+        .otherwise(this.hookPhase('pre-upgrade').next(deploy)),
+    );
+    const test = this.prepare('Prepare test')
+      .next(this.hookPhase('test'))
+      .next(this.task('Finalize test', 'finalize', CTX))
+      .next(new sfn.Succeed(scope, 'Tests passed'));
+
     const validate = this.task('Validate input', 'validate', { 'input.$': '$', 'execution.$': '$$.Execution.Id' }, { catches: false });
-    const action = new sfn.Choice(scope, 'Action?')
-      .when(sfn.Condition.stringEquals('$.ctx.action', 'install'), this.installChain())
-      .when(sfn.Condition.stringEquals('$.ctx.action', 'uninstall'), uninstall)
-      .otherwise(new sfn.Fail(scope, 'Action not supported', { error: ErrorName.InvalidInput, causePath: '$.ctx.action' }));
-    this.start = validate.next(action);
+    const action = (name: string) => sfn.Condition.stringEquals('$.ctx.action', name);
+    this.start = validate.next(
+      new sfn.Choice(scope, 'Action?')
+        .when(action('install'), this.prepare('Prepare install').next(preInstall))
+        .when(action('upgrade'), upgrade)
+        .when(action('rollback'), rollback)
+        .when(action('uninstall'), uninstall)
+        .when(action('test'), test)
+        .otherwise(new sfn.Fail(scope, 'Action not supported', { error: ErrorName.InvalidInput, causePath: '$.ctx.action' })),
+    );
   }
 
-  private installChain(): sfn.IChainable {
-    return this.prepare('Prepare install')
-      .next(this.hookPhase('pre-install'))
-      .next(this.applyResources())
+  /** After the pre hooks: apply, delete what left the chart, wait, post hooks, record `deployed`. */
+  private deployChain(): sfn.IChainable {
+    const finalize = this.task('Finalize release', 'finalize', CTX, { resultPath: '$.result' }).next(this.endState('Release deployed'));
+    const post = (event: HookEvent) => this.hookPhase(event).next(finalize);
+    const postRollback = post('post-rollback');
+    const recovering = (kind: string) => sfn.Condition.stringEquals('$.ctx.recovering', kind);
+    const action = (name: string) => sfn.Condition.stringEquals('$.ctx.action', name);
+    return this.applyResources()
+      .next(this.task('Delete removed resources', 'deleteResources', CTX, { resultPath: sfn.JsonPath.DISCARD }))
       .next(this.waitForResources('ready'))
-      .next(this.hookPhase('post-install'))
-      .next(this.task('Finalize release', 'finalize', CTX))
-      .next(new sfn.Succeed(this.scope, 'Release deployed'));
+      .next(
+        new sfn.Choice(this.scope, 'Post hooks?')
+          .when(sfn.Condition.and(sfn.Condition.isPresent('$.ctx.recovering'), recovering('rollback')), postRollback)
+          .when(action('install'), post('post-install'))
+          .when(action('upgrade'), post('post-upgrade'))
+          .otherwise(postRollback),
+      );
   }
 
   /** Uninstall, also entered from the failure path when an atomic install recovers. */
   private uninstallChain(): sfn.IChainable {
-    const recovered = new sfn.Fail(this.scope, 'Rolled back', { error: ErrorName.RolledBack, causePath: '$.error.Cause' });
-    const done = new sfn.Choice(this.scope, 'Recovered from a failure?')
-      .when(sfn.Condition.isPresent('$.ctx.recovering'), recovered)
-      .otherwise(new sfn.Succeed(this.scope, 'Release uninstalled', { outputPath: '$.result' }));
     return this.prepare('Prepare uninstall')
       .next(this.hookPhase('pre-delete'))
       .next(this.task('Delete resources', 'deleteResources', CTX, { resultPath: sfn.JsonPath.DISCARD }))
       .next(this.waitForResources('gone'))
       .next(this.hookPhase('post-delete'))
       .next(this.task('Finalize uninstall', 'finalize', CTX, { resultPath: '$.result' }))
-      .next(done);
+      .next(this.endState('Release uninstalled'));
+  }
+
+  /** Success, unless this run was an atomic recovery: then the execution fails as RolledBack. */
+  private endState(id: string): sfn.Choice {
+    return new sfn.Choice(this.scope, `${id}?`)
+      .when(sfn.Condition.isPresent('$.ctx.recovering'), this.rolledBack)
+      .otherwise(new sfn.Succeed(this.scope, id, { outputPath: '$.result' }));
   }
 
   /**
