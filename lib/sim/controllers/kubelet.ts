@@ -31,6 +31,9 @@ interface ContainerRuntime {
   init: boolean;
   image: string;
   program?: ContainerProgram;
+  /** readinessProbe.initialDelaySeconds in simulated ms: the probe passes from then on. */
+  readyAfter: number;
+  probeDelayOver: boolean;
   state: 'waiting' | 'running' | 'terminated';
   waitingReason: string;
   startedAt?: number;
@@ -129,6 +132,8 @@ export class Kubelet implements Controller {
       init,
       image: c.image,
       program: interpretContainer(c.command, c.args),
+      readyAfter: (c.readinessProbe?.initialDelaySeconds ?? 0) * 1000,
+      probeDelayOver: !c.readinessProbe?.initialDelaySeconds,
       state: 'waiting',
       waitingReason,
       restartCount: 0,
@@ -165,6 +170,15 @@ export class Kubelet implements Controller {
     c.state = 'running';
     c.startedAt = this.ctx.clock.now();
     this.ctx.podLogs.start(rt.uid, c.name);
+    if (c.readyAfter > 0) {
+      c.probeDelayOver = false;
+      rt.cancels.push(
+        this.after(rt, c.readyAfter, () => {
+          c.probeDelayOver = true;
+          this.writeStatus(rt);
+        }),
+      );
+    }
     this.podEvent(rt, 'Normal', 'Pulled', `Container image "${c.image}" already present on machine`);
     this.podEvent(rt, 'Normal', 'Created', `Created container: ${c.name}`);
     this.podEvent(rt, 'Normal', 'Started', `Started container ${c.name}`);
@@ -269,10 +283,13 @@ export class Kubelet implements Controller {
     };
   }
 
-  /** Ready while running, except a container whose script will exit non-zero never is; a completed init container is ready. */
+  /**
+   * Ready while running (once a readinessProbe's initial delay is over), except that a container
+   * whose script will exit non-zero never is; a completed init container is ready.
+   */
   private ready(c: ContainerRuntime): boolean {
     if (c.init) return c.state === 'terminated' && c.exitCode === 0;
-    return c.state === 'running' && (c.program === undefined || c.program.exitCode === 0);
+    return c.state === 'running' && c.probeDelayOver && (c.program === undefined || c.program.exitCode === 0);
   }
 
   private writeStatus(rt: PodRuntime, stored?: KubeObject): void {

@@ -54,6 +54,15 @@ describe('kubelet', () => {
     await eventually('server to be ready', () => pod('server')?.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
   });
 
+  it('marks a container with a readinessProbe ready only after its initial delay', async () => {
+    const probed = podManifest('probed', undefined, 'Always') as any;
+    probed.spec.containers[0].readinessProbe = { httpGet: { path: '/', port: 80 }, initialDelaySeconds: 30 };
+    await send(sim, 'POST', PODS, probed);
+    const running = await eventually('probed to run', () => pod('probed')?.status?.phase === 'Running' && pod('probed'));
+    expect(running.status.containerStatuses[0]).toMatchObject({ started: true, ready: false });
+    await eventually('probed to be ready', () => pod('probed')?.status?.containerStatuses?.[0]?.ready);
+  });
+
   it('stops a deleted pod and then removes it (Terminating first)', async () => {
     await eventually('server to run', () => pod('server')?.status?.phase === 'Running');
     const res = await send(sim, 'DELETE', `${PODS}/server`);
