@@ -5,7 +5,9 @@
 import { Command } from 'commander';
 import { register as registerDemo } from './commands/demo';
 import { register as registerInstall } from './commands/install';
+import { register as registerLifecycle } from './commands/lifecycle';
 import { register as registerPlan } from './commands/plan';
+import { register as registerRecords } from './commands/records';
 import { register as registerSim } from './commands/sim';
 
 export function buildProgram(): Command {
@@ -13,6 +15,6 @@ export function buildProgram(): Command {
     .description('Helm release lifecycles as an AWS Step Functions workflow')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const register of [registerPlan, registerInstall, registerSim, registerDemo]) register(program);
+  for (const register of [registerPlan, registerInstall, registerLifecycle, registerRecords, registerSim, registerDemo]) register(program);
   return program;
 }

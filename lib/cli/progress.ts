@@ -16,7 +16,10 @@ export class ProgressPrinter {
   private readonly started = Date.now();
   private readonly hookStates = new Map<string, { state: string; since: number }>();
 
-  constructor(private readonly write: Write) {}
+  constructor(
+    private readonly write: Write,
+    private readonly showHookLogs = true,
+  ) {}
 
   /** Phase-level states only: sub-steps ("Pre-install: poll hook group") would flood the screen. */
   onEvent = (event: ExecutionEvent): void => {
@@ -30,7 +33,7 @@ export class ProgressPrinter {
     info: (message, fields = {}) => {
       if (message === 'hook state') return this.hookState(String(fields.hook), String(fields.state), String(fields.reason ?? ''));
       if (message.startsWith('created hook ')) return this.hookState(message.slice('created hook '.length), 'created', `weight ${fields.weight}`);
-      if (message === 'log of hook') return this.logBlock(fields);
+      if (message === 'log of hook' && this.showHookLogs) return this.logBlock(fields);
     },
     warn: (message) => this.write(`${this.clock()}   ! ${message}`),
     error: (message, fields = {}) => {
@@ -55,7 +58,7 @@ export class ProgressPrinter {
   }
 
   private logBlock(fields: Record<string, unknown>): void {
-    this.write(`    --- logs of ${fields.pod}/${fields.container}`);
+    this.write(`    --- ${fields.hook}: logs of ${fields.pod}/${fields.container}`);
     for (const line of String(fields.log ?? '').split('\n')) this.write(`    | ${line}`);
   }
 

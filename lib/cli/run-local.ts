@@ -12,10 +12,12 @@ export interface RunFlags {
   readonly kubeconfig?: string;
   /** Multiplies the poll waits (1 = real durations). */
   readonly waitScale?: number;
+  /** Show the logs hooks write (test pods' logs, output-log policies); default true. */
+  readonly hookLogs?: boolean;
 }
 
 export async function runAndReport(input: Record<string, unknown>, flags: RunFlags): Promise<boolean> {
-  const progress = new ProgressPrinter((line) => process.stderr.write(`${line}\n`));
+  const progress = new ProgressPrinter((line) => process.stderr.write(`${line}\n`), flags.hookLogs ?? true);
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once('SIGINT', onSignal);

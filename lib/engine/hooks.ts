@@ -202,7 +202,7 @@ async function containerLogs(h: Hook, ctx: ReleaseContext, deps: EngineDeps): Pr
 
 async function logHookOutput(h: Hook, ctx: ReleaseContext, deps: EngineDeps, level: 'info' | 'error', logs?: ContainerLog[]): Promise<void> {
   for (const l of logs ?? (await containerLogs(h, ctx, deps))) {
-    deps.logger[level](`log of hook ${h.kind}/${h.name}`, { pod: l.pod, container: l.container, log: l.text });
+    deps.logger[level]('log of hook', { hook: `${h.kind}/${h.name}`, pod: l.pod, container: l.container, log: l.text });
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * `helm-sfn demo` (what `npm start` runs): an embedded simulated cluster, then the seed's story
- * on examples/charts/wordpress — install with hooks, the real helm reading our records, and
- * uninstall — each run by the synthesized state machine, locally.
+ * on examples/charts/wordpress — install; upgrade (the backup hook runs); an upgrade whose smoke
+ * test fails, rolled back by --atomic; history; test; uninstall — each run by the synthesized
+ * state machine, locally, with the real helm reading the records in between.
  */
 import { execFile } from 'child_process';
 import { mkdtempSync } from 'fs';
@@ -39,18 +40,36 @@ async function demo(timeScale: number): Promise<void> {
     );
     const run = { output: 'table' as const, kubeconfig: sim.kubeconfigPath, waitScale: timeScale };
 
-    say(`helm-sfn install ${RELEASE} examples/charts/wordpress -n ${NAMESPACE} --wait`);
-    const options = { wait: true, timeoutSeconds: 300 };
-    if (!(await runAndReport({ action: 'install', release: RELEASE, namespace: NAMESPACE, chart: { source: CHART }, options }, run))) return;
+    const release = { release: RELEASE, namespace: NAMESPACE };
+    const step = async (title: string, input: Record<string, unknown>) => {
+      say(title);
+      return runAndReport({ ...release, ...input }, run);
+    };
+    if (!(await step(`helm-sfn install ${RELEASE} examples/charts/wordpress -n ${NAMESPACE} --wait`, { action: 'install', chart: { source: CHART }, options: { wait: true } }))) return;
 
     const helm = helmCli(sim.kubeconfigPath);
     say(`helm list -n ${NAMESPACE}   (the real helm ${(await helm('version', '--short')).trim()} reads helm-sfn's release record)`);
     process.stdout.write(await helm('list', '-n', NAMESPACE));
+
+    await step(`helm-sfn upgrade ${RELEASE} … --set image.tag=6.7-apache   (the pre-upgrade backup runs first)`, {
+      action: 'upgrade',
+      chart: { source: CHART },
+      set: ['image.tag=6.7-apache'],
+      options: { wait: true },
+    });
+    await step(`helm-sfn upgrade ${RELEASE} … --reuse-values --set smokeTest.fail=true --atomic   (the smoke test fails: rolled back)`, {
+      action: 'upgrade',
+      chart: { source: CHART },
+      set: ['smokeTest.fail=true'],
+      options: { wait: true, atomic: true, reuseValues: true },
+    });
+    process.exitCode = 0; // that failure was the point of the story
+
     say(`helm history ${RELEASE} -n ${NAMESPACE}`);
     process.stdout.write(await helm('history', RELEASE, '-n', NAMESPACE));
 
-    say(`helm-sfn uninstall ${RELEASE} -n ${NAMESPACE}`);
-    await runAndReport({ action: 'uninstall', release: RELEASE, namespace: NAMESPACE }, run);
+    await step(`helm-sfn test ${RELEASE} --logs`, { action: 'test' });
+    await step(`helm-sfn uninstall ${RELEASE} -n ${NAMESPACE}`, { action: 'uninstall' });
   } finally {
     await sim.stop();
   }

@@ -1,0 +1,147 @@
+/**
+ * `status`, `history`, `list` and `unlock`: read (or free) the release records in the cluster
+ * of $KUBECONFIG — the same Secrets the helm CLI reads, shown the way helm shows them.
+ */
+import { Command } from 'commander';
+import { ErrorName, HelmSfnError } from '../../core/errors';
+import type { KubeObject } from '../../core/objects';
+import { latest, releaseFromSecret, type HelmRelease } from '../../core/release';
+import { unlockRelease } from '../../engine/recover';
+import { ReleaseStore } from '../../engine/releases';
+import { localDeps } from '../../local/release';
+import { outputFormat } from '../options';
+import { table } from '../tables';
+
+interface Flags {
+  namespace: string;
+  allNamespaces?: boolean;
+  output: 'table' | 'json';
+  kubeconfig?: string;
+  force?: boolean;
+}
+
+export function register(program: Command): void {
+  withCommon(program.command('status').description("show a release's status").argument('<release>')).action(async (release: string, flags: Flags) => {
+    const last = latest(await history(release, flags));
+    if (!last) throw notFound(release, flags.namespace);
+    print(flags, statusJson(last), statusText(last));
+  });
+
+  withCommon(program.command('history').description("show a release's revisions").argument('<release>')).action(async (release: string, flags: Flags) => {
+    const records = await history(release, flags);
+    if (!records.length) throw notFound(release, flags.namespace);
+    const rows = records.map((r) => ({
+      revision: r.version,
+      updated: r.info.last_deployed ?? '',
+      status: r.info.status,
+      chart: chartName(r),
+      app_version: r.chart.metadata?.appVersion ?? '',
+      description: r.info.description ?? '',
+    }));
+    print(
+      flags,
+      rows,
+      table(
+        ['REVISION', 'UPDATED', 'STATUS', 'CHART', 'APP VERSION', 'DESCRIPTION'],
+        rows.map((r) => [String(r.revision), helmTime(r.updated), r.status, r.chart, r.app_version, r.description]),
+      ),
+    );
+  });
+
+  withCommon(program.command('list').description('list releases').option('-A, --all-namespaces', 'list releases in every namespace')).action(
+    async (flags: Flags) => {
+      const secrets = await localDeps({ kubeconfigPath: flags.kubeconfig }).kube.list('v1', 'Secret', flags.allNamespaces ? undefined : flags.namespace, {
+        labelSelector: 'owner=helm',
+      });
+      const byRelease = new Map<string, HelmRelease>();
+      for (const record of secrets.map((s: KubeObject) => releaseFromSecret(s))) {
+        const key = `${record.namespace}/${record.name}`;
+        if ((byRelease.get(key)?.version ?? 0) < record.version) byRelease.set(key, record);
+      }
+      const rows = [...byRelease.values()]
+        .filter((r) => r.info.status !== 'uninstalled')
+        .sort((a, b) => a.name.localeCompare(b.name) || a.namespace.localeCompare(b.namespace))
+        .map((r) => ({ name: r.name, namespace: r.namespace, revision: String(r.version), updated: r.info.last_deployed ?? '', status: r.info.status, chart: chartName(r), app_version: r.chart.metadata?.appVersion ?? '' }));
+      print(
+        flags,
+        rows,
+        table(
+          ['NAME', 'NAMESPACE', 'REVISION', 'UPDATED', 'STATUS', 'CHART', 'APP VERSION'],
+          rows.map((r) => [r.name, r.namespace, r.revision, r.updated, r.status, r.chart, r.app_version]),
+        ),
+      );
+    },
+  );
+
+  withCommon(
+    program
+      .command('unlock')
+      .description('mark a release stuck in pending-* as failed, so it can be upgraded or rolled back again')
+      .argument('<release>')
+      .option('--force', 'unlock even when the owning local execution cannot be checked'),
+  ).action(async (release: string, flags: Flags) => {
+    const deps = localDeps({ kubeconfigPath: flags.kubeconfig });
+    // A local execution runs inside another helm-sfn process: nothing here can tell whether it
+    // still runs, so only --force frees its lock. (AWS executions are checked with DescribeExecution.)
+    const isRunning = async () => !flags.force;
+    const result = await unlockRelease({ release, namespace: flags.namespace }, isRunning, deps);
+    print(flags, result, `${release}: revision ${result.revision} was ${result.previousStatus}; it is now failed and the release can move again\n`);
+  });
+}
+
+const withCommon = (cmd: Command) =>
+  cmd
+    .option('-n, --namespace <ns>', 'namespace', 'default')
+    .option('-o, --output <format>', 'table or json', outputFormat, 'table')
+    .option('--kubeconfig <file>', 'cluster to use (default: $KUBECONFIG)');
+
+async function history(release: string, flags: Flags): Promise<HelmRelease[]> {
+  return new ReleaseStore(localDeps({ kubeconfigPath: flags.kubeconfig })).history(release, flags.namespace);
+}
+
+const notFound = (release: string, namespace: string) => new HelmSfnError(ErrorName.ReleaseNotFound, `release: not found: ${release} in ${namespace}`);
+
+const chartName = (r: HelmRelease) => `${r.chart.metadata?.name ?? ''}-${r.chart.metadata?.version ?? ''}`;
+
+/** helm history's time format: "Mon Jan  2 15:04:05 2006". */
+function helmTime(rfc3339: string): string {
+  const d = new Date(rfc3339);
+  if (Number.isNaN(d.getTime())) return '';
+  const [weekday, month, day, year, time] = d.toUTCString().replace(',', '').split(' ');
+  return `${weekday} ${month} ${day.padStart(2)} ${time} ${year}`;
+}
+
+function print(flags: Flags, json: unknown, text: string): void {
+  process.stdout.write(flags.output === 'json' ? `${JSON.stringify(json, null, 2)}\n` : text);
+}
+
+/** What `status` shows: never values or manifests (they may hold secrets). */
+function statusJson(r: HelmRelease) {
+  return {
+    name: r.name,
+    namespace: r.namespace,
+    revision: r.version,
+    status: r.info.status,
+    description: r.info.description ?? '',
+    first_deployed: r.info.first_deployed,
+    last_deployed: r.info.last_deployed,
+    chart: chartName(r),
+    hooks: (r.hooks ?? []).filter((h) => h.last_run.phase).map((h) => ({ name: h.name, kind: h.kind, events: h.events, ...h.last_run })),
+  };
+}
+
+function statusText(r: HelmRelease): string {
+  const s = statusJson(r);
+  const lines = [
+    `NAME: ${s.name}`,
+    `LAST DEPLOYED: ${helmTime(s.last_deployed ?? '')}`,
+    `NAMESPACE: ${s.namespace}`,
+    `STATUS: ${s.status}`,
+    `REVISION: ${s.revision}`,
+    `CHART: ${s.chart}`,
+    `DESCRIPTION: ${s.description}`,
+  ];
+  const tests = s.hooks.filter((h) => h.events.includes('test'));
+  for (const t of tests) lines.push(`TEST SUITE:     ${t.name}`, `Last Started:   ${t.started_at ?? ''}`, `Last Completed: ${t.completed_at ?? ''}`, `Phase:          ${t.phase}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,45 @@
+/** Flags every release command shares, and how they become the execution input's options. */
+import type { Command } from 'commander';
+import { collect, durationSeconds, hookMode, keyValue, outputFormat } from './options';
+
+export interface ReleaseFlags {
+  namespace: string;
+  values?: string[];
+  set?: string[];
+  timeout: number;
+  wait?: boolean;
+  atomic?: boolean;
+  hooks: boolean;
+  hookMode: 'weight-groups' | 'sequential';
+  historyMax?: number;
+  output: 'table' | 'json';
+  kubeconfig?: string;
+}
+
+export const withReleaseFlags = (cmd: Command): Command =>
+  cmd
+    .requiredOption('-n, --namespace <ns>', 'release namespace')
+    .option('--timeout <duration>', 'time to wait for each hook group and for resources (Go duration)', durationSeconds, 300)
+    .option('--no-hooks', 'skip the hooks of this action')
+    .option('--hook-mode <mode>', 'weight-groups or sequential', hookMode, 'weight-groups')
+    .option('-o, --output <format>', 'table or json', outputFormat, 'table')
+    .option('--kubeconfig <file>', 'cluster to use (default: $KUBECONFIG)');
+
+/** -f/--set: the values of install and upgrade. */
+export const withValuesFlags = (cmd: Command): Command =>
+  cmd.option('-f, --values <file>', 'values file (repeatable)', collect, []).option('--set <key=value>', 'set a value (repeatable)', keyValue, []);
+
+export function releaseOptions(flags: ReleaseFlags): Record<string, unknown> {
+  return {
+    timeoutSeconds: flags.timeout,
+    noHooks: !flags.hooks,
+    hookMode: flags.hookMode,
+    ...(flags.wait !== undefined ? { wait: flags.wait } : {}),
+    ...(flags.atomic !== undefined ? { atomic: flags.atomic } : {}),
+    ...(flags.historyMax !== undefined ? { historyMax: flags.historyMax } : {}),
+  };
+}
+
+export function valuesInput(flags: ReleaseFlags): Record<string, unknown> {
+  return { ...(flags.values?.length ? { valuesFrom: flags.values } : {}), ...(flags.set?.length ? { set: flags.set } : {}) };
+}
