@@ -20,6 +20,7 @@ export const versionInfo = () => ({
 });
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+const verbsOf = (t: ResourceType): string[] => (t.review ? ['create'] : ALL_VERBS);
 const SUB_VERBS: Record<string, string[]> = { status: ['get', 'patch', 'update'], scale: ['get', 'patch', 'update'], log: ['get'] };
 
 function subresourceKind(type: ResourceType, sub: string): { group: string; version: string; kind: string } {
@@ -75,7 +76,7 @@ export function apiResourceList(registry: Registry, group: string, version: stri
         singularName: t.singular,
         namespaced: t.namespaced,
         kind: t.kind,
-        verbs: ALL_VERBS,
+        verbs: verbsOf(t),
         ...(t.shortNames.length ? { shortNames: t.shortNames } : {}),
         ...(t.categories.length ? { categories: t.categories } : {}),
       },
@@ -102,7 +103,7 @@ function discoveryResource(t: ResourceType) {
     responseKind: { group: t.group, version: t.version, kind: t.kind },
     scope: t.namespaced ? 'Namespaced' : 'Cluster',
     singularResource: t.singular,
-    verbs: ALL_VERBS,
+    verbs: verbsOf(t),
     ...(t.shortNames.length ? { shortNames: t.shortNames } : {}),
     ...(t.categories.length ? { categories: t.categories } : {}),
     ...(t.subresources.length

@@ -25,6 +25,7 @@ import { PATCH_TYPES, type DeleteOptions, type ObjectApi, type PatchType, type P
 import type { OperationLog } from './operations';
 import type { PodLogs } from './podlogs';
 import { decodeProtobuf, PROTOBUF_MAGIC } from './protobuf';
+import { answerReview } from './reviews';
 import { apiVersionOf, type Registry, type ResourceType } from './registry';
 import { formatLabelSelector, fromSelectorObject, parseFieldSelector, parseLabelSelector } from './selectors';
 import type { KubeObject, Store } from './storage';
@@ -289,6 +290,13 @@ async function handleResource(
   const include = (q.get('includeObject') ?? 'Metadata') as IncludeObject;
   const rv = () => String(ctx.store.currentRevision());
 
+  if (type.review) {
+    if (method !== 'POST' || name) throw methodNotAllowed('the server does not allow this method on the requested resource');
+    // kubectl sends reviews as protobuf; the answer does not depend on the spec, so it is not decoded
+    const review = rawBody.subarray(0, 4).equals(PROTOBUF_MAGIC) ? {} : decodeBody(rawBody, req.headers['content-type']);
+    sendJson(res, 201, answerReview(type, review ?? {}));
+    return { code: 201, outcome: 'created' };
+  }
   if (verb === 'log') return servePodLog(ctx, res, api.get(type, namespace, name!), q);
   if (subresource === 'scale') return handleScale(ctx, res, r, q, method, decodeBody(rawBody, req.headers['content-type']), manager ?? 'unknown');
 

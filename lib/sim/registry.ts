@@ -25,6 +25,8 @@ export interface ResourceType {
   readonly generation: boolean;
   /** Served from a CustomResourceDefinition (lists carry kind/apiVersion; unconditional PUT refused). */
   readonly custom: boolean;
+  /** A create-only review (SelfSubjectAccessReview, …): answered, never stored. */
+  readonly review?: boolean;
   readonly printerColumns?: PrinterColumn[];
 }
 
@@ -38,6 +40,7 @@ const CLUSTER = { namespaced: false };
 const NO_GENERATION = { generation: false };
 const STATUS = { subresources: ['status'] as ResourceType['subresources'] };
 const WORKLOAD = { subresources: ['status', 'scale'] as ResourceType['subresources'], categories: ['all'] };
+const REVIEW = { namespaced: false, generation: false, review: true };
 
 const BUILT_INS: Record<string, BuiltIn[]> = {
   v1: [
@@ -82,6 +85,11 @@ const BUILT_INS: Record<string, BuiltIn[]> = {
   'apiextensions.k8s.io/v1': [['customresourcedefinitions', 'CustomResourceDefinition', { ...CLUSTER, ...STATUS, shortNames: ['crd', 'crds'] }]],
   'storage.k8s.io/v1': [['storageclasses', 'StorageClass', { ...CLUSTER, ...NO_GENERATION, shortNames: ['sc'] }]],
   'coordination.k8s.io/v1': [['leases', 'Lease', NO_GENERATION]],
+  'authorization.k8s.io/v1': [
+    ['selfsubjectaccessreviews', 'SelfSubjectAccessReview', REVIEW],
+    ['selfsubjectrulesreviews', 'SelfSubjectRulesReview', REVIEW],
+  ],
+  'authentication.k8s.io/v1': [['selfsubjectreviews', 'SelfSubjectReview', REVIEW]],
 };
 
 function builtIn(apiVersion: string, [plural, kind, opts]: BuiltIn): ResourceType {

@@ -105,6 +105,11 @@ describe('kubectl against the sim', () => {
     expect(fromCsa).toEqual(expect.arrayContaining(['kubectl-client-side-apply', 'kubectl-patch']));
   });
 
+  it('answers auth reviews: everything is allowed for the one sim user', async () => {
+    expect((await t.kubectl('auth', 'can-i', 'delete', 'secrets', '-n', 'kube-system')).stdout).toBe('yes\n');
+    expect((await t.kubectl('auth', 'whoami')).stdout).toMatch(/Username +sim-admin/);
+  });
+
   it('reports a missing object with the server\'s message', async () => {
     const res = await t.kubectl('get', 'deployment', 'nope');
     expect(res.code).toBe(1);
