@@ -126,13 +126,13 @@ describe('sequential mode writes what helm writes', () => {
     ['install', 0],
     ['upgrade', 1],
     ['test', 2],
-    ['rollback (wordpress has no rollback hooks)', 3],
+    ['rollback', 3],
   ])('%s: hook objects created and deleted in the same order', (_name, step) => {
     expect(ours.steps[step as number]).toEqual(real.steps[step as number]);
   });
 
   test('the comparison has something to compare', () => {
-    expect(real.steps.slice(0, 3).map((s) => s.length > 0)).toEqual([true, true, true]);
+    expect(real.steps.map((s) => s.length > 0)).toEqual([true, true, true, true]);
   });
 
   test('the same objects are left at the end', () => {

@@ -74,6 +74,7 @@ describe('wordpress', () => {
       ['Pod', 'site-test-connection', 'test', '', 'before-hook-creation,hook-succeeded'],
       ['Job', 'site-backup', 'pre-install,pre-upgrade', '-5', 'before-hook-creation,hook-succeeded'],
       ['Job', 'site-final-backup', 'pre-delete', '', 'hook-succeeded,hook-failed'],
+      ['Job', 'site-restore', 'post-rollback', '', 'before-hook-creation,hook-succeeded'],
       ['Job', 'site-smoke-test', 'post-upgrade', '', 'before-hook-creation,hook-succeeded'],
     ]);
     expect(byName(docs, 'site-db').metadata.annotations?.['helm.sh/resource-policy']).toBe('keep');
