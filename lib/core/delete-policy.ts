@@ -54,11 +54,17 @@ export type PodSelector = { labelSelector: string } | { fieldSelector: string };
 
 export type LogVerdict = { action: 'copy'; reason: string; pods: PodSelector } | { action: 'skip'; reason: string };
 
+/** The pods of a Job (label `job-name`) or a Pod hook; other kinds have no container logs. */
+export function hookPods(hook: Pick<Hook, 'kind' | 'name'>): PodSelector | undefined {
+  if (hook.kind === 'Job') return { labelSelector: `job-name=${hook.name}` };
+  if (hook.kind === 'Pod') return { fieldSelector: `metadata.name=${hook.name}` };
+  return undefined;
+}
+
 /** `helm.sh/hook-output-log-policy`: only Jobs (their pods) and Pods have logs to copy. */
 export function logsToCopy(hook: Hook, outcome: 'succeeded' | 'failed'): LogVerdict {
   const policy = outcome === 'succeeded' ? HOOK_SUCCEEDED : HOOK_FAILED;
   if (!hook.outputLogPolicies.includes(policy)) return { action: 'skip', reason: `output-log policies do not include ${policy}` };
-  if (hook.kind === 'Job') return { action: 'copy', reason: `output-log policy ${policy}`, pods: { labelSelector: `job-name=${hook.name}` } };
-  if (hook.kind === 'Pod') return { action: 'copy', reason: `output-log policy ${policy}`, pods: { fieldSelector: `metadata.name=${hook.name}` } };
-  return { action: 'skip', reason: `a ${hook.kind} has no container logs` };
+  const pods = hookPods(hook);
+  return pods ? { action: 'copy', reason: `output-log policy ${policy}`, pods } : { action: 'skip', reason: `a ${hook.kind} has no container logs` };
 }

@@ -7,7 +7,7 @@
 import type { FailureInfo, HookCursor, ReleaseContext } from '../core/contract';
 import { ErrorName, HelmSfnError } from '../core/errors';
 import { hookRef, type Hook } from '../core/hooks';
-import { afterFailure, afterSuccess, beforeCreation } from '../core/delete-policy';
+import { beforeCreation, cleanupOnEventFailure, cleanupOnEventSuccess, hookPods, logsToCopy } from '../core/delete-policy';
 import { hookState, type HookState } from '../core/readiness';
 import type { HelmRelease } from '../core/release';
 import type { EngineDeps } from './deps';
@@ -95,11 +95,9 @@ export async function finishHooks({ ctx, hook }: HookTaskInput, deps: EngineDeps
   const rel = await currentRecord(ctx, deps);
   const executed = hookGroups(rel, hook.event, ctx).flatMap((g) => g.hooks);
   const isTest = hook.event === 'test';
-  if (isTest) for (const h of executed) await logHookOutput(h, ctx, deps, 'info');
-  for (const h of [...executed].reverse()) {
-    if (!isTest && h.outputLogPolicies.includes('hook-succeeded')) await logHookOutput(h, ctx, deps, 'info');
-    if (afterSuccess(h).action === 'delete') await deps.kube.delete(hookRef(h, ctx.namespace));
-  }
+  const withLogs = isTest ? executed : [...executed].reverse().filter((h) => logsToCopy(h, 'succeeded').action === 'copy');
+  for (const h of withLogs) await logHookOutput(h, ctx, deps, 'info');
+  for (const h of cleanupOnEventSuccess(executed)) await deps.kube.delete(hookRef(h, ctx.namespace));
 }
 
 /**
@@ -121,7 +119,7 @@ export async function failHookGroup({ ctx, hook }: HookTaskInput, deps: EngineDe
     if (failedNames.has(s.hook.name)) {
       markRun(rel, s.hook, { completed_at: now, phase: 'Failed' });
       const logs = await containerLogs(s.hook, ctx, deps);
-      if (s.hook.outputLogPolicies.includes('hook-failed')) await logHookOutput(s.hook, ctx, deps, 'error', logs);
+      if (logsToCopy(s.hook, 'failed').action === 'copy') await logHookOutput(s.hook, ctx, deps, 'error', logs);
       lines.push(`${hook.event} hook ${s.hook.kind}/${s.hook.name} ${timedOut ? `timed out after ${timeoutOf(s.hook, ctx)}s` : 'failed'}: ${s.reason}`);
       lines.push(...logs.map((l) => `  [${l.pod}/${l.container}] ${l.text.split('\n').join(`\n  [${l.pod}/${l.container}] `)}`));
     } else if (s.state === 'succeeded') {
@@ -132,9 +130,9 @@ export async function failHookGroup({ ctx, hook }: HookTaskInput, deps: EngineDe
   }
   await store.update(rel);
 
-  for (const s of states) if (failedNames.has(s.hook.name) && afterFailure(s.hook).action === 'delete') await deps.kube.delete(hookRef(s.hook, ctx.namespace));
-  const earlier = [...groups.slice(0, hook.group).flatMap((g) => g.hooks), ...states.filter((s) => s.state === 'succeeded').map((s) => s.hook)];
-  for (const h of earlier) if (afterSuccess(h).action === 'delete') await deps.kube.delete(hookRef(h, ctx.namespace));
+  const failedHooks = states.filter((s) => failedNames.has(s.hook.name)).map((s) => s.hook);
+  const executed = [...groups.slice(0, hook.group).flatMap((g) => g.hooks), ...states.filter((s) => s.state === 'succeeded').map((s) => s.hook)];
+  for (const h of cleanupOnEventFailure(executed, failedHooks)) await deps.kube.delete(hookRef(h, ctx.namespace));
 
   return { Error: timedOut ? ErrorName.HookTimeout : ErrorName.HookFailed, Cause: truncate(lines.join('\n'), MAX_CAUSE_CHARS) };
 }
@@ -183,12 +181,10 @@ interface ContainerLog {
 
 /** The last lines of every container of a Job's pods or of a Pod hook (Helm: Job and Pod only). */
 async function containerLogs(h: Hook, ctx: ReleaseContext, deps: EngineDeps): Promise<ContainerLog[]> {
-  if (h.kind !== 'Job' && h.kind !== 'Pod') return [];
+  const selector = hookPods(h);
+  if (!selector) return [];
   const namespace = h.namespace ?? ctx.namespace;
-  const pods =
-    h.kind === 'Pod'
-      ? await deps.kube.list('v1', 'Pod', namespace, { fieldSelector: `metadata.name=${h.name}` })
-      : await deps.kube.list('v1', 'Pod', namespace, { labelSelector: `job-name=${h.name}` });
+  const pods = await deps.kube.list('v1', 'Pod', namespace, selector);
   const logs: ContainerLog[] = [];
   for (const pod of pods) {
     const containers = ((pod.spec as { containers?: { name: string }[] } | undefined)?.containers ?? []).map((c) => c.name);
