@@ -32,7 +32,7 @@ export class ProgressPrinter {
     debug: () => {},
     info: (message, fields = {}) => {
       if (message === 'hook state') return this.hookState(String(fields.hook), String(fields.state), String(fields.reason ?? ''));
-      if (message.startsWith('created hook ')) return this.hookState(message.slice('created hook '.length), 'created', `weight ${fields.weight}`);
+      if (message === 'created hook') return this.hookState(String(fields.hook), 'created', `weight ${fields.weight}`);
       if (message === 'log of hook' && this.showHookLogs) return this.logBlock(fields);
     },
     warn: (message) => this.write(`${this.clock()}   ! ${message}`),

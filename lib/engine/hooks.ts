@@ -48,7 +48,7 @@ export async function applyHookGroup({ ctx, hook }: HookTaskInput, deps: EngineD
   await store.update(rel);
   for (const h of hooks) {
     await deps.kube.apply(hookObject(h, ctx.namespace), { fieldManager: FIELD_MANAGER });
-    deps.logger.info(`created hook ${h.kind}/${h.name}`, { event: hook.event, weight });
+    deps.logger.info('created hook', { hook: `${h.kind}/${h.name}`, event: hook.event, weight });
   }
   return {
     event: hook.event,

@@ -85,4 +85,35 @@ describe('install and uninstall against $KUBECONFIG', () => {
     const gone = await cli(['uninstall', 'site', '-n', 'default', '-o', 'json'], { KUBECONFIG: sim.kubeconfigPath });
     expect(JSON.parse(gone.stdout)).toMatchObject({ release: 'site', status: 'uninstalled' });
   });
+
+  test('upgrade, history, status, test --logs, rollback, list, as helm shows them', async () => {
+    const env = { KUBECONFIG: sim.kubeconfigPath };
+    const chart = writeChart({
+      values: 'tag: "1"\n',
+      templates: { 'h.yaml': docs(hook({ name: 'probe', kind: 'Pod', events: 'test', script: 'echo probing tag {{ .Values.tag }}' }), configMap('cfg')) },
+    });
+    expect((await cli(['install', 'life', chart, '-n', 'default'], env)).code).toBe(0);
+    const upgraded = await cli(['upgrade', 'life', chart, '-n', 'default', '--set', 'tag=2'], env);
+    expect(upgraded.code).toBe(0);
+    expect(upgraded.stderr).toMatch(/life \(default\) revision 2: deployed/);
+
+    const history = await cli(['history', 'life', '-n', 'default'], env);
+    expect(history.stdout).toMatch(/^REVISION\s+UPDATED\s+STATUS\s+CHART\s+APP VERSION\s+DESCRIPTION\n1\s.*superseded\s+testchart-0\.1\.0\s+Install complete\n2\s.*deployed\s+testchart-0\.1\.0\s+Upgrade complete\n$/);
+
+    const tested = await cli(['test', 'life', '-n', 'default', '--logs'], env);
+    expect(tested.code).toBe(0);
+    expect(tested.stderr).toMatch(/Pod\/probe: logs of probe\/main\n\s+\| probing tag 2/);
+    const status = JSON.parse((await cli(['status', 'life', '-n', 'default', '-o', 'json'], env)).stdout);
+    expect(status).toMatchObject({ name: 'life', revision: 2, status: 'deployed', hooks: [expect.objectContaining({ name: 'probe', phase: 'Succeeded' })] });
+
+    expect((await cli(['rollback', 'life', '1', '-n', 'default'], env)).code).toBe(0);
+    const list = await cli(['list', '-A', '-o', 'json'], env);
+    expect(JSON.parse(list.stdout)).toContainEqual(expect.objectContaining({ name: 'life', namespace: 'default', revision: '3', status: 'deployed' }));
+  });
+
+  test('unlock refuses a release that is not locked, naming its status', async () => {
+    const run = await cli(['unlock', 'life', '-n', 'default'], { KUBECONFIG: sim.kubeconfigPath });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^Error: InvalidInput: life is not locked: revision 3 is deployed/);
+  });
 });
