@@ -2,8 +2,9 @@
  * Between Helm's stored release record and our core types. The record is the source of truth
  * for every task after `prepare`: its manifest, its hooks and their last runs.
  */
-import { restoreHook, type Hook, type HookEvent } from '../core/hooks';
-import { splitManifest, type ManifestDocument } from '../core/manifest';
+import { ErrorName, HelmSfnError } from '../core/errors';
+import { hookRef, restoreHook, type Hook, type HookEvent } from '../core/hooks';
+import { parseObject, splitManifest, type ManifestDocument } from '../core/manifest';
 import { groupHooks, hooksForEvent, type HookGroup } from '../core/ordering';
 import type { HelmHook, HelmRelease } from '../core/release';
 import type { KubeObject } from '../core/objects';
@@ -48,6 +49,8 @@ export function storedHook(rel: HelmRelease, hook: Hook): HelmHook | undefined {
 
 /** The object a hook creates: its manifest, in its own namespace or the release's. */
 export function hookObject(hook: Hook, namespace: string): KubeObject {
-  const [doc] = splitManifest(`# Source: ${hook.path}\n${hook.manifest}`);
-  return { ...doc.object, metadata: { ...doc.object.metadata, namespace: hook.namespace ?? namespace } };
+  const object = parseObject(hook.manifest, hook.path, hook.index);
+  if (!object) throw new HelmSfnError(ErrorName.ChartRenderFailed, `hook ${hook.kind}/${hook.name} (${hook.path}): its manifest is empty`);
+  const ref = hookRef(hook, namespace);
+  return { ...object, metadata: { ...object.metadata, ...(ref.namespace ? { namespace: ref.namespace } : {}) } };
 }
