@@ -10,7 +10,7 @@ import { promisify } from 'util';
 import { binaries } from '../../lib/helm/binaries';
 import { runReleaseLocally } from '../../lib/local/release';
 import { startSimCluster, type SimCluster } from '../../lib/sim';
-import { writes } from './support';
+import { MAX_STATE_BYTES, writes } from './support';
 
 const CHART = path.resolve(__dirname, '..', '..', 'examples', 'charts', 'wordpress');
 const NS = 'default';
@@ -26,6 +26,7 @@ async function helm(sim: SimCluster, ...args: string[]): Promise<string> {
 async function sfn(sim: SimCluster, input: Record<string, unknown>): Promise<void> {
   const result = await runReleaseLocally({ release: 'site', namespace: NS, ...input }, { kubeconfigPath: sim.kubeconfigPath, waitScale: 0.01 });
   expect(result.error).toBeUndefined();
+  expect(result.maxPayloadBytes.bytes).toBeLessThanOrEqual(MAX_STATE_BYTES);
 }
 
 /** `helm history` rows as "revision status description". */

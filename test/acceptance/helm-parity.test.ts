@@ -12,7 +12,7 @@ import { binaries } from '../../lib/helm/binaries';
 import { runReleaseLocally } from '../../lib/local/release';
 import { startSimCluster, type SimCluster } from '../../lib/sim';
 import { configMap, docs, hook, writeChart } from '../support/charts';
-import { writes } from './support';
+import { MAX_STATE_BYTES, writes } from './support';
 
 const chart = writeChart({
   name: 'parity',
@@ -72,6 +72,7 @@ async function observe(installWith: (sim: SimCluster) => Promise<void>, uninstal
 async function ours(sim: SimCluster, input: Record<string, unknown>): Promise<void> {
   const result = await runReleaseLocally(input, { kubeconfigPath: sim.kubeconfigPath, waitScale: 0.01 });
   expect(result.error).toBeUndefined();
+  expect(result.maxPayloadBytes.bytes).toBeLessThanOrEqual(MAX_STATE_BYTES);
 }
 
 let real: Outcome;
