@@ -1,0 +1,3 @@
+import { makeRecoverHandler } from './shared/recover';
+
+export const handler = makeRecoverHandler();

@@ -1,0 +1,33 @@
+/** The function's configuration, read once per container from the environment the construct set. */
+import { LambdaEnv, LAYER_HELM_BINARY } from '../../lib/construct/runtime-contract';
+import { ErrorName, HelmSfnError } from '../../lib/core/errors';
+import { parseClusterRegistry, type ClusterRegistry } from '../../lib/kube/aws/registry';
+
+export interface LambdaConfig {
+  readonly region: string;
+  readonly clusters: ClusterRegistry;
+  /** Absent: status changes are only logged. */
+  readonly eventBus?: string;
+  readonly pollSeconds?: { readonly min?: number; readonly max?: number };
+  readonly helmBinary: string;
+}
+
+export function readLambdaConfig(env: NodeJS.ProcessEnv = process.env): LambdaConfig {
+  return {
+    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    clusters: parseClusterRegistry(json(env, LambdaEnv.clusters, {}), LambdaEnv.clusters),
+    ...(env[LambdaEnv.eventBus] ? { eventBus: env[LambdaEnv.eventBus] } : {}),
+    ...(env[LambdaEnv.pollSeconds] ? { pollSeconds: json(env, LambdaEnv.pollSeconds, {}) as LambdaConfig['pollSeconds'] } : {}),
+    helmBinary: env[LambdaEnv.helmBinary] ?? LAYER_HELM_BINARY,
+  };
+}
+
+function json(env: NodeJS.ProcessEnv, name: string, fallback: unknown): unknown {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new HelmSfnError(ErrorName.InvalidInput, `environment variable ${name}: must be JSON (${(e as Error).message})`);
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * cdk-nag 3 (AwsSolutions) over the orchestrator's stack: zero unacknowledged findings, and the
+ * acknowledged ones are exactly the accepted list below, each with a reason.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { HelmReleaseOrchestrator, type HelmReleaseOrchestratorProps } from '../../lib/construct/orchestrator';
+
+// cdk-nag's EventBusOpenAccess reads CfnEventBusPolicy.principal, which jsii reports as deprecated on stderr
+process.env.JSII_DEPRECATED = 'quiet';
+
+interface NagRun {
+  readonly findings: string[];
+  readonly acknowledged: Map<string, string>;
+}
+
+function nag(configure: (stack: Stack) => HelmReleaseOrchestratorProps): NagRun {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'nag-'));
+  const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'HelmSfn');
+  new HelmReleaseOrchestrator(stack, 'Orchestrator', configure(stack));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  try {
+    app.synth();
+  } catch {
+    // findings make synth throw; the report below lists them
+  }
+  const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
+  const findings: string[] = report.pluginReports
+    .filter((p: { pluginName: string }) => p.pluginName === 'AwsSolutions')
+    .flatMap((p: { violations: { ruleName: string; violatingConstructs: { constructPath: string }[] }[] }) =>
+      p.violations.flatMap((v) => v.violatingConstructs.map((c) => `${v.ruleName} @ ${c.constructPath}`)),
+    );
+  fs.rmSync(outdir, { recursive: true, force: true });
+  return { findings, acknowledged: acknowledgedRules(stack) };
+}
+
+function acknowledgedRules(root: IConstruct): Map<string, string> {
+  const rules = new Map<string, string>();
+  for (const c of root.node.findAll()) {
+    for (const entry of c.node.metadata) {
+      if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+      for (const [id, reason] of Object.entries(entry.data as Record<string, string>)) rules.set(`${id.replace(/^annotation::/i, '')} @ ${c.node.path}`, reason);
+    }
+  }
+  return rules;
+}
+
+const FULL = (stack: Stack): HelmReleaseOrchestratorProps => ({
+  clusters: {
+    prod: { clusterName: 'prod', roleArn: 'arn:aws:iam::111122223333:role/deployer', externalId: 'abc123' },
+    dev: { clusterName: 'dev' },
+    onprem: { endpoint: 'https://k8s.example.com', tokenSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:t-AbCdEf' },
+  },
+  events: { allowedAccounts: ['444455556666'], allowedOrganizationId: 'o-abcdefghij' },
+  imageUpdates: [{ repositoryName: 'web', release: 'web', namespace: 'web', cluster: 'prod', chart: { source: 's3://charts-bucket/web.tgz' } }],
+  chartBucketAccessLogs: { bucket: s3.Bucket.fromBucketName(stack, 'AccessLogs', 'access-logs') },
+});
+
+test.each<[string, (stack: Stack) => HelmReleaseOrchestratorProps]>([
+  ['defaults', () => ({})],
+  ['every option', FULL],
+  ['a given chart bucket', (stack) => ({ chartBucket: s3.Bucket.fromBucketName(stack, 'Given', 'team-charts') })],
+])('AwsSolutions: no unacknowledged finding (%s)', (_name, configure) => {
+  expect(nag(configure).findings).toEqual([]);
+}, 30_000);
+
+test('the accepted findings, each with a reason', () => {
+  const { acknowledged } = nag(() => ({}));
+  const rules = [...acknowledged.keys()].map((k) => k.replace(/<Orchestrator\w+?[0-9A-F]{8}\./, '<Fn.').replace(/ @ HelmSfn\/Orchestrator\/(\w+).*/, ' @ $1'));
+  expect(new Set(rules)).toEqual(
+    new Set([
+      'AwsSolutions-S1 @ ChartBucket', // server access logs are opt-in
+      'AwsSolutions-IAM5[Resource::<Fn.Arn>/*] @ TaskRole', // objects of the chart bucket
+      'AwsSolutions-IAM5[Resource::*] @ TaskRole', // X-Ray
+      'AwsSolutions-IAM5[Resource::*] @ ValidateRole',
+      'AwsSolutions-IAM5[Resource::*] @ StartRole',
+      'AwsSolutions-IAM5[Resource::*] @ HelmRelease', // X-Ray and vended log delivery
+      'AwsSolutions-IAM5[Resource::<Fn.Arn>:*] @ HelmRelease', // LambdaInvoke's qualified ARNs
+      'AwsSolutions-L1 @ Validate', // Node.js 22 runtime on purpose
+      ...['Prepare', 'ApplyHookGroup', 'PollHookGroup', 'FailHookGroup', 'FinishHooks', 'ApplyResources', 'DeleteResources', 'CheckResources', 'Finalize', 'MarkFailed', 'StartFromEvent', 'RecoverRelease'].map((f) => `AwsSolutions-L1 @ ${f}`),
+    ]),
+  );
+  for (const reason of acknowledged.values()) expect(reason.length).toBeGreaterThan(40);
+}, 30_000);
