@@ -9,6 +9,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
+import { ClusterDeployerRole } from '../../lib/construct/cluster-deployer-role';
 import { HelmReleaseOrchestrator, type HelmReleaseOrchestratorProps } from '../../lib/construct/orchestrator';
 
 // cdk-nag's EventBusOpenAccess reads CfnEventBusPolicy.principal, which jsii reports as deprecated on stderr
@@ -69,6 +70,17 @@ test.each<[string, (stack: Stack) => HelmReleaseOrchestratorProps]>([
 ])('AwsSolutions: no unacknowledged finding (%s)', (_name, configure) => {
   expect(nag(configure).findings).toEqual([]);
 }, 30_000);
+
+test('AwsSolutions: a ClusterDeployerRole has no finding at all', () => {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'nag-'));
+  const app = new App({ outdir });
+  const stack = new Stack(app, 'Target', { env: { account: '111122223333', region: 'eu-west-1' } });
+  new ClusterDeployerRole(stack, 'Deployer', { clusterName: 'prod-eu', orchestratorRoleArn: 'arn:aws:iam::123456789012:role/task', externalId: 'helm-sfn-prod', namespaces: ['web'] });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  expect(() => app.synth()).not.toThrow();
+  expect(acknowledgedRules(stack).size).toBe(0);
+  fs.rmSync(outdir, { recursive: true, force: true });
+});
 
 test('the accepted findings, each with a reason', () => {
   const { acknowledged } = nag(() => ({}));
