@@ -104,27 +104,26 @@ export class JobController implements Controller {
     const failures = failedPods + (spec.template?.spec?.restartPolicy === 'OnFailure' ? restarts : 0);
     const seen = this.failuresSeen.get(uid);
     if (failures > (seen?.count ?? 0)) this.failuresSeen.set(uid, { count: failures, at: now });
+    // `active` is added once this reconcile has created what it needs
     const status: Loose = {
       startTime: job.status?.startTime ?? nowText,
-      active: active.length,
       ...(succeeded ? { succeeded } : {}),
       ...(failedPods ? { failed: failedPods } : {}),
       terminating: 0,
       uncountedTerminatedPods: {},
       ready: active.filter(podReady).length,
     };
-    if (!status.active) delete status.active;
 
     const deadline = spec.activeDeadlineSeconds as number | undefined;
     const elapsedSimulated = (now - this.started.get(uid)!) / this.ctx.clock.timeScale;
     if (succeeded >= (spec.completions ?? 1)) {
-      return this.finish(job, { ...status, active: undefined, ready: 0, completionTime: nowText }, 'Complete', 'CompletionsReached', 'Reached expected number of succeeded pods', active);
+      return this.finish(job, { ...status, ready: 0, completionTime: nowText }, 'Complete', 'CompletionsReached', 'Reached expected number of succeeded pods', active);
     }
     if (failures > (spec.backoffLimit ?? 6)) {
-      return this.finish(job, { ...status, active: undefined, ready: 0 }, 'Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit', active);
+      return this.finish(job, { ...status, ready: 0 }, 'Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit', active);
     }
     if (deadline !== undefined && elapsedSimulated >= deadline * 1000) {
-      return this.finish(job, { ...status, active: undefined, ready: 0 }, 'Failed', 'DeadlineExceeded', 'Job was active longer than specified deadline', active);
+      return this.finish(job, { ...status, ready: 0 }, 'Failed', 'DeadlineExceeded', 'Job was active longer than specified deadline', active);
     }
     if (deadline !== undefined) this.timer(job, 'deadline', deadline * 1000 - elapsedSimulated);
 
@@ -162,9 +161,8 @@ export class JobController implements Controller {
     else this.client.event(job as KubeObject, 'Warning', reason, message, 'job-controller');
     const now = rfc3339(this.ctx.clock.now());
     const interim = type === 'Complete' ? 'SuccessCriteriaMet' : 'FailureTarget';
-    const { active: _a, ...rest } = status;
     this.client.setStatus(this.jobType(), job as KubeObject, {
-      ...rest,
+      ...status,
       conditions: mergeConditions(job.status?.conditions, [
         condition(interim, 'True', reason, message, now, { lastProbeTime: now }),
         condition(type, 'True', reason, message, now, { lastProbeTime: now }),
