@@ -49,4 +49,21 @@ describe('strategic merge patch', () => {
   it('replaces a map marked $patch: replace', () => {
     expect(strategicMerge({ data: { a: '1', b: '2' } }, { data: { $patch: 'replace', c: '3' } })).toEqual({ data: { c: '3' } });
   });
+
+  it('keeps only $retainKeys, deletes from primitive lists and merges finalizers as a set', () => {
+    const target = { spec: { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1 } } }, metadata: { finalizers: ['a', 'b'] }, args: ['x', 'y'] };
+    const patch = {
+      spec: { strategy: { $retainKeys: ['type'], type: 'Recreate' } },
+      metadata: { finalizers: ['b', 'c'] },
+      '$deleteFromPrimitiveList/args': ['x'],
+    };
+    expect(strategicMerge(target, patch)).toEqual({ spec: { strategy: { type: 'Recreate' } }, metadata: { finalizers: ['a', 'b', 'c'] }, args: ['y'] });
+  });
+
+  it('merges Service ports by port and container ports by containerPort, defaulting protocol', () => {
+    const svc = { spec: { ports: [{ port: 80, protocol: 'TCP', targetPort: 8080 }] } };
+    expect(strategicMerge(svc, { spec: { ports: [{ port: 80, targetPort: 9090 }, { port: 443 }] } })).toEqual({
+      spec: { ports: [{ port: 80, protocol: 'TCP', targetPort: 9090 }, { port: 443 }] },
+    });
+  });
 });
