@@ -115,6 +115,24 @@ describe('helm install with a CRD in crds/', () => {
   });
 });
 
+describe('helm without server-side apply', () => {
+  it('creates with POST, force-replaces with PUT and rolls back with a strategic merge patch', async () => {
+    const verbsFor = (from: number) => [...new Set(clientOps(sim.operations, from, 'Helm/').filter((o) => o.kind === 'ConfigMap' && o.name === 'csa-cfg' && o.verb !== 'get').map((o) => `${o.verb} ${o.code}`))];
+    let from = sim.operations.length;
+    expect((await t.helm('install', 'csa', CHART, '-n', 'default', '--server-side=false')).code).toBe(0);
+    expect(verbsFor(from)).toEqual(['create 201']);
+    from = sim.operations.length;
+    expect((await t.helm('upgrade', 'csa', CHART, '-n', 'default', '--server-side=false', '--force-replace', '--set', 'greeting=hi')).code).toBe(0);
+    expect(verbsFor(from)).toEqual(['update 200']);
+    expect((sim.get('v1', 'ConfigMap', 'default', 'csa-cfg') as any).data).toEqual({ greeting: 'hi' });
+    from = sim.operations.length;
+    expect((await t.helm('rollback', 'csa', '1', '-n', 'default')).code).toBe(0);
+    expect(verbsFor(from)).toEqual(['patch 200']);
+    expect((sim.get('v1', 'ConfigMap', 'default', 'csa-cfg') as any).data).toEqual({ greeting: 'hello' });
+    expect((sim.get('v1', 'Service', 'default', 'csa-web') as any).spec.clusterIP).toMatch(/^10\.96\./); // kept across the PUT
+  });
+});
+
 function lastStatus(ops: typeof sim.operations, job: string): number {
   const statuses = ops.filter((o) => o.verb === 'status' && o.kind === 'Job' && o.name === job && !o.userAgent);
   return statuses[statuses.length - 1]?.seq ?? -1;
