@@ -1,8 +1,9 @@
 /** Flags every release command shares, and how they become the execution input's options. */
 import type { Command } from 'commander';
 import { collect, durationSeconds, hookMode, keyValue, outputFormat } from './options';
+import { withRemoteFlags, type RemoteFlags } from './remote/flags';
 
-export interface ReleaseFlags {
+export interface ReleaseFlags extends RemoteFlags {
   namespace: string;
   values?: string[];
   set?: string[];
@@ -17,7 +18,7 @@ export interface ReleaseFlags {
 }
 
 export const withReleaseFlags = (cmd: Command): Command =>
-  cmd
+  withRemoteFlags(cmd)
     .requiredOption('-n, --namespace <ns>', 'release namespace')
     .option('--timeout <duration>', 'time to wait for each hook group and for resources (Go duration)', durationSeconds, 300)
     .option('--no-hooks', 'skip the hooks of this action')

@@ -1,13 +1,15 @@
 /**
  * Run one execution locally (the synthesized state machine, lib/engine tasks, the cluster of
- * $KUBECONFIG) with live progress, then print the result. Exit code 1 on failure; returns
- * whether the execution succeeded.
+ * $KUBECONFIG), or on a deployed orchestrator when the flags name one (./remote), with live
+ * progress, then print the result. Exit code 1 on failure; returns whether the execution succeeded.
  */
 import type { ReleaseOutput } from '../core/contract';
 import { runReleaseLocally } from '../local/release';
 import { ProgressPrinter } from './progress';
+import { runRemotely } from './remote/execution';
+import { checkModeFlags, isRemote, type RemoteFlags } from './remote/flags';
 
-export interface RunFlags {
+export interface RunFlags extends RemoteFlags {
   readonly output: 'table' | 'json';
   readonly kubeconfig?: string;
   /** Multiplies the poll waits (1 = real durations). */
@@ -17,18 +19,22 @@ export interface RunFlags {
 }
 
 export async function runAndReport(input: Record<string, unknown>, flags: RunFlags): Promise<boolean> {
+  checkModeFlags(flags);
   const progress = new ProgressPrinter((line) => process.stderr.write(`${line}\n`), flags.hookLogs ?? true);
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once('SIGINT', onSignal);
   try {
-    const result = await runReleaseLocally(input, {
-      kubeconfigPath: flags.kubeconfig,
-      waitScale: flags.waitScale,
-      onEvent: flags.output === 'table' ? progress.onEvent : undefined,
-      logger: flags.output === 'table' ? progress.logger : undefined,
-      signal: abort.signal,
-    });
+    const onEvent = flags.output === 'table' ? progress.onEvent : undefined;
+    const result = isRemote(flags)
+      ? await runRemotely(input, flags, { onEvent, onStarted: (arn) => flags.output === 'table' && process.stderr.write(`execution ${arn}\n`) })
+      : await runReleaseLocally(input, {
+          kubeconfigPath: flags.kubeconfig,
+          waitScale: flags.waitScale,
+          onEvent,
+          logger: flags.output === 'table' ? progress.logger : undefined,
+          signal: abort.signal,
+        });
     if (result.status === 'SUCCEEDED') {
       const output = result.output as unknown as ReleaseOutput;
       if (flags.output === 'json') process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);

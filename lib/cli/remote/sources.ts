@@ -1,0 +1,81 @@
+/**
+ * Local charts and values files, made reachable by the Lambdas: a chart directory is packaged
+ * with helm, and each file is uploaded to the chart bucket under a content-addressed key (the
+ * same file is the same object, so retries and re-runs upload nothing new). The execution
+ * input then names s3:// URLs only; values files stay out of the execution history.
+ */
+import { execFile } from 'child_process';
+import { createHash } from 'crypto';
+import { mkdtemp, readdir, readFile, rm, stat } from 'fs/promises';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { promisify } from 'util';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ErrorName, HelmSfnError } from '../../core/errors';
+import { binaries } from '../../helm/binaries';
+
+const REMOTE = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+export const isLocalSource = (source: string): boolean => !REMOTE.test(source);
+
+export interface Uploader {
+  /** Uploads a local chart (directory or .tgz) and returns its s3:// URL. */
+  chart(source: string): Promise<string>;
+  /** Uploads a local values file and returns its s3:// URL. */
+  values(source: string): Promise<string>;
+}
+
+export function s3Uploader(s3: S3Client, bucket: string, helmBinary = () => binaries().helm): Uploader {
+  const upload = async (prefix: string, file: string, name: string): Promise<string> => {
+    const body = await readFile(file);
+    const key = `${prefix}/${createHash('sha256').update(body).digest('hex').slice(0, 16)}/${name}`;
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+    return `s3://${bucket}/${key}`;
+  };
+  return {
+    async chart(source) {
+      const info = await stat(source).catch(() => undefined);
+      if (!info) throw new HelmSfnError(ErrorName.InvalidInput, `chart: ${source}: no such file or directory`);
+      if (!info.isDirectory()) return upload('charts', source, path.basename(source));
+      const dir = await mkdtemp(path.join(tmpdir(), 'helm-sfn-package-'));
+      try {
+        const archive = await packageChart(helmBinary(), source, dir);
+        return await upload('charts', archive, path.basename(archive));
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+    async values(source) {
+      const info = await stat(source).catch(() => undefined);
+      if (!info?.isFile()) throw new HelmSfnError(ErrorName.InvalidInput, `values: ${source}: no such file`);
+      return upload('values', source, path.basename(source));
+    },
+  };
+}
+
+/** `helm package` into `dir`; returns the .tgz (named <chart>-<version>.tgz by helm). */
+async function packageChart(helm: string, chartDir: string, dir: string): Promise<string> {
+  try {
+    await promisify(execFile)(helm, ['package', chartDir, '--destination', dir], { env: { ...process.env, HELM_CACHE_HOME: dir, HELM_CONFIG_HOME: dir, HELM_DATA_HOME: dir } });
+  } catch (e) {
+    const stderr = String((e as { stderr?: string }).stderr ?? (e as Error).message).trim().replace(/^Error: /, '');
+    throw new HelmSfnError(ErrorName.ChartRenderFailed, `helm package ${chartDir}: ${stderr}`);
+  }
+  const [archive] = (await readdir(dir)).filter((f) => f.endsWith('.tgz'));
+  return path.join(dir, archive);
+}
+
+/** The input with every local chart and values file replaced by its uploaded s3:// URL. */
+export async function withUploadedSources(input: Record<string, unknown>, uploader: () => Promise<Uploader>): Promise<Record<string, unknown>> {
+  const chart = input.chart as { source?: unknown } | undefined;
+  const valuesFrom = Array.isArray(input.valuesFrom) ? (input.valuesFrom as unknown[]) : [];
+  const localChart = typeof chart?.source === 'string' && isLocalSource(chart.source);
+  const localValues = valuesFrom.some((v) => typeof v === 'string' && isLocalSource(v));
+  if (!localChart && !localValues) return input;
+  const up = await uploader();
+  return {
+    ...input,
+    ...(localChart ? { chart: { ...chart, source: await up.chart(chart!.source as string) } } : {}),
+    ...(localValues ? { valuesFrom: await Promise.all(valuesFrom.map((v) => (typeof v === 'string' && isLocalSource(v) ? up.values(v) : v))) } : {}),
+  };
+}
