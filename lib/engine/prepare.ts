@@ -55,6 +55,8 @@ export async function prepare({ ctx, input }: { ctx: ReleaseContext; input: unkn
 /** Helm's availableName + render + Create(pending-install): the record creation is the lock. */
 async function prepareInstall(ctx: ReleaseContext, input: ExecutionInput, store: ReleaseStore, deps: EngineDeps, history?: HelmRelease[]): Promise<ReleaseContext> {
   const records = history ?? (await store.history(ctx.release, ctx.namespace));
+  const mine = await ownLock(records, ctx, store);
+  if (mine) return { ...ctx, action: 'install', revision: mine.version };
   const last = latest(records);
   // upgrade --install may reinstall over a history kept by `uninstall --keep-history` (Helm's Replace)
   if (last && !(history && last.info.status === 'uninstalled')) {
@@ -86,6 +88,8 @@ async function prepareInstall(ctx: ReleaseContext, input: ExecutionInput, store:
  */
 async function prepareUpgrade(ctx: ReleaseContext, input: ExecutionInput, store: ReleaseStore, deps: EngineDeps): Promise<ReleaseContext> {
   const history = await store.history(ctx.release, ctx.namespace);
+  const mine = await ownLock(history, ctx, store);
+  if (mine) return { ...ctx, action: mine.info.status === 'pending-install' ? 'install' : ctx.action, revision: mine.version, previousRevision: lastDeployed(history)?.version };
   const last = latest(history);
   if (!last || last.info.status === 'uninstalled') {
     if (ctx.options.installIfMissing) return prepareInstall(ctx, input, store, deps, history);
@@ -130,6 +134,8 @@ async function prepareUpgrade(ctx: ReleaseContext, input: ExecutionInput, store:
  */
 async function prepareRollback(ctx: ReleaseContext, requested: number | undefined, store: ReleaseStore, deps: EngineDeps): Promise<ReleaseContext> {
   const history = await store.history(ctx.release, ctx.namespace);
+  const mine = await ownLock(history, ctx, store);
+  if (mine) return { ...ctx, revision: mine.version, previousRevision: mine.version - 1 };
   const last = latest(history);
   if (!last) throw new HelmSfnError(ErrorName.ReleaseNotFound, `release: not found: ${ctx.release} in ${ctx.namespace}`);
   if (!ctx.recovering) assertNotPending(last, ctx);
@@ -169,6 +175,16 @@ async function prepareTest(ctx: ReleaseContext, store: ReleaseStore): Promise<Re
   const last = latest(await store.history(ctx.release, ctx.namespace));
   if (!last) throw new HelmSfnError(ErrorName.ReleaseNotFound, `release: not found: ${ctx.release} in ${ctx.namespace}`);
   return { ...ctx, revision: last.version };
+}
+
+/**
+ * Step Functions retries a task whose result was lost: a prepare that finds the lock its own
+ * execution took carries on with it instead of reporting it as someone else's.
+ */
+async function ownLock(history: HelmRelease[], ctx: ReleaseContext, store: ReleaseStore): Promise<HelmRelease | undefined> {
+  const last = latest(history);
+  if (!last || !isPending(last.info.status) || !ctx.execution) return undefined;
+  return (await store.ownerOf(ctx.release, ctx.namespace, last.version)) === ctx.execution ? last : undefined;
 }
 
 /** Unlike Helm, rollback and uninstall also refuse a release another operation holds (design.md §3.8). */

@@ -219,3 +219,19 @@ spec:
   // the stored manifest holds the chart's templates only, as Helm's does
   expect(record(n, 'crd', 1).manifest).not.toContain('CustomResourceDefinition');
 });
+
+test('transient API failures (500, 429, dropped connections) are retried by the workflow', async () => {
+  const n = await namespace();
+  const ids = [
+    h.sim.faults.add({ verbs: ['get'], resource: 'jobs', namespace: n, times: 2, effect: { type: 'error', code: 500 } }),
+    h.sim.faults.add({ verbs: ['apply'], resource: 'configmaps', namespace: n, times: 1, effect: { type: 'error', code: 429, retryAfterSeconds: 1 } }),
+    h.sim.faults.add({ verbs: ['list'], resource: 'secrets', namespace: n, times: 1, effect: { type: 'reset' } }),
+  ];
+  try {
+    const result = await install('flaky', n, weighted);
+    expect(result.error).toBeUndefined();
+    expect(result.events.filter((e) => e.type === 'StateRetried').length).toBeGreaterThanOrEqual(3);
+  } finally {
+    for (const id of ids) h.sim.faults.remove(id);
+  }
+});
