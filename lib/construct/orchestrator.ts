@@ -12,7 +12,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -302,7 +302,7 @@ export class HelmReleaseOrchestrator extends Construct {
           principals: [new iam.AnyPrincipal()],
           actions: ['events:PutEvents'],
           resources: [bus.eventBusArn],
-          conditions: { ...onlyRequests, StringEquals: { ...onlyRequests.StringEquals, 'aws:PrincipalOrgID': opts.allowedOrganizationId } },
+          conditions: { StringEquals: { ...onlyRequests.StringEquals, 'aws:PrincipalOrgID': opts.allowedOrganizationId } },
         }),
       );
     }
@@ -333,7 +333,7 @@ export class HelmReleaseOrchestrator extends Construct {
     return role;
   }
 
-  private fn(id: string, entry: string, opts: Partial<ConstructorParameters<typeof NodejsFunction>[2]> & { role: iam.IRole }): NodejsFunction {
+  private fn(id: string, entry: string, opts: NodejsFunctionProps & { role: iam.IRole }): NodejsFunction {
     const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: this.retention });
     logGroup.grantWrite(opts.role);
     if (this.tracing) acknowledge(opts.role, 'AwsSolutions-IAM5[Resource::*]', `X-Ray PutTraceSegments and PutTelemetryRecords: ${WILDCARD_ONLY}`);
@@ -377,7 +377,7 @@ export class HelmReleaseOrchestrator extends Construct {
             },
           }),
     });
-    acknowledge(machine.role, 'AwsSolutions-IAM5[Resource::*]', `X-Ray (PutTraceSegments, PutTelemetryRecords, GetSampling*) and CloudWatch Logs vended delivery (logs:*LogDelivery*, *ResourcePolicies, DescribeLogGroups): ${WILDCARD_ONLY}`);
+    if (this.tracing || level !== sfn.LogLevel.OFF) acknowledge(machine.role, 'AwsSolutions-IAM5[Resource::*]', `X-Ray (PutTraceSegments, PutTelemetryRecords, GetSampling*) and CloudWatch Logs vended delivery (logs:*LogDelivery*, *ResourcePolicies, DescribeLogGroups): ${WILDCARD_ONLY}`);
     for (const fn of Object.values(fns)) {
       const logicalId = Stack.of(this).getLogicalId(fn.node.defaultChild as lambda.CfnFunction);
       acknowledge(machine.role, `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`, "LambdaInvoke grants the qualified ARNs (versions, aliases) of the workflow's own functions");
