@@ -1,6 +1,7 @@
 /**
  * Decoder for the protobuf request bodies typed Go clients send (Helm's release storage,
- * Helm's DeleteOptions, `kubectl create secret|configmap|namespace`). Wire format: the magic
+ * Helm's DeleteOptions, `kubectl create secret|configmap|namespace|deployment|job|cronjob|
+ * service` and `kubectl run`). Fields outside these tables are dropped. Wire format: the magic
  * "k8s\0", then runtime.Unknown{typeMeta=1{apiVersion=1, kind=2}, raw=2, contentEncoding=3,
  * contentType=4}. Field numbers from k8s.io/api and k8s.io/apimachinery `generated.proto`.
  * Responses are always JSON, so there is no encoder.
@@ -9,7 +10,8 @@ import { badRequest, unsupportedMediaType } from './errors';
 
 export const PROTOBUF_MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 
-type FieldType = 'string' | 'bytes' | 'int' | 'bool' | 'time' | 'json' | Schema | { map: 'string' | 'bytes' };
+type MapValue = 'string' | 'bytes' | 'quantity';
+type FieldType = 'string' | 'bytes' | 'int' | 'bool' | 'time' | 'json' | 'intOrString' | Schema | { map: MapValue };
 
 interface FieldSpec {
   name: string;
@@ -74,6 +76,62 @@ const OBJECT_REFERENCE: Schema = {
   7: f('fieldPath', 'string'),
 };
 
+const LABEL_SELECTOR: Schema = {
+  1: f('matchLabels', STRING_MAP),
+  2: f('matchExpressions', { 1: f('key', 'string'), 2: f('operator', 'string'), 3: f('values', 'string', { repeated: true }) }, { repeated: true }),
+};
+
+// k8s.io/api/core/v1 generated.proto: the container and pod fields kubectl's generators set
+const CONTAINER: Schema = {
+  1: f('name', 'string'),
+  2: f('image', 'string'),
+  3: f('command', 'string', { repeated: true }),
+  4: f('args', 'string', { repeated: true }),
+  5: f('workingDir', 'string'),
+  6: f('ports', { 1: f('name', 'string'), 2: f('hostPort', 'int'), 3: f('containerPort', 'int'), 4: f('protocol', 'string'), 5: f('hostIP', 'string') }, { repeated: true }),
+  7: f('env', { 1: f('name', 'string'), 2: f('value', 'string') }, { repeated: true }),
+  8: f('resources', { 1: f('limits', { map: 'quantity' }), 2: f('requests', { map: 'quantity' }) }),
+  9: f('volumeMounts', { 1: f('name', 'string'), 2: f('readOnly', 'bool'), 3: f('mountPath', 'string'), 4: f('subPath', 'string') }, { repeated: true }),
+  13: f('terminationMessagePath', 'string'),
+  14: f('imagePullPolicy', 'string'),
+  16: f('stdin', 'bool'),
+  17: f('stdinOnce', 'bool'),
+  18: f('tty', 'bool'),
+  20: f('terminationMessagePolicy', 'string'),
+};
+
+const POD_SPEC: Schema = {
+  2: f('containers', CONTAINER, { repeated: true }),
+  3: f('restartPolicy', 'string'),
+  4: f('terminationGracePeriodSeconds', 'int', { pointer: true }),
+  5: f('activeDeadlineSeconds', 'int', { pointer: true }),
+  6: f('dnsPolicy', 'string'),
+  7: f('nodeSelector', STRING_MAP),
+  8: f('serviceAccountName', 'string'),
+  10: f('nodeName', 'string'),
+  15: f('imagePullSecrets', { 1: f('name', 'string') }, { repeated: true }),
+  16: f('hostname', 'string'),
+  17: f('subdomain', 'string'),
+  19: f('schedulerName', 'string'),
+  20: f('initContainers', CONTAINER, { repeated: true }),
+};
+
+const POD_TEMPLATE: Schema = { 1: f('metadata', OBJECT_META), 2: f('spec', POD_SPEC) };
+
+// k8s.io/api/batch/v1 generated.proto
+const JOB_SPEC: Schema = {
+  1: f('parallelism', 'int', { pointer: true }),
+  2: f('completions', 'int', { pointer: true }),
+  3: f('activeDeadlineSeconds', 'int', { pointer: true }),
+  4: f('selector', LABEL_SELECTOR),
+  5: f('manualSelector', 'bool', { pointer: true }),
+  6: f('template', POD_TEMPLATE),
+  7: f('backoffLimit', 'int', { pointer: true }),
+  8: f('ttlSecondsAfterFinished', 'int', { pointer: true }),
+  9: f('completionMode', 'string', { pointer: true }),
+  10: f('suspend', 'bool', { pointer: true }),
+};
+
 const SCHEMAS: Record<string, Schema> = {
   Secret: {
     1: f('metadata', OBJECT_META),
@@ -98,6 +156,48 @@ const SCHEMAS: Record<string, Schema> = {
     2: f('secrets', OBJECT_REFERENCE, { repeated: true }),
     3: f('imagePullSecrets', { 1: f('name', 'string') }, { repeated: true }),
     4: f('automountServiceAccountToken', 'bool', { pointer: true }),
+  },
+  Pod: { 1: f('metadata', OBJECT_META), 2: f('spec', POD_SPEC) },
+  // k8s.io/api/apps/v1 generated.proto
+  Deployment: {
+    1: f('metadata', OBJECT_META),
+    2: f('spec', {
+      1: f('replicas', 'int', { pointer: true }),
+      2: f('selector', LABEL_SELECTOR),
+      3: f('template', POD_TEMPLATE),
+      4: f('strategy', { 1: f('type', 'string'), 2: f('rollingUpdate', { 1: f('maxUnavailable', 'intOrString'), 2: f('maxSurge', 'intOrString') }) }),
+      5: f('minReadySeconds', 'int'),
+      6: f('revisionHistoryLimit', 'int', { pointer: true }),
+      7: f('paused', 'bool'),
+      9: f('progressDeadlineSeconds', 'int', { pointer: true }),
+    }),
+  },
+  Job: { 1: f('metadata', OBJECT_META), 2: f('spec', JOB_SPEC) },
+  CronJob: {
+    1: f('metadata', OBJECT_META),
+    2: f('spec', {
+      1: f('schedule', 'string'),
+      2: f('startingDeadlineSeconds', 'int', { pointer: true }),
+      3: f('concurrencyPolicy', 'string'),
+      4: f('suspend', 'bool', { pointer: true }),
+      5: f('jobTemplate', { 1: f('metadata', OBJECT_META), 2: f('spec', JOB_SPEC) }),
+      6: f('successfulJobsHistoryLimit', 'int', { pointer: true }),
+      7: f('failedJobsHistoryLimit', 'int', { pointer: true }),
+      8: f('timeZone', 'string', { pointer: true }),
+    }),
+  },
+  Service: {
+    1: f('metadata', OBJECT_META),
+    2: f('spec', {
+      1: f('ports', { 1: f('name', 'string'), 2: f('protocol', 'string'), 3: f('port', 'int'), 4: f('targetPort', 'intOrString'), 5: f('nodePort', 'int') }, { repeated: true }),
+      2: f('selector', STRING_MAP),
+      3: f('clusterIP', 'string'),
+      4: f('type', 'string'),
+      5: f('externalIPs', 'string', { repeated: true }),
+      7: f('sessionAffinity', 'string'),
+      8: f('loadBalancerIP', 'string'),
+      11: f('externalName', 'string'),
+    }),
   },
   DeleteOptions: {
     1: f('gracePeriodSeconds', 'int', { pointer: true }),
@@ -177,14 +277,27 @@ function decodeTime(buf: Buffer): string | undefined {
   return seconds ? new Date(seconds * 1000).toISOString().replace('.000Z', 'Z') : undefined;
 }
 
-function decodeMapEntry(buf: Buffer, valueType: 'string' | 'bytes'): [string, string] {
+function decodeMapEntry(buf: Buffer, valueType: MapValue): [string, string] {
   let key = '';
   let value = '';
   for (const fl of readAll(buf)) {
     if (fl.no === 1) key = fl.bytes!.toString('utf8');
-    if (fl.no === 2) value = valueType === 'bytes' ? fl.bytes!.toString('base64') : fl.bytes!.toString('utf8');
+    if (fl.no === 2) value = valueType === 'bytes' ? fl.bytes!.toString('base64') : valueType === 'quantity' ? decodeQuantity(fl.bytes!) : fl.bytes!.toString('utf8');
   }
   return [key, value];
+}
+
+/** resource.Quantity{string=1}, e.g. "500m". */
+function decodeQuantity(buf: Buffer): string {
+  return readAll(buf).find((fl) => fl.no === 1)?.bytes?.toString('utf8') ?? '';
+}
+
+/** intstr.IntOrString{type=1 (0 int, 1 string), intVal=2, strVal=3}: a number or a string. */
+function decodeIntOrString(buf: Buffer): number | string {
+  const fields = readAll(buf);
+  const isString = fields.some((fl) => fl.no === 1 && fl.varint === 1n);
+  if (isString) return fields.find((fl) => fl.no === 3)?.bytes?.toString('utf8') ?? '';
+  return Number(fields.find((fl) => fl.no === 2)?.varint ?? 0n);
 }
 
 function decodeValue(fl: RawField, type: FieldType): unknown {
@@ -194,6 +307,7 @@ function decodeValue(fl: RawField, type: FieldType): unknown {
   if (type === 'bool') return fl.varint !== 0n;
   if (type === 'time') return decodeTime(fl.bytes!);
   if (type === 'json') return JSON.parse(fl.bytes!.toString('utf8') || '{}');
+  if (type === 'intOrString') return decodeIntOrString(fl.bytes!);
   return decodeMessage(fl.bytes!, type as Schema);
 }
 
@@ -205,7 +319,7 @@ function decodeMessage(buf: Buffer, schema: Schema): Record<string, unknown> {
     const spec = schema[fl.no];
     if (!spec) continue; // fields the sim has no table for are dropped, like an older server would
     if (typeof spec.type === 'object' && 'map' in spec.type) {
-      const [k, v] = decodeMapEntry(fl.bytes!, spec.type.map as 'string' | 'bytes');
+      const [k, v] = decodeMapEntry(fl.bytes!, spec.type.map);
       out[spec.name] = { ...((out[spec.name] as object) ?? {}), [k]: v };
       continue;
     }

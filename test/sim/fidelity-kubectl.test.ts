@@ -57,6 +57,20 @@ describe('kubectl against the sim', () => {
     expect(pods.stdout).toMatch(/app-[a-z0-9]+-[a-z0-9]{5} +1\/1 +Running +0 +\d+s +10\.244\.0\.\d+ +sim-node/);
   });
 
+  it('rolls a new image out and undoes it by reusing the old ReplicaSet as the newest revision', async () => {
+    await t.kubectl('create', 'deployment', 'undo', '--image=nginx:1.27', '--replicas=2');
+    await t.kubectl('rollout', 'status', 'deployment/undo', '--timeout=30s');
+    await t.kubectl('set', 'image', 'deployment/undo', 'nginx=nginx:1.28');
+    await t.kubectl('rollout', 'status', 'deployment/undo', '--timeout=30s');
+    expect((await t.kubectl('rollout', 'undo', 'deployment/undo')).stdout).toBe('deployment.apps/undo rolled back\n');
+    await t.kubectl('rollout', 'status', 'deployment/undo', '--timeout=30s');
+    const history = await t.kubectl('rollout', 'history', 'deployment/undo');
+    expect(history.stdout).toMatch(/REVISION +CHANGE-CAUSE\n2 +<none>\n3 +<none>\n/);
+    const sets = sim.list('apps/v1', 'ReplicaSet', 'default').filter((rs: any) => rs.metadata.labels?.app === 'undo') as any[];
+    expect(sets.map((rs) => rs.spec.replicas).sort()).toEqual([0, 2]);
+    expect((sim.get('apps/v1', 'Deployment', 'default', 'undo') as any).spec.template.spec.containers[0].image).toBe('nginx:1.27');
+  });
+
   it('runs a Job, waits for condition=complete and reads its logs', async () => {
     expect((await t.kubectl('apply', '-f', JOB)).stdout).toBe('job.batch/hello created\n');
     const wait = await t.kubectl('wait', '--for=condition=complete', 'job/hello', '--timeout=30s');

@@ -13,10 +13,21 @@ import { condition, ControllerClient, controllerOf, mergeConditions, ownerRefere
 const podReady = (p: Loose): boolean => !p.metadata.deletionTimestamp && (p.status?.conditions ?? []).some((c: Loose) => c.type === 'Ready' && c.status === 'True');
 const alive = (p: Loose): boolean => !p.metadata.deletionTimestamp && p.status?.phase !== 'Failed' && p.status?.phase !== 'Succeeded';
 
+/** JSON with object keys sorted, so equal templates print equally whatever order a patch left. */
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Loose)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(v) ?? 'null';
+}
+
 /** A short stable hash of a pod template (the `pod-template-hash` / controller revision). */
 export function templateHash(template: unknown): string {
   const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
-  const digest = createHash('sha256').update(JSON.stringify(template ?? {})).digest();
+  const digest = createHash('sha256').update(canonicalJson(template ?? {})).digest();
   return [...digest.subarray(0, 10)].map((b) => alphabet[b % alphabet.length]).join('');
 }
 
