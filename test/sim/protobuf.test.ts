@@ -71,7 +71,7 @@ describe('protobuf request bodies', () => {
   });
 
   it('answers 415 for kinds it has no table for', () => {
-    expect(() => decodeProtobuf(wrap('apps/v1', 'Deployment', Buffer.alloc(0)))).toThrow(/unknown format.*got Deployment/);
+    expect(() => decodeProtobuf(wrap('apps/v1', 'StatefulSet', Buffer.alloc(0)))).toThrow(/unknown format.*got StatefulSet/);
   });
 
   it('rejects a body without the k8s prefix and truncated messages', () => {
