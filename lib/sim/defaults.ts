@@ -4,7 +4,6 @@
  * Job labels and selector, Service IPs, Secret `stringData`, and the 422 causes for bad names,
  * labels, missing containers and invalid Job restart policies.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any -- objects here are free-form JSON */
 import type { StatusCause } from './errors';
 import { badRequest } from './errors';
 import type { ResourceType } from './registry';

@@ -4,7 +4,6 @@
  * subresource. Faults are applied here (only client requests are faulted) and every request
  * on a resource is recorded in the operation log.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any -- request bodies are free-form JSON */
 import type { IncomingMessage, ServerResponse } from 'http';
 import { parse as parseYaml } from 'yaml';
 import { rfc3339Micro, type SimClock } from './clock';

@@ -4,7 +4,6 @@
  * generation, status reset, resourceVersion conflicts, managedFields, finalizers,
  * deletionTimestamp, propagation policies, namespace checks, dry runs).
  */
-/* eslint-disable @typescript-eslint/no-explicit-any -- objects here are free-form JSON */
 import {
   applyMerge,
   conflictError,

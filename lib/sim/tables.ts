@@ -3,7 +3,6 @@
  * pkg/printers/internalversion/printers.go for the kinds the sim runs, Name + Age otherwise,
  * and a CRD's additionalPrinterColumns.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any -- objects here are free-form JSON */
 import type { PrinterColumn, ResourceType } from './registry';
 import type { KubeObject } from './storage';
 

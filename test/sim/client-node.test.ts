@@ -6,8 +6,6 @@ import * as k8s from '@kubernetes/client-node';
 import { startSimCluster, type SimCluster } from '../../lib/sim';
 import { eventually, jobManifest } from './support';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- objects are free-form JSON */
-
 let sim: SimCluster;
 let kc: k8s.KubeConfig;
 beforeAll(async () => {

@@ -6,8 +6,6 @@
 import { startSimCluster, type SimCluster } from '../../lib/sim';
 import { CHART, clientOps, opLine, tools, type Tools } from './support';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- objects are free-form JSON */
-
 let sim: SimCluster;
 let t: Tools;
 beforeAll(async () => {

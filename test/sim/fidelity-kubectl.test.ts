@@ -8,8 +8,6 @@ import * as path from 'path';
 import { startSimCluster, type SimCluster } from '../../lib/sim';
 import { clientOps, MANIFESTS, opLine, tools, type Tools } from './support';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- objects are free-form JSON */
-
 let sim: SimCluster;
 let t: Tools;
 beforeAll(async () => {

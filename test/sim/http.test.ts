@@ -1,7 +1,5 @@
 import { startSimCluster, type SimCluster } from '../../lib/sim';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are free-form JSON */
-
 let sim: SimCluster;
 beforeAll(async () => {
   sim = await startSimCluster({ controllers: false, seed: 7 });

@@ -4,8 +4,6 @@ import { ObjectApi } from '../../lib/sim/objects';
 import { Registry, type ResourceType } from '../../lib/sim/registry';
 import { Store, type KubeObject, type StoreEvent } from '../../lib/sim/storage';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- objects under test are free-form JSON */
-
 function setup() {
   const registry = new Registry();
   const store = new Store();

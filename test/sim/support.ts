@@ -2,7 +2,6 @@
  * Test helpers for lib/sim: run the real kubectl and helm against a sim, each invocation with
  * the sim's kubeconfig and a HOME of its own test (kubectl and helm cache discovery there).
  */
-/* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are free-form JSON */
 import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';

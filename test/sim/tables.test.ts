@@ -2,8 +2,6 @@ import { humanDuration, toTable } from '../../lib/sim/tables';
 import { Registry } from '../../lib/sim/registry';
 import type { KubeObject } from '../../lib/sim/storage';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- objects are free-form JSON */
-
 const registry = new Registry();
 const type = (group: string, plural: string) => registry.byPlural(group, 'v1', plural)!;
 const NOW = Date.parse('2026-01-10T12:00:00Z');

@@ -4,7 +4,6 @@
  * work queue so reconciles are level-triggered (a burst of events for one object runs its
  * reconcile once, on a later tick, never re-entrantly inside a store write).
  */
-/* eslint-disable @typescript-eslint/no-explicit-any -- objects here are free-form JSON */
 import { rfc3339, type SimClock } from '../clock';
 import { asSimError } from '../errors';
 import type { DeleteOptions, ObjectApi } from '../objects';

@@ -1,8 +1,6 @@
 import { startSimCluster, type SimCluster } from '../../../lib/sim';
 import { eventually, send } from '../support';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- objects are free-form JSON */
-
 let sim: SimCluster;
 beforeAll(async () => {
   sim = await startSimCluster({ timeScale: 0.01, seed: 5 });

@@ -1,8 +1,6 @@
 import { startSimCluster, type SimCluster } from '../../../lib/sim';
 import { eventually, jobManifest, send } from '../support';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- objects are free-form JSON */
-
 // Garbage collection, namespace lifecycle and CRDs (controllers/gc.ts, namespaces.ts, crds.ts).
 let sim: SimCluster;
 beforeAll(async () => {
