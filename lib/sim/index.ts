@@ -36,7 +36,10 @@ export interface SimClusterOptions {
   timeScale?: number;
   /** Where to write the kubeconfig; default: a file in a new temporary directory, removed on stop. */
   kubeconfigPath?: string;
-  /** Run the workload controllers (kubelet, Jobs, Deployments, …); default true. */
+  /**
+   * Run the workload controllers (kubelet, Jobs, Deployments, …; Events, LB IPs, PVC binding);
+   * default true. Namespace lifecycle, garbage collection and CRD establishment always run.
+   */
   controllers?: boolean;
   /** Seed of the random generator (uids, generated names, IPs); default: the current time. */
   seed?: number;
