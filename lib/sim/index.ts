@@ -41,7 +41,7 @@ export interface SimClusterOptions {
    * default true. Namespace lifecycle, garbage collection and CRD establishment always run.
    */
   controllers?: boolean;
-  /** Seed of the random generator (uids, generated names, IPs); default: the current time. */
+  /** Seed of the random generator (uids, generated names, container ids); default: the current time. */
   seed?: number;
 }
 
