@@ -1,0 +1,100 @@
+/** The benchmark's results as a markdown report. */
+import type { BenchResults, LifecycleResult } from './bench';
+
+/** Step Functions' limit of history events per execution. */
+export const HISTORY_LIMIT = 25_000;
+
+const TOOL_LABEL: Record<LifecycleResult['tool'], string> = {
+  helm: 'helm 4 CLI',
+  sequential: 'helm-sfn sequential',
+  'weight-groups': 'helm-sfn weight-groups',
+};
+
+const table = (head: string[], rows: (string | number)[][]): string =>
+  [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+
+const fixed = (n: number, digits = 2) => n.toFixed(digits);
+
+export function duration(seconds: number): string {
+  if (seconds >= 3600 && seconds % 3600 === 0) return `${seconds / 3600} h`;
+  if (seconds >= 60 && seconds % 60 === 0) return `${seconds / 60} min`;
+  return `${seconds} s`;
+}
+
+export function toMarkdown(results: BenchResults): string {
+  const { config, environment, lifecycles, pollModel } = results;
+  const { check } = pollModel;
+  const verbs = [...new Set(lifecycles.flatMap((l) => Object.keys(l.requests)))].sort();
+  const total = (requests: Record<string, number>) => Object.values(requests).reduce((a, b) => a + b, 0);
+  const helmSfn = lifecycles.filter((l) => l.workflow);
+
+  return `# helm-sfn benchmark
+
+${environment.date}, Node ${environment.node}, ${environment.cpus} CPUs. Every lifecycle runs on a
+fresh simulated cluster (lib/sim) at time scale ${config.timeScale}: \`install --wait\` then
+\`uninstall --wait\` by the real helm 4 CLI, and the same install (\`wait: true\`) and uninstall by
+helm-sfn's local runner (the synthesized state machine, lib/engine tasks in-process). Each
+lifecycle ran ${config.repeats} times after one unmeasured warm-up per tool; only ratios measured in
+this one run mean anything.
+
+**Why waitScale = time scale.** The sim runs every simulated duration (hook \`sleep\`, container
+start, deletion) ${config.timeScale}× as long in real time; helm-sfn's Wait states (poll backoff,
+${pollModel.pollSeconds.min} s doubling to ${pollModel.pollSeconds.max} s) are scaled by the same factor, so a
+poll lands at the same simulated moment of a hook as it would on a real cluster. Unscaled
+waits would make helm-sfn look ${fixed(1 / config.timeScale, 0)}× slower than it is; zero waits would
+hide the polling cost entirely. Fixed real-time costs are not scaled — process start-up, API
+latency, helm's ~100 ms wait after each hook deletion, helm-sfn's task calls and chart rendering —
+so at this scale they weigh ${fixed(1 / config.timeScale, 0)}× more against hook durations than on a real
+cluster. helm runs as its own process; helm-sfn's tasks share one Node event loop with the sim.
+
+## 1. Lifecycle wall time (install + uninstall)
+
+${table(
+  ['chart', 'tool', 'median s', 'min–max s', 'ratio to helm'],
+  lifecycles.map((l) => [l.chart, TOOL_LABEL[l.tool], fixed(l.seconds.median), `${fixed(l.seconds.min)}–${fixed(l.seconds.max)}`, fixed(l.ratioToHelm)]),
+)}
+
+## 2. State-machine cost (helm-sfn, install + uninstall, medians)
+
+${table(
+  ['chart', 'hook mode', 'state transitions', 'task calls', 'largest payload (bytes)'],
+  helmSfn.map((l) => [l.chart, l.tool, l.workflow!.transitions, l.workflow!.taskCalls, l.workflow!.maxPayloadBytes]),
+)}
+
+### Poll backoff for one long hook (defaults: min ${pollModel.pollSeconds.min} s, max ${pollModel.pollSeconds.max} s)
+
+The wait before poll k+1 is \`min(max, min·2^k)\`, replicated from lib/engine/hooks.ts
+(\`applyHookGroup\` starts at min, \`pollHookGroup\` doubles up to max); each poll costs a Wait, a
+Task and a Choice. History events count 5 per Lambda Task state and 2 per other state. The
+whole-install columns add the other states of the check run below (its chart has only that hook).
+An 8-hour hook needs \`helm-sfn.io/hook-timeout\` above the 300 s default.
+
+${table(
+  ['hook lasting', 'polls', 'last wait s', 'hook-phase transitions', 'hook-phase history events', 'whole-install history events', `share of ${HISTORY_LIMIT.toLocaleString('en-US')}`],
+  pollModel.cases.map((c) => [
+    duration(c.hookSeconds),
+    c.polls,
+    c.lastWaitSeconds,
+    c.transitions,
+    c.historyEvents,
+    c.installHistoryEvents,
+    `${fixed((100 * c.installHistoryEvents) / HISTORY_LIMIT, 1)} %`,
+  ]),
+)}
+
+Check against a real local run (one pre-install hook of ${duration(check.hookSeconds)}, same time scale):
+the model predicts ${check.predictedPolls} polls, the run made ${check.observedPolls}; its pre-install phase
+entered ${check.observedPhaseTransitions} states, the model for ${check.observedPolls} polls gives ${check.modelPhaseTransitions}
+(same state sequence: ${check.sameStates ? 'yes' : '**no**'}; same wait seconds: ${check.sameWaits ? 'yes' : '**no**'}); the whole install entered ${check.observedInstallTransitions} states.
+
+## 3. API requests to the sim per lifecycle (medians, clients only)
+
+${table(
+  ['chart', 'tool', 'total', ...verbs],
+  lifecycles.map((l) => [l.chart, TOOL_LABEL[l.tool], total(l.requests), ...verbs.map((v) => l.requests[v] ?? 0)]),
+)}
+
+helm watches (one long request per watch) where helm-sfn polls with GETs between Wait states;
+the sim's own controllers are not counted.
+`;
+}
