@@ -9,7 +9,7 @@ import { parseExecutionInput, type ExecutionInput } from '../core/input';
 import { classifyManifest } from '../core/hooks';
 import { splitManifest } from '../core/manifest';
 import { describeRef, refOf, type KubeObject } from '../core/objects';
-import { planRelease } from '../core/plan';
+import { planRelease, type ReleasePlan } from '../core/plan';
 import { isPending, lastDeployed, latest, nextRevision, recordsToPrune, type HelmRelease } from '../core/release';
 import { upgradeBaseValues } from '../core/values';
 import type { EngineDeps, RenderedChart } from './deps';
@@ -67,18 +67,7 @@ async function prepareInstall(ctx: ReleaseContext, input: ExecutionInput, store:
   await installCrds(rendered.manifest, deps);
   const plan = planRelease({ action: 'install', release: ctx.release, namespace: ctx.namespace, manifest: rendered.manifest, hookMode: ctx.options.hookMode });
   const now = deps.clock().toISOString();
-  await store.create({
-    name: ctx.release,
-    info: { first_deployed: now, last_deployed: now, status: 'pending-install', description: 'Initial install underway' },
-    chart: rendered.chart,
-    ...configOf(rendered.config),
-    manifest: plan.releaseManifest,
-    hooks: plan.releaseHooks.map(toHelmHook),
-    version: revision,
-    namespace: ctx.namespace,
-    apply_method: 'ssa',
-  });
-  deps.logger.info(`release locked: revision ${revision} pending-install`, { release: ctx.release, namespace: ctx.namespace });
+  await lock(store, renderedRecord(ctx, rendered, plan, revision, { first_deployed: now, last_deployed: now, status: 'pending-install', description: 'Initial install underway' }), deps);
   return { ...ctx, action: 'install', revision, warnings: bounded(plan.warnings) };
 }
 
@@ -111,19 +100,8 @@ async function prepareUpgrade(ctx: ReleaseContext, input: ExecutionInput, store:
   });
   const revision = last.version + 1;
   await pruneHistory(history, ctx, store);
-  const now = deps.clock().toISOString();
-  await store.create({
-    name: ctx.release,
-    info: { first_deployed: current.info.first_deployed, last_deployed: now, status: 'pending-upgrade', description: 'Preparing upgrade' },
-    chart: rendered.chart,
-    ...configOf(rendered.config),
-    manifest: plan.releaseManifest,
-    hooks: plan.releaseHooks.map(toHelmHook),
-    version: revision,
-    namespace: ctx.namespace,
-    apply_method: 'ssa',
-  });
-  deps.logger.info(`release locked: revision ${revision} pending-upgrade`, { release: ctx.release, namespace: ctx.namespace });
+  const info = { first_deployed: current.info.first_deployed, last_deployed: deps.clock().toISOString(), status: 'pending-upgrade' as const, description: 'Preparing upgrade' };
+  await lock(store, renderedRecord(ctx, rendered, plan, revision, info), deps);
   return { ...ctx, revision, previousRevision: current.version, warnings: bounded(plan.warnings) };
 }
 
@@ -147,13 +125,16 @@ async function prepareRollback(ctx: ReleaseContext, requested: number | undefine
   const revision = last.version + 1;
   await pruneHistory(history, ctx, store);
   const now = deps.clock().toISOString();
-  await store.create({
-    ...target,
-    info: { first_deployed: last.info.first_deployed, last_deployed: now, status: 'pending-rollback', description: `Rollback to ${target.version}` },
-    hooks: (target.hooks ?? []).map((h) => ({ ...h, last_run: { phase: '' } })),
-    version: revision,
-  });
-  deps.logger.info(`release locked: revision ${revision} pending-rollback to ${target.version}`, { release: ctx.release, namespace: ctx.namespace });
+  await lock(
+    store,
+    {
+      ...target,
+      info: { first_deployed: last.info.first_deployed, last_deployed: now, status: 'pending-rollback', description: `Rollback to ${target.version}` },
+      hooks: (target.hooks ?? []).map((h) => ({ ...h, last_run: { phase: '' } })),
+      version: revision,
+    },
+    deps,
+  );
   return { ...ctx, revision, previousRevision: last.version };
 }
 
@@ -219,7 +200,26 @@ async function render(
   return deps.renderer.render({ release: ctx.release, namespace: ctx.namespace, chartPath, values: input.values, valuesFiles, set: input.set, ...extra });
 }
 
-const configOf = (config: Record<string, unknown>) => (Object.keys(config).length ? { config } : {});
+/** The new revision's record from a render: what Helm stores (pkg/action/install.go, upgrade.go). */
+function renderedRecord(ctx: ReleaseContext, rendered: RenderedChart, plan: ReleasePlan, revision: number, info: HelmRelease['info']): HelmRelease {
+  return {
+    name: ctx.release,
+    info,
+    chart: rendered.chart,
+    ...(Object.keys(rendered.config).length ? { config: rendered.config } : {}),
+    manifest: plan.releaseManifest,
+    hooks: plan.releaseHooks.map(toHelmHook),
+    version: revision,
+    namespace: ctx.namespace,
+    apply_method: 'ssa',
+  };
+}
+
+/** Creating the revision's record takes the release's lock. */
+async function lock(store: ReleaseStore, record: HelmRelease, deps: EngineDeps): Promise<void> {
+  await store.create(record);
+  deps.logger.info(`release locked: revision ${record.version} ${record.info.status}`, { release: record.name, namespace: record.namespace });
+}
 
 /**
  * CRDs from the chart's crds/ directories, before anything else (pkg/action/install.go

@@ -4,18 +4,7 @@ import { configMap, docs, hook, writeChart } from '../support/charts';
 import { lastSeq, useSim, writes } from './support';
 
 const h = useSim();
-let ns = 0;
-/** A fresh namespace per test, so tests never see each other's objects. */
-async function namespace(): Promise<string> {
-  const name = `t${++ns}`;
-  const res = await fetch(`${h.sim.url}/api/v1/namespaces`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }),
-  });
-  expect(res.status).toBe(201);
-  return name;
-}
+const namespace = () => h.namespace();
 const install = (release: string, namespace: string, chart: string, options: Record<string, unknown> = {}) =>
   h.run({ action: 'install', release, namespace, chart: { source: chart }, options });
 const uninstall = (release: string, namespace: string, options: Record<string, unknown> = {}) =>

@@ -67,17 +67,7 @@ spec:
   },
 });
 
-let ns = 0;
-async function namespace(): Promise<string> {
-  const name = `life${++ns}`;
-  const res = await fetch(`${h.sim.url}/api/v1/namespaces`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }),
-  });
-  expect(res.status).toBe(201);
-  return name;
-}
+const namespace = () => h.namespace();
 
 type Values = Record<string, unknown>;
 const install = (n: string, values: Values = {}, options: Values = {}) =>

@@ -1,5 +1,6 @@
 /** A simulated cluster plus the local workflow runner, for whole-lifecycle tests. */
 import { startSimCluster, type SimCluster, type SimOperation } from '../../lib/sim';
+import { ClientNodeKubeClient, loadKubeConfig } from '../../lib/kube/client-node';
 import { runReleaseLocally, type LocalReleaseOptions } from '../../lib/local/release';
 import type { LocalRunResult } from '../../lib/local/runner';
 
@@ -8,6 +9,8 @@ export const MAX_STATE_BYTES = 8 * 1024;
 
 export interface Harness {
   readonly sim: SimCluster;
+  /** A fresh namespace, so tests never see each other's objects. */
+  namespace(): Promise<string>;
   run(input: Record<string, unknown>, opts?: LocalReleaseOptions): Promise<LocalRunResult>;
 }
 
@@ -17,7 +20,13 @@ export function useSim(timeScale = 0.02): Harness {
     sim = await startSimCluster({ timeScale });
   });
   afterAll(async () => sim?.stop());
+  let namespaces = 0;
   return {
+    async namespace() {
+      const name = `t${++namespaces}`;
+      await new ClientNodeKubeClient(loadKubeConfig({ kubeconfigPath: this.sim.kubeconfigPath })).create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+      return name;
+    },
     get sim() {
       if (!sim) throw new Error('the simulated cluster is not started');
       return sim;
