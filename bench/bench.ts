@@ -4,10 +4,10 @@
  * and API requests; models the poll backoff for long hooks and checks the model against a run.
  */
 import * as os from 'os';
+import { startSimCluster } from '../lib/sim';
 import { writeHookChart } from './charts';
 import { measureLifecycle, NAMESPACE, RELEASE, runLocally, TOOLS, type LifecycleSample, type Tool, type WorkflowCost } from './lifecycle';
 import { defaultPollSeconds, HISTORY_EVENTS, historyEvents, hookCost, hookPhaseStates, nextPollSeconds, pollWaits, type HookCost, type PollSeconds, type StateType } from './poll-model';
-import { startSimCluster } from '../lib/sim';
 
 export interface ChartCase {
   readonly name: string;
@@ -109,6 +109,7 @@ function summarize(chart: string, tool: Tool, samples: LifecycleSample[], helmMe
   const seconds = samples.map((s) => s.seconds);
   const verbs = [...new Set(samples.flatMap((s) => Object.keys(s.requests)))].sort();
   const workflows = samples.flatMap((s) => (s.workflow ? [s.workflow] : []));
+  const cost = (field: keyof WorkflowCost) => median(workflows.map((w) => w[field]));
   return {
     chart,
     tool,
@@ -117,9 +118,11 @@ function summarize(chart: string, tool: Tool, samples: LifecycleSample[], helmMe
     requests: Object.fromEntries(verbs.map((verb) => [verb, median(samples.map((s) => s.requests[verb] ?? 0))])),
     workflow: workflows.length
       ? {
-          transitions: median(workflows.map((w) => w.transitions)),
-          taskCalls: median(workflows.map((w) => w.taskCalls)),
-          maxPayloadBytes: median(workflows.map((w) => w.maxPayloadBytes)),
+          transitions: cost('transitions'),
+          taskCalls: cost('taskCalls'),
+          maxPayloadBytes: cost('maxPayloadBytes'),
+          waitSeconds: cost('waitSeconds'),
+          taskSeconds: cost('taskSeconds'),
         }
       : undefined,
   };

@@ -26,6 +26,10 @@ export interface WorkflowCost {
   readonly taskCalls: number;
   /** The largest state input, output or task result of either execution. */
   readonly maxPayloadBytes: number;
+  /** Real seconds spent in Wait states (the poll backoff, scaled by waitScale). */
+  readonly waitSeconds: number;
+  /** Real seconds spent in task calls (lib/engine functions, in-process). */
+  readonly taskSeconds: number;
 }
 
 export interface LifecycleSample {
@@ -68,11 +72,26 @@ async function helmSfnLifecycle(sim: SimCluster, chart: string, hookMode: Exclud
   const options = { hookMode, wait: true };
   const install = await runLocally({ action: 'install', release: RELEASE, namespace: NAMESPACE, chart: { source: chart }, options }, sim, waitScale);
   const uninstall = await runLocally({ action: 'uninstall', release: RELEASE, namespace: NAMESPACE, options }, sim, waitScale);
+  const runs = [install, uninstall];
+  const sum = (of: (run: LocalRunResult) => number) => runs.reduce((total, run) => total + of(run), 0);
   return {
-    transitions: install.transitions + uninstall.transitions,
-    taskCalls: install.taskCalls.length + uninstall.taskCalls.length,
-    maxPayloadBytes: Math.max(install.maxPayloadBytes.bytes, uninstall.maxPayloadBytes.bytes),
+    transitions: sum((run) => run.transitions),
+    taskCalls: sum((run) => run.taskCalls.length),
+    maxPayloadBytes: Math.max(...runs.map((run) => run.maxPayloadBytes.bytes)),
+    waitSeconds: sum(waitingSeconds),
+    taskSeconds: sum((run) => run.taskCalls.reduce((ms, call) => ms + call.ms, 0)) / 1000,
   };
+}
+
+/** From the events' timestamps; states run one at a time (no Map or Parallel in the graph). */
+function waitingSeconds(run: LocalRunResult): number {
+  let ms = 0;
+  let enteredAt = 0;
+  for (const e of run.events) {
+    if (e.type === 'StateEntered' && e.state.type === 'Wait') enteredAt = e.timestamp;
+    if (e.type === 'StateExited' && e.state.type === 'Wait') ms += e.timestamp - enteredAt;
+  }
+  return ms / 1000;
 }
 
 /** Runs one execution and insists it succeeded: a failed run would measure nothing useful. */

@@ -50,9 +50,23 @@ cluster. helm runs as its own process; helm-sfn's tasks share one Node event loo
 ## 1. Lifecycle wall time (install + uninstall)
 
 ${table(
-  ['chart', 'tool', 'median s', 'min–max s', 'ratio to helm'],
-  lifecycles.map((l) => [l.chart, TOOL_LABEL[l.tool], fixed(l.seconds.median), `${fixed(l.seconds.min)}–${fixed(l.seconds.max)}`, fixed(l.ratioToHelm)]),
+  ['chart', 'tool', 'median s', 'min–max s', 'ratio to helm', 'of which in Wait states s', 'in tasks s'],
+  lifecycles.map((l) => [
+    l.chart,
+    TOOL_LABEL[l.tool],
+    fixed(l.seconds.median),
+    `${fixed(l.seconds.min)}–${fixed(l.seconds.max)}`,
+    fixed(l.ratioToHelm),
+    l.workflow ? fixed(l.workflow.waitSeconds) : '—',
+    l.workflow ? fixed(l.workflow.taskSeconds) : '—',
+  ]),
 )}
+
+The ratio depends on the time scale: helm-sfn's Wait time grows as 1/scale towards real
+durations, the fixed costs do not. At time scale 1, expect helm-sfn's Wait column ×${fixed(1 / config.timeScale, 0)}:
+every hook group costs at least one poll interval (${pollModel.pollSeconds.min} s), and so does a resource wait
+that does not find everything ready at its first check, while helm's watches return as soon as an
+object is ready.
 
 ## 2. State-machine cost (helm-sfn, install + uninstall, medians)
 

@@ -26,8 +26,8 @@ function count(text: string): number {
 
 async function main(): Promise<void> {
   const flags = new Command('bench')
-    .option('--repeats <n>', 'measured lifecycles per chart and tool', count, 5)
-    .option('--time-scale <x>', "the sim's time scale and helm-sfn's waitScale", positive, 0.2)
+    .option('--repeats <n>', 'measured lifecycles per chart and tool', count, 3)
+    .option('--time-scale <x>', "the sim's time scale and helm-sfn's waitScale", positive, 0.5)
     .parse()
     .opts<{ repeats: number; timeScale: number }>();
 

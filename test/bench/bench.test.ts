@@ -27,6 +27,8 @@ test('every tool ran the lifecycle; ratios are relative to helm', () => {
 test('helm-sfn reports its state-machine cost; sequential mode enters more states than weight groups', () => {
   const [, sequential, groups] = results.lifecycles;
   expect(groups.workflow!.transitions).toBeGreaterThan(0);
+  expect(groups.workflow!.waitSeconds).toBeGreaterThan(0);
+  expect(groups.workflow!.taskSeconds).toBeGreaterThan(0);
   expect(sequential.workflow!.transitions).toBeGreaterThan(groups.workflow!.transitions);
   expect(groups.workflow!.maxPayloadBytes).toBeLessThan(8 * 1024);
 });
