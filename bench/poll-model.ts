@@ -4,25 +4,17 @@
  * verifyPollModel (bench/bench.ts).
  */
 import { parseExecutionInput } from '../lib/core/input';
+import { pollDelaySeconds, type PollSeconds } from '../lib/core/polling';
 
-export interface PollSeconds {
-  readonly min: number;
-  readonly max: number;
-}
+export type { PollSeconds };
 
 /** The defaults an execution gets when its input names none (lib/core/input.ts). */
 export function defaultPollSeconds(): PollSeconds {
   return parseExecutionInput({ action: 'uninstall', release: 'model', namespace: 'default' }).options.pollSeconds;
 }
 
-/**
- * Replicates lib/engine/hooks.ts: applyHookGroup returns `nextPollSeconds: min`, and
- * pollHookGroup, after its k-th poll that found the group still running, returns
- * `Math.min(max, min * 2 ** k)`. Index i is the wait before poll i + 1.
- */
-export function nextPollSeconds(runningPolls: number, poll: PollSeconds): number {
-  return Math.min(poll.max, poll.min * 2 ** runningPolls);
-}
+/** The engine's own backoff (lib/core/polling.ts), for a Job or Pod hook: the wait before poll k + 1. */
+export const nextPollSeconds = (runningPolls: number, poll: PollSeconds): number => pollDelaySeconds(runningPolls, poll);
 
 /** The waits before each poll of a hook lasting `durationSeconds`: the last poll sees it finished. Task time is not counted. */
 export function pollWaits(durationSeconds: number, poll: PollSeconds): number[] {

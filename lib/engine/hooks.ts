@@ -8,6 +8,7 @@ import type { FailureInfo, HookCursor, ReleaseContext } from '../core/contract';
 import { ErrorName, HelmSfnError } from '../core/errors';
 import { hookRef, type Hook } from '../core/hooks';
 import { beforeCreation, cleanupOnEventFailure, cleanupOnEventSuccess, hookPods, logsToCopy } from '../core/delete-policy';
+import { pollDelaySeconds } from '../core/polling';
 import { hookState, type HookState } from '../core/readiness';
 import type { HelmRelease } from '../core/release';
 import type { EngineDeps } from './deps';
@@ -57,7 +58,8 @@ export async function applyHookGroup({ ctx, hook }: HookTaskInput, deps: EngineD
     status: 'running',
     startedAt,
     polls: 0,
-    nextPollSeconds: ctx.options.pollSeconds.min,
+    // a group of ConfigMaps, ServiceAccounts… is done once created: look at once
+    nextPollSeconds: hooks.some((h) => hookPods(h)) ? pollDelaySeconds(0, ctx.options.pollSeconds) : 0,
   };
 }
 
@@ -81,8 +83,7 @@ export async function pollHookGroup({ ctx, hook }: HookTaskInput, deps: EngineDe
     return { event: hook.event, group: hook.group + 1, groups: hook.groups, status: 'succeeded' };
   }
   const polls = (hook.polls ?? 0) + 1;
-  const { min, max } = ctx.options.pollSeconds;
-  return { ...hook, status: 'running', polls, nextPollSeconds: Math.min(max, min * 2 ** polls) };
+  return { ...hook, status: 'running', polls, nextPollSeconds: pollDelaySeconds(polls, ctx.options.pollSeconds) };
 }
 
 /**

@@ -9,6 +9,7 @@ import type { ManifestDocument } from '../core/manifest';
 import { describeRef, refKey, refOf, type KubeObject, type ObjectRef } from '../core/objects';
 import { planRelease, RESOURCE_POLICY_ANNOTATION } from '../core/plan';
 import { lastDeployed, type HelmRelease } from '../core/release';
+import { pollDelaySeconds } from '../core/polling';
 import { resourceReady } from '../core/readiness';
 import type { EngineDeps } from './deps';
 import { effectiveAction, resourcesOf } from './record';
@@ -125,8 +126,8 @@ export async function checkResources({ ctx, wait }: { ctx: ReleaseContext; wait:
     );
   }
   const polls = (wait.polls ?? 0) + 1;
-  const { min, max } = ctx.options.pollSeconds;
-  return { mode: wait.mode, startedAt, polls, status: 'waiting', nextPollSeconds: Math.min(max, min * 2 ** (polls - 1)), pending: pending.slice(0, SHOWN) };
+  const nextPollSeconds = pollDelaySeconds(polls - 1, ctx.options.pollSeconds);
+  return { mode: wait.mode, startedAt, polls, status: 'waiting', nextPollSeconds, pending: pending.slice(0, SHOWN) };
 }
 
 /** Apply one object with Helm's ownership metadata; refuse to adopt another owner's object. */

@@ -224,3 +224,15 @@ test('transient API failures (500, 429, dropped connections) are retried by the 
     for (const id of ids) h.sim.faults.remove(id);
   }
 });
+
+test('a group without Jobs or Pods is polled at once: it is done when created', async () => {
+  const n = await namespace();
+  const chart = writeChart({
+    templates: { 'hooks.yaml': docs(hook({ name: 'sa', kind: 'ServiceAccount', events: 'pre-install', weight: '-1' }), hook({ name: 'job', events: 'pre-install', script: 'echo hi' })) },
+  });
+  const result = await install('quick', n, chart);
+  expect(result.error).toBeUndefined();
+  const applied = result.events.filter((e) => e.type === 'StateExited' && e.state.name === 'Pre-install: apply hook group');
+  const waits = applied.map((e) => ((e as { state: { output: { hook: { nextPollSeconds?: number } } } }).state.output.hook.nextPollSeconds));
+  expect(waits).toEqual([0, 2, undefined]); // ServiceAccount group, Job group, no group left
+});
