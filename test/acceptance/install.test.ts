@@ -233,6 +233,6 @@ test('a group without Jobs or Pods is polled at once: it is done when created', 
   const result = await install('quick', n, chart);
   expect(result.error).toBeUndefined();
   const applied = result.events.filter((e) => e.type === 'StateExited' && e.state.name === 'Pre-install: apply hook group');
-  const waits = applied.map((e) => ((e as { state: { output: { hook: { nextPollSeconds?: number } } } }).state.output.hook.nextPollSeconds));
+  const waits = applied.map((e) => (e as unknown as { state: { output: { hook: { nextPollSeconds?: number } } } }).state.output.hook.nextPollSeconds);
   expect(waits).toEqual([0, 2, undefined]); // ServiceAccount group, Job group, no group left
 });
