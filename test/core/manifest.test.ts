@@ -4,7 +4,7 @@ import { ErrorName } from '../../lib/core/errors';
 import { joinManifest, splitManifest } from '../../lib/core/manifest';
 import { at, stream, yamlDoc } from './builders';
 
-const FIXTURES = path.join(__dirname, '..', '..', '..', 'shared', 'fixtures', 'helm4');
+const FIXTURES = path.join(__dirname, '..', 'fixtures', 'helm4');
 const templates = at('mychart/templates/a.yaml');
 
 describe('splitManifest', () => {

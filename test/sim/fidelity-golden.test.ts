@@ -1,6 +1,6 @@
 /**
  * Golden traces: the requests real Helm 4.1.4 made against the research prototype
- * (shared/fixtures/helm4/05-helm-lifecycle.log, chart "demo") are the order Helm must also
+ * (test/fixtures/helm4/05-helm-lifecycle.log, a copy of shared/fixtures/helm4's, chart "demo") are the order Helm must also
  * follow against the sim. Our hooks chart renders the same objects, so the write sequences of
  * install, upgrade --wait, rollback --wait and uninstall --wait must match request for request.
  */
@@ -9,7 +9,7 @@ import * as path from 'path';
 import { startSimCluster, type SimCluster } from '../../lib/sim';
 import { CHART, clientOps, tools, type Tools } from './support';
 
-const TRACE = path.join(__dirname, '..', '..', '..', 'shared', 'fixtures', 'helm4', '05-helm-lifecycle.log');
+const TRACE = path.join(__dirname, '..', 'fixtures', 'helm4', '05-helm-lifecycle.log');
 
 const KINDS: Record<string, string> = {
   jobs: 'Job',
