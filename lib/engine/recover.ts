@@ -39,13 +39,16 @@ export async function recoverRelease(detail: ExecutionStatusDetail, deps: Engine
   return { recovered: true, release: target.release, namespace: target.namespace, revision: last.version };
 }
 
+/** What became of the execution that holds a lock, as far as the caller can tell. */
+export type OwnerState = 'running' | 'ended' | 'unknown';
+
 /**
- * `helm-sfn unlock`: the same by hand. `isRunning` says whether the owning execution still runs;
- * a record helm-sfn did not write (a crashed helm CLI) has no owner and is released as is.
+ * `helm-sfn unlock`: the same by hand, refused while the owning execution runs (or may run).
+ * A record helm-sfn did not write (a crashed helm CLI) has no owner and is released as is.
  */
 export async function unlockRelease(
   target: { release: string; namespace: string },
-  isRunning: (executionArn: string) => Promise<boolean>,
+  ownerState: (executionArn: string) => Promise<OwnerState>,
   deps: EngineDeps,
 ): Promise<{ revision: number; previousStatus: string; owner?: string }> {
   const store = new ReleaseStore(deps);
@@ -53,8 +56,10 @@ export async function unlockRelease(
   if (!last) throw new HelmSfnError(ErrorName.ReleaseNotFound, `release: not found: ${target.release} in ${target.namespace}`);
   if (!isPending(last.info.status)) throw new HelmSfnError(ErrorName.InvalidInput, `${target.release} is not locked: revision ${last.version} is ${last.info.status}`);
   const owner = await store.ownerOf(target.release, target.namespace, last.version);
-  if (owner && (await isRunning(owner))) {
-    throw new HelmSfnError(ErrorName.ReleaseLocked, `revision ${last.version} is held by execution ${owner}, which is still running`);
+  const state = owner ? await ownerState(owner) : 'ended';
+  if (state !== 'ended') {
+    const why = state === 'running' ? 'which is still running' : 'which may still be running (its state cannot be checked from here)';
+    throw new HelmSfnError(ErrorName.ReleaseLocked, `revision ${last.version} is held by execution ${owner}, ${why}`);
   }
   const previousStatus = last.info.status;
   await store.setStatus(last, 'failed', `Release "${target.release}" failed: unlocked by hand (was ${previousStatus})`);

@@ -226,10 +226,26 @@ test('stuck lock: an aborted execution leaves pending-upgrade; its status event 
 
   const deps = localDeps({ kubeconfigPath: h.sim.kubeconfigPath });
   expect((await upgrade(n, { tag: '3' })).error?.error).toBe('ReleaseLocked');
-  await expect(unlockRelease({ release: 'shop', namespace: n }, async () => true, deps)).rejects.toThrow(/still running/);
+  await expect(unlockRelease({ release: 'shop', namespace: n }, async () => 'running', deps)).rejects.toThrow(/which is still running/);
+  await expect(unlockRelease({ release: 'shop', namespace: n }, async () => 'unknown', deps)).rejects.toThrow(/may still be running/);
   expect(await recoverRelease({ executionArn: `${EXECUTION_ARN_PREFIX}other`, status: 'ABORTED', input: JSON.stringify(input) }, deps)).toMatchObject({ recovered: false });
   expect(await recoverRelease({ executionArn: execution, status: 'ABORTED', input: JSON.stringify(input) }, deps)).toMatchObject({ recovered: true, revision: 2 });
   expect(history(n)).toEqual(['1:deployed', '2:failed']);
   expect((await upgrade(n, { tag: '3' })).error).toBeUndefined();
   expect(history(n)).toEqual(['1:superseded', '2:failed', '3:deployed']);
+});
+
+test('unlock by hand frees a lock whose execution has ended, and names what it was', async () => {
+  const n = await namespace();
+  await install(n);
+  const abort = new AbortController();
+  await h.run(
+    { action: 'upgrade', release: 'shop', namespace: n, chart: { source: chart }, values: { tag: '2' } },
+    { signal: abort.signal, onEvent: (e) => e.type === 'StateEntered' && e.state.name === 'Pre-upgrade hooks' && abort.abort() },
+  );
+  const deps = localDeps({ kubeconfigPath: h.sim.kubeconfigPath });
+  const result = await unlockRelease({ release: 'shop', namespace: n }, async () => 'ended', deps);
+  expect(result).toMatchObject({ revision: 2, previousStatus: 'pending-upgrade', owner: expect.stringContaining(EXECUTION_ARN_PREFIX) });
+  expect(history(n)).toEqual(['1:deployed', '2:failed']);
+  expect(records(n)[1].info.description).toMatch(/unlocked by hand \(was pending-upgrade\)/);
 });

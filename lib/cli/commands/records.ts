@@ -6,9 +6,10 @@ import { Command } from 'commander';
 import { ErrorName, HelmSfnError } from '../../core/errors';
 import type { KubeObject } from '../../core/objects';
 import { latest, releaseFromSecret, type HelmRelease } from '../../core/release';
-import { unlockRelease } from '../../engine/recover';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { unlockRelease, type OwnerState } from '../../engine/recover';
 import { ReleaseStore } from '../../engine/releases';
-import { localDeps } from '../../local/release';
+import { EXECUTION_ARN_PREFIX, localDeps } from '../../local/release';
 import { outputFormat } from '../options';
 import { table } from '../tables';
 
@@ -78,15 +79,28 @@ export function register(program: Command): void {
       .command('unlock')
       .description('mark a release stuck in pending-* as failed, so it can be upgraded or rolled back again')
       .argument('<release>')
-      .option('--force', 'unlock even when the owning local execution cannot be checked'),
+      .option('--force', 'unlock even when the owning execution cannot be checked (a local one, or no AWS credentials)'),
   ).action(async (release: string, flags: Flags) => {
     const deps = localDeps({ kubeconfigPath: flags.kubeconfig });
-    // A local execution runs inside another helm-sfn process: nothing here can tell whether it
-    // still runs, so only --force frees its lock. (AWS executions are checked with DescribeExecution.)
-    const isRunning = async () => !flags.force;
-    const result = await unlockRelease({ release, namespace: flags.namespace }, isRunning, deps);
+    const ownerState = async (arn: string): Promise<OwnerState> => (flags.force ? 'ended' : executionState(arn));
+    const result = await unlockRelease({ release, namespace: flags.namespace }, ownerState, deps);
     print(flags, result, `${release}: revision ${result.revision} was ${result.previousStatus}; it is now failed and the release can move again\n`);
   });
+}
+
+/**
+ * An AWS execution's state comes from DescribeExecution (with the caller's credentials). A local
+ * execution runs inside another helm-sfn process, which nothing here can see: only --force frees it.
+ */
+async function executionState(arn: string): Promise<OwnerState> {
+  if (arn.startsWith(EXECUTION_ARN_PREFIX)) return 'unknown';
+  try {
+    const region = arn.split(':')[3];
+    const { status } = await new SFNClient({ region }).send(new DescribeExecutionCommand({ executionArn: arn }));
+    return status === 'RUNNING' || status === 'PENDING_REDRIVE' ? 'running' : 'ended';
+  } catch {
+    return 'unknown';
+  }
 }
 
 const withCommon = (cmd: Command) =>
