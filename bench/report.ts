@@ -64,7 +64,7 @@ ${table(
 
 The ratio depends on the time scale: helm-sfn's Wait time grows as 1/scale towards real
 durations, the fixed costs do not. At time scale 1, expect helm-sfn's Wait column ×${fixed(1 / config.timeScale, 0)}:
-every hook group costs at least one poll interval (${pollModel.pollSeconds.min} s), and so does a resource wait
+every group of Job or Pod hooks costs at least one poll interval (${pollModel.pollSeconds.min} s), and so does a resource wait
 that does not find everything ready at its first check, while helm's watches return as soon as an
 object is ready.
 
