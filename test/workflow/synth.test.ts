@@ -1,22 +1,59 @@
+/**
+ * What `cdk synth` really emits — the CLI, bundling included, offline, no credentials — is what
+ * the local runner executes, and the bundles it ships load and run on this Node.
+ */
 import { execFile } from 'child_process';
 import { mkdtempSync, readFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
+import { LambdaEnv } from '../../lib/construct/runtime-contract';
 import { extractStateMachines, type CfnTemplate } from '../../lib/local/asl';
 import { LOCAL_STACK, synthesizeWorkflow } from '../../lib/local/release';
 
 const ROOT = path.resolve(__dirname, '..', '..');
+let out: string;
+let template: CfnTemplate;
 
-test('the local runner executes exactly the definition `cdk synth` writes into the template', async () => {
-  const out = mkdtempSync(path.join(tmpdir(), 'cdk-out-'));
-  // the real CLI, bundling included, offline, no credentials
+beforeAll(async () => {
+  out = mkdtempSync(path.join(tmpdir(), 'cdk-out-'));
   await promisify(execFile)(path.join(ROOT, 'node_modules', '.bin', 'cdk'), ['synth', '-q', '-o', out], {
     cwd: ROOT,
     env: { ...process.env, CDK_VALIDATION: 'false' },
     maxBuffer: 16 * 1024 * 1024,
   });
-  const template = JSON.parse(readFileSync(path.join(out, `${LOCAL_STACK}.template.json`), 'utf8')) as CfnTemplate;
+  template = JSON.parse(readFileSync(path.join(out, `${LOCAL_STACK}.template.json`), 'utf8')) as CfnTemplate;
+}, 120_000);
+
+test('the local runner executes exactly the definition `cdk synth` writes into the template', () => {
   const [deployed] = extractStateMachines(template);
   expect(synthesizeWorkflow().definition).toEqual(deployed.definition);
-}, 120_000);
+});
+
+/** The bundled handler of a task function, as Lambda would load it. */
+function bundledHandler(constructId: string): (event: unknown) => Promise<unknown> {
+  const [resource] = Object.values(template.Resources ?? {}).filter(
+    (r) => r.Type === 'AWS::Lambda::Function' && String(r.Metadata?.['aws:cdk:path']).endsWith(`/Orchestrator/${constructId}/Resource`),
+  );
+  const asset = String(resource.Metadata?.['aws:asset:path']);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(path.join(out, asset, 'index.js')).handler;
+}
+
+test('the bundled validate function runs on Node 20: a good input gives ctx, a bad one InvalidInput naming the field', async () => {
+  process.env[LambdaEnv.clusters] = JSON.stringify({ prod: { clusterName: 'prod-eu' } }); // what the construct sets
+  const validate = bundledHandler('Validate');
+  const input = { action: 'uninstall', release: 'web', namespace: 'web', cluster: 'prod' };
+  await expect(validate({ input, execution: 'arn:aws:states:eu-west-1:123456789012:execution:HelmRelease:x' })).resolves.toMatchObject({
+    ctx: { action: 'uninstall', release: 'web', namespace: 'web', cluster: 'prod' },
+  });
+  await expect(validate({ input: { ...input, release: 'Web_1' } })).rejects.toMatchObject({ name: 'InvalidInput', message: expect.stringMatching(/^release: /) });
+});
+
+afterAll(() => {
+  delete process.env[LambdaEnv.clusters];
+});
+
+test('the bundled prepare function (client-node, helm renderer, AWS SDK inside) loads', () => {
+  expect(typeof bundledHandler('Prepare')).toBe('function');
+});
