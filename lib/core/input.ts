@@ -41,11 +41,14 @@ const S3_RULE = 's3://bucket/key (bucket: 3 to 63 lowercase letters, digits, dot
 
 const SET_ITEM = /^[^=\s][^=]*=/;
 
-/** Error map of one field: the rule sentence plus what was received (unknown fields: see fallbackMessage). */
-function rule(text: string) {
+/**
+ * Error map of one field: the rule sentence plus what was received (unknown fields: see
+ * fallbackMessage). `echo: false` for fields that may hold secrets (`set`): errors are logged.
+ */
+function rule(text: string, echo = true) {
   return {
     error: (iss: { code?: string; input?: unknown }) =>
-      iss.code === 'unrecognized_keys' ? undefined : iss.input === undefined ? `missing; ${text}` : `${text}; got ${show(iss.input)}`,
+      iss.code === 'unrecognized_keys' ? undefined : iss.input === undefined ? `missing; ${text}` : echo ? `${text}; got ${show(iss.input)}` : text,
   };
 }
 
@@ -61,8 +64,8 @@ function int(min: number, max: number, text = `must be an integer from ${min} to
   const r = rule(text);
   return z.int(r).min(min, r).max(max, r);
 }
-const pattern = (re: RegExp, maxChars: number, text: string) => {
-  const r = rule(text);
+const pattern = (re: RegExp, maxChars: number, text: string, echo = true) => {
+  const r = rule(text, echo);
   return z.string(r).max(maxChars, r).regex(re, r);
 };
 
@@ -175,7 +178,7 @@ function buildSchema(allowLocal: boolean) {
         .optional()
         .meta({ description: 'Values files, merged in order.' }),
       set: z
-        .array(pattern(SET_ITEM, 4096, 'must be "key=value" like helm --set (a non-empty key), at most 4096 characters'), rule('must be a list of "key=value" strings'))
+        .array(pattern(SET_ITEM, 4096, 'must be "key=value" like helm --set (a non-empty key), at most 4096 characters', false), rule('must be a list of "key=value" strings'))
         .max(100, rule('must have at most 100 entries'))
         .optional()
         .meta({ description: 'Like helm --set; applied last.' }),

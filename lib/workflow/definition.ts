@@ -73,6 +73,11 @@ class ReleaseGraph {
       .next(new sfn.Succeed(scope, 'Tests passed'));
 
     const validate = this.task('Validate input', 'validate', { 'input.$': '$', 'execution.$': '$$.Execution.Id' }, { catches: false });
+    // the console shows the cause: give it the message naming the field, not Lambda's JSON and trace
+    const refused = new sfn.Pass(scope, 'Invalid input', {
+      parameters: { 'Error.$': '$.error.Error', 'Cause.$': 'States.StringToJson($.error.Cause)' },
+    }).next(new sfn.Fail(scope, 'Input refused', { errorPath: '$.Error', causePath: '$.Cause.errorMessage' }));
+    validate.addCatch(refused, { errors: [ErrorName.InvalidInput], resultPath: '$.error' });
     const action = (name: string) => sfn.Condition.stringEquals('$.ctx.action', name);
     this.start = validate.next(
       new sfn.Choice(scope, 'Action?')

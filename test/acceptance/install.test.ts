@@ -236,3 +236,10 @@ test('a group without Jobs or Pods is polled at once: it is done when created', 
   const waits = applied.map((e) => (e as unknown as { state: { output: { hook: { nextPollSeconds?: number } } } }).state.output.hook.nextPollSeconds);
   expect(waits).toEqual([0, 2, undefined]); // ServiceAccount group, Job group, no group left
 });
+
+test('a bad input fails the first state with InvalidInput and a cause naming the field and the rule', async () => {
+  const result = await h.run({ action: 'install', release: 'My_Site', namespace: 'default', chart: { source: weighted } });
+  expect(result.error?.error).toBe('InvalidInput');
+  expect(result.error?.cause).toMatch(/^release: must be a DNS-1053 label .*; got "My_Site"$/);
+  expect(result.transitions).toBe(3); // Validate input → Invalid input → Input refused
+});

@@ -44,7 +44,10 @@ test('tasks retry KubeTransient and send failures after the lock to the failure 
   const poll = definition.States['Pre-install: poll hook group'] as AslState & { Retry: { ErrorEquals: string[] }[]; Catch: { Next: string }[] };
   expect(poll.Retry.map((r) => r.ErrorEquals).flat()).toEqual(expect.arrayContaining(['KubeTransient', 'Lambda.ServiceException']));
   expect(poll.Catch).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'Record failure', ResultPath: '$.error' })]);
-  expect(definition.States['Validate input']).not.toHaveProperty('Catch');
+  // before the lock nothing is recorded: an invalid input only gets a clean cause
+  expect((definition.States['Validate input'] as AslState & { Catch: unknown[] }).Catch).toEqual([
+    { ErrorEquals: ['InvalidInput'], Next: 'Invalid input', ResultPath: '$.error' },
+  ]);
 });
 
 test('only identifiers travel: task payloads are built from ctx and cursors, never manifests', () => {
