@@ -168,7 +168,32 @@ function statusBody(e: unknown): { message?: string; reason?: string } | undefin
   }
 }
 
-const statusMessage = (e: unknown) => statusBody(e)?.message;
+const statusMessage = (e: unknown) => {
+  const message = statusBody(e)?.message;
+  return message === undefined ? undefined : withoutObjectValues(message);
+};
+
+/**
+ * The API server quotes whole objects in some messages ("spec.template: Invalid value:
+ * {…"env":[…]…}: field is immutable"); they may hold values or Secret data, and our errors end up
+ * in Step Functions and in logs, so each quoted object becomes {…}.
+ */
+export function withoutObjectValues(message: string): string {
+  const marker = 'Invalid value: {';
+  let out = '';
+  let from = 0;
+  for (let at = message.indexOf(marker); at >= 0; at = message.indexOf(marker, from)) {
+    const open = at + marker.length - 1;
+    let end = open;
+    for (let depth = 0; end < message.length; end++) {
+      if (message[end] === '{') depth++;
+      else if (message[end] === '}' && --depth === 0) break;
+    }
+    out += `${message.slice(from, open)}{…}`;
+    from = end + 1;
+  }
+  return out + message.slice(from);
+}
 const statusReason = (e: unknown) => statusBody(e)?.reason;
 const isNotFound = (e: unknown) => statusCode(e) === 404;
 

@@ -1,7 +1,7 @@
 /** The KubeClient adapter against the simulated API server: behaviour and error names. */
 import { ErrorName, HelmSfnError } from '../../lib/core/errors';
 import { AlreadyExistsError } from '../../lib/kube/client';
-import { ClientNodeKubeClient, loadKubeConfig } from '../../lib/kube/client-node';
+import { ClientNodeKubeClient, loadKubeConfig, withoutObjectValues } from '../../lib/kube/client-node';
 import { startSimCluster, type SimCluster } from '../../lib/sim';
 
 let sim: SimCluster;
@@ -75,4 +75,11 @@ test('nothing listening is ClusterUnreachable', async () => {
     loadKubeConfig({ cluster: { server: 'http://127.0.0.1:9', token: 't', skipTLSVerify: true } }),
   );
   expect(await errorName(dead.get(ref('x')))).toMatch(/^ClusterUnreachable: /);
+});
+
+test('objects the API server quotes in a message are left out (they may hold values or secrets)', () => {
+  expect(withoutObjectValues('Job.batch "b" is invalid: spec.template: Invalid value: {"spec":{"env":[{"value":"hunter2"}]}}: field is immutable')).toBe(
+    'Job.batch "b" is invalid: spec.template: Invalid value: {…}: field is immutable',
+  );
+  expect(withoutObjectValues('metadata.name: Invalid value: "bad_name": a lowercase RFC 1123 subdomain')).toBe('metadata.name: Invalid value: "bad_name": a lowercase RFC 1123 subdomain');
 });
