@@ -1,16 +1,20 @@
 /**
- * Live progress for people: the workflow's phases (from the execution's events), each hook as it
- * is created and finishes (from the engine's log), and a summary at the end.
+ * Live progress for people, from the execution's events alone (so a local run and a remote
+ * execution's history look the same): the workflow's phases, each hook as its group is created
+ * and polled, then a summary. Local runs also show the logs hooks write (from the engine's log).
  */
-import type { ReleaseOutput } from '../core/contract';
+import type { HookCursor, ReleaseOutput } from '../core/contract';
 import type { Logger } from '../engine/deps';
 import type { ExecutionEvent } from '../local/runner';
 
 type Write = (line: string) => void;
 
-/** Tasks ("Apply resources"), hook phases ("Pre-install hooks") and the end states. */
+/** The tasks whose output carries the group's hooks (lib/workflow/definition.ts hookPhase). */
+const HOOK_TASK = /: (apply|poll) hook group$/;
+
+/** Tasks ("Apply resources"), hook phases ("Pre-install hooks"), resource waits and the end states. */
 const isPhase = (name: string, type: string): boolean =>
-  !name.includes(':') && (type === 'Task' || type === 'Succeed' || type === 'Fail' || (type === 'Pass' && name.endsWith(' hooks')));
+  !name.includes(':') && (type === 'Task' || type === 'Succeed' || type === 'Fail' || (type === 'Pass' && /( hooks|^Wait for .*)$/.test(name)));
 
 export class ProgressPrinter {
   private readonly started = Date.now();
@@ -21,19 +25,21 @@ export class ProgressPrinter {
     private readonly showHookLogs = true,
   ) {}
 
-  /** Phase-level states only: sub-steps ("Pre-install: poll hook group") would flood the screen. */
+  /** Phase-level states, and the hooks of each group the apply and poll tasks report. */
   onEvent = (event: ExecutionEvent): void => {
     if (event.type === 'StateEntered' && isPhase(event.state.name, event.state.type)) this.write(`${this.clock()} ${event.state.name}`);
     if (event.type === 'StateRetried') this.write(`${this.clock()}   retrying ${event.state.name}`);
+    if (event.type === 'StateExited' && HOOK_TASK.test(event.state.name)) {
+      const cursor = (event.state.output as { hook?: HookCursor } | null)?.hook;
+      for (const h of cursor?.hooks ?? []) this.hookState(h.hook, h.state);
+    }
   };
 
-  /** The engine's log: hook creation and state changes become progress lines. */
+  /** The engine's log (local runs): the logs hooks write, and warnings. */
   readonly logger: Logger = {
     debug: () => {},
     info: (message, fields = {}) => {
-      if (message === 'hook state') return this.hookState(String(fields.hook), String(fields.state), String(fields.reason ?? ''));
-      if (message === 'created hook') return this.hookState(String(fields.hook), 'created', `weight ${fields.weight}`);
-      if (message === 'log of hook' && this.showHookLogs) return this.logBlock(fields);
+      if (message === 'log of hook' && this.showHookLogs) this.logBlock(fields);
     },
     warn: (message) => this.write(`${this.clock()}   ! ${message}`),
     error: (message, fields = {}) => {
@@ -48,13 +54,14 @@ export class ProgressPrinter {
     for (const w of output.warnings) this.write(`  ! ${w}`);
   }
 
-  private hookState(hook: string, state: string, reason: string): void {
+  /** One line per change; a hook seen `created` again (the next run of its event) starts over. */
+  private hookState(hook: string, state: string): void {
     const previous = this.hookStates.get(hook);
     if (previous?.state === state) return;
     const now = Date.now();
     this.hookStates.set(hook, { state, since: state === 'created' ? now : (previous?.since ?? now) });
     const took = state === 'succeeded' || state === 'failed' ? ` after ${((now - (previous?.since ?? now)) / 1000).toFixed(1)}s` : '';
-    this.write(`${this.clock()}   ${hook}: ${state}${took}${reason && state !== 'succeeded' ? ` (${reason})` : ''}`);
+    this.write(`${this.clock()}   ${hook}: ${state}${took}`);
   }
 
   private logBlock(fields: Record<string, unknown>): void {

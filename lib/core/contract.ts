@@ -69,6 +69,14 @@ export interface HookCursor {
   readonly nextPollSeconds?: number;
   /** Names of hooks that failed or timed out (for the console; logs go in the error cause). */
   readonly failed?: string[];
+  /** Where each hook of the group stands, for progress displays (local and remote alike). */
+  readonly hooks?: HookProgress[];
+}
+
+export interface HookProgress {
+  /** `Kind/name` */
+  readonly hook: string;
+  readonly state: 'created' | 'running' | 'succeeded' | 'failed';
 }
 
 /** `$.apply`: a resumable cursor over the release's resources. */

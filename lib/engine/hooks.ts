@@ -49,13 +49,14 @@ export async function applyHookGroup({ ctx, hook }: HookTaskInput, deps: EngineD
   await store.update(rel);
   for (const h of hooks) {
     await deps.kube.apply(hookObject(h, ctx.namespace), { fieldManager: FIELD_MANAGER });
-    deps.logger.info('created hook', { hook: `${h.kind}/${h.name}`, event: hook.event, weight });
+    deps.logger.debug('created hook', { hook: `${h.kind}/${h.name}`, event: hook.event, weight });
   }
   return {
     event: hook.event,
     group: hook.group,
     groups: groups.length,
     status: 'running',
+    hooks: hooks.map((h) => ({ hook: `${h.kind}/${h.name}`, state: 'created' })),
     startedAt,
     polls: 0,
     // a group of ConfigMaps, ServiceAccounts… is done once created: look at once
@@ -66,24 +67,24 @@ export async function applyHookGroup({ ctx, hook }: HookTaskInput, deps: EngineD
 export async function pollHookGroup({ ctx, hook }: HookTaskInput, deps: EngineDeps): Promise<HookCursor> {
   const store = storeFor(ctx, deps);
   const rel = await currentRecord(ctx, deps);
-  const { hooks } = hookGroups(rel, hook.event, ctx)[hook.group];
-  const states = await hookStates(hooks, ctx, deps);
-  for (const s of states) deps.logger.info('hook state', { event: hook.event, hook: `${s.hook.kind}/${s.hook.name}`, state: s.state, reason: s.reason });
+  const states = await hookStates(hookGroups(rel, hook.event, ctx)[hook.group].hooks, ctx, deps);
+  for (const s of states) deps.logger.debug('hook state', { event: hook.event, hook: `${s.hook.kind}/${s.hook.name}`, state: s.state, reason: s.reason });
   const now = deps.clock();
   const elapsed = (now.getTime() - Date.parse(hook.startedAt ?? now.toISOString())) / 1000;
 
+  const hooks = states.map((s) => ({ hook: `${s.hook.kind}/${s.hook.name}`, state: s.state }));
   const failed = states.filter((s) => s.state === 'failed').map((s) => s.hook.name);
   const timedOut = states.filter((s) => s.state === 'running' && elapsed > timeoutOf(s.hook, ctx)).map((s) => s.hook.name);
-  if (failed.length) return { ...hook, status: 'failed', failed };
-  if (timedOut.length) return { ...hook, status: 'timedOut', failed: timedOut };
+  if (failed.length) return { ...hook, status: 'failed', failed, hooks };
+  if (timedOut.length) return { ...hook, status: 'timedOut', failed: timedOut, hooks };
 
   if (states.every((s) => s.state === 'succeeded')) {
     for (const s of states) markRun(rel, s.hook, { completed_at: now.toISOString(), phase: 'Succeeded' });
     await store.update(rel);
-    return { event: hook.event, group: hook.group + 1, groups: hook.groups, status: 'succeeded' };
+    return { event: hook.event, group: hook.group + 1, groups: hook.groups, status: 'succeeded', hooks };
   }
   const polls = (hook.polls ?? 0) + 1;
-  return { ...hook, status: 'running', polls, nextPollSeconds: pollDelaySeconds(polls, ctx.options.pollSeconds) };
+  return { ...hook, status: 'running', polls, nextPollSeconds: pollDelaySeconds(polls, ctx.options.pollSeconds), hooks };
 }
 
 /**

@@ -170,7 +170,10 @@ describe('flags of the other mode', () => {
 test.each([
   [{ type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'Apply resources' } }, { type: 'StateEntered', state: { name: 'Apply resources', type: 'Task' } }],
   [{ type: 'PassStateEntered', stateEnteredEventDetails: { name: 'Pre-install hooks' } }, { type: 'StateEntered', state: { name: 'Pre-install hooks', type: 'Pass' } }],
-  [{ type: 'TaskStateExited', stateExitedEventDetails: { name: 'Apply resources' } }, undefined],
+  [
+    { type: 'TaskStateExited', stateExitedEventDetails: { name: 'Pre-install: poll hook group', output: '{"hook":{"hooks":[{"hook":"Job/b","state":"running"}]}}' } },
+    { type: 'StateExited', state: { name: 'Pre-install: poll hook group', type: 'Task', output: { hook: { hooks: [{ hook: 'Job/b', state: 'running' }] } } } },
+  ],
   [{ type: 'LambdaFunctionScheduled' }, undefined],
 ])('history event %j shows as %j', (event, expected) => {
   const shown = progressEvent(event as HistoryEvent);

@@ -5,6 +5,7 @@
  */
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { S3Client } from '@aws-sdk/client-s3';
+import type { Json } from '../../local/asl';
 import type { ExecutionEvent } from '../../local/runner';
 import { s3Uploader, withUploadedSources } from './sources';
 import { chartBucketOf, targetFromFlags } from './target';
@@ -90,12 +91,27 @@ function causeText(cause: string | undefined): string | undefined {
   }
 }
 
-const ENTERED = /^(Task|Pass|Choice|Wait|Succeed|Fail|Map|Parallel)StateEntered$/;
+const STATE_EVENT = /^(Task|Pass|Choice|Wait|Succeed|Fail|Map|Parallel)State(Entered|Exited)$/;
 
 /** History events in the shape the progress printer reads (aws-local-stepfunctions' event log). */
 export function progressEvent(event: HistoryEvent): ExecutionEvent | undefined {
-  const kind = ENTERED.exec(event.type ?? '')?.[1];
-  const name = event.stateEnteredEventDetails?.name;
-  if (!kind || !name) return undefined;
-  return { type: 'StateEntered', timestamp: event.timestamp?.getTime() ?? 0, state: { name, type: kind as never, input: null } };
+  const [, kind, phase] = STATE_EVENT.exec(event.type ?? '') ?? [];
+  const timestamp = event.timestamp?.getTime() ?? 0;
+  if (phase === 'Entered' && event.stateEnteredEventDetails?.name) {
+    return { type: 'StateEntered', timestamp, state: { name: event.stateEnteredEventDetails.name, type: kind as never, input: null } };
+  }
+  if (phase === 'Exited' && event.stateExitedEventDetails?.name) {
+    const { name, output } = event.stateExitedEventDetails;
+    return { type: 'StateExited', timestamp, state: { name, type: kind as never, input: null, output: parseOutput(output) } };
+  }
+  return undefined;
+}
+
+/** State outputs are JSON text in the history (absent when execution data is not included). */
+function parseOutput(output: string | undefined): Json {
+  try {
+    return output ? (JSON.parse(output) as Json) : null;
+  } catch {
+    return null;
+  }
 }
