@@ -6,8 +6,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { startSimCluster, type SimCluster } from '../../lib/sim';
-import { CHART, clientOps, tools, type Tools } from './support';
+
+import { CHART, clientOps, simWithTools } from './support';
 
 const TRACE = path.join(__dirname, '..', 'fixtures', 'helm4', '05-helm-lifecycle.log');
 
@@ -39,19 +39,13 @@ function traceWrites(command: string): string[] {
     });
 }
 
-let sim: SimCluster;
-let t: Tools;
-beforeAll(async () => {
-  sim = await startSimCluster({ timeScale: 0.05 });
-  t = tools(sim);
-});
-afterAll(() => sim.stop());
+const env = simWithTools();
 
 async function simWrites(...args: string[]): Promise<string[]> {
-  const from = sim.operations.length;
-  const res = await t.helm(...args);
+  const from = env.sim.operations.length;
+  const res = await env.t.helm(...args);
   if (res.code !== 0) throw new Error(`helm ${args.join(' ')}: ${res.stderr}`);
-  return clientOps(sim.operations, from, 'Helm/')
+  return clientOps(env.sim.operations, from, 'Helm/')
     .filter((o) => ['create', 'update', 'apply', 'delete'].includes(o.verb))
     .map((o) => `${o.verb} ${o.kind} ${o.name} ${o.code}`);
 }

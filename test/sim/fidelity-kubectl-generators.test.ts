@@ -3,16 +3,9 @@
  * deployment|job|cronjob|service` and `kubectl run` print with `--dry-run=client -o json` is
  * exactly the object they send as protobuf, so the stored object must contain all of it.
  */
-import { startSimCluster, type SimCluster } from '../../lib/sim';
-import { tools, type Tools } from './support';
+import { simWithTools } from './support';
 
-let sim: SimCluster;
-let t: Tools;
-beforeAll(async () => {
-  sim = await startSimCluster({ timeScale: 0.05 });
-  t = tools(sim);
-});
-afterAll(() => sim.stop());
+const env = simWithTools();
 
 /** Drops what the server legitimately replaces: nulls (unset timestamps) and status. */
 function sent(value: unknown): unknown {
@@ -35,17 +28,17 @@ it.each([
   ['Pod', 'v1', 'shell', ['run', 'shell', '--image=busybox:1.36', '--restart=Never', '--env=A=1', '--labels=app=shell', '--', 'sh', '-c', 'echo ran']],
 ])('kubectl %s generator: the protobuf body decodes to what kubectl prints', async (kind, apiVersion, name, args) => {
   const dash = args.includes('--') ? args.indexOf('--') : args.length; // flags go before the container command
-  const dryRun = await t.kubectl(...args.slice(0, dash), '--dry-run=client', '-o', 'json', ...args.slice(dash));
+  const dryRun = await env.t.kubectl(...args.slice(0, dash), '--dry-run=client', '-o', 'json', ...args.slice(dash));
   expect(dryRun.code).toBe(0);
-  const created = await t.kubectl(...args);
+  const created = await env.t.kubectl(...args);
   expect(created.stderr).toBe('');
-  const stored = sim.get(apiVersion, kind, 'default', name);
+  const stored = env.sim.get(apiVersion, kind, 'default', name);
   expect(stored).toMatchObject(sent(JSON.parse(dryRun.stdout)) as object);
 });
 
 it('runs what kubectl run and kubectl create job started', async () => {
-  await t.kubectl('wait', '--for=condition=complete', 'job/once', '--timeout=30s');
-  expect((await t.kubectl('logs', 'job/once')).stdout).toBe('hi\n');
-  await t.kubectl('wait', '--for=jsonpath={.status.phase}=Succeeded', 'pod/shell', '--timeout=30s');
-  expect((await t.kubectl('logs', 'shell')).stdout).toBe('ran\n');
+  await env.t.kubectl('wait', '--for=condition=complete', 'job/once', '--timeout=30s');
+  expect((await env.t.kubectl('logs', 'job/once')).stdout).toBe('hi\n');
+  await env.t.kubectl('wait', '--for=jsonpath={.status.phase}=Succeeded', 'pod/shell', '--timeout=30s');
+  expect((await env.t.kubectl('logs', 'shell')).stdout).toBe('ran\n');
 });

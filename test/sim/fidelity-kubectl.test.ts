@@ -6,31 +6,25 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { startSimCluster, type SimCluster } from '../../lib/sim';
-import { clientOps, MANIFESTS, opLine, tools, type Tools } from './support';
+import { clientOps, MANIFESTS, opLine, tools, type Tools, simWithTools } from './support';
 
-let sim: SimCluster;
-let t: Tools;
-beforeAll(async () => {
-  sim = await startSimCluster({ timeScale: 0.05 });
-  t = tools(sim);
-});
-afterAll(() => sim.stop());
+const env = simWithTools();
 
 const APP = path.join(MANIFESTS, 'app.yaml');
 const JOB = path.join(MANIFESTS, 'job.yaml');
 
 describe('kubectl against the sim', () => {
   it('gets namespaces as a server-side Table', async () => {
-    const res = await t.kubectl('get', 'ns');
+    const res = await env.t.kubectl('get', 'ns');
     expect(res.stdout).toMatch(/^NAME +STATUS +AGE\ndefault +Active +\d+s\nkube-node-lease +Active/);
   });
 
   it('creates from a file, then server-side applies the same file without conflicts', async () => {
-    expect((await t.kubectl('create', '-f', APP)).stdout).toBe('configmap/app-config created\nservice/app created\ndeployment.apps/app created\n');
-    const from = sim.operations.length;
-    const applied = await t.kubectl('apply', '--server-side', '-f', APP);
+    expect((await env.t.kubectl('create', '-f', APP)).stdout).toBe('configmap/app-config created\nservice/app created\ndeployment.apps/app created\n');
+    const from = env.sim.operations.length;
+    const applied = await env.t.kubectl('apply', '--server-side', '-f', APP);
     expect(applied.stdout).toBe('configmap/app-config serverside-applied\nservice/app serverside-applied\ndeployment.apps/app serverside-applied\n');
-    expect(clientOps(sim.operations, from).filter((o) => o.verb === 'apply').map((o) => `${o.kind} ${o.fieldManager}`)).toEqual([
+    expect(clientOps(env.sim.operations, from).filter((o) => o.verb === 'apply').map((o) => `${o.kind} ${o.fieldManager}`)).toEqual([
       'ConfigMap kubectl',
       'Service kubectl',
       'Deployment kubectl',
@@ -38,63 +32,63 @@ describe('kubectl against the sim', () => {
   });
 
   it('reports a server-side apply conflict the way kubectl prints it, and --force-conflicts resolves it', async () => {
-    expect((await t.kubectl('scale', 'deployment/app', '--replicas=4')).stdout).toBe('deployment.apps/app scaled\n');
-    const conflict = await t.kubectl('apply', '--server-side', '-f', APP);
+    expect((await env.t.kubectl('scale', 'deployment/app', '--replicas=4')).stdout).toBe('deployment.apps/app scaled\n');
+    const conflict = await env.t.kubectl('apply', '--server-side', '-f', APP);
     expect(conflict.code).toBe(1);
     expect(conflict.stderr).toContain('Apply failed with 1 conflict: conflict with "kubectl" with subresource "scale" using apps/v1: .spec.replicas');
-    const forced = await t.kubectl('apply', '--server-side', '--force-conflicts', '-f', APP);
+    const forced = await env.t.kubectl('apply', '--server-side', '--force-conflicts', '-f', APP);
     expect(forced.code).toBe(0);
-    expect((sim.get('apps/v1', 'Deployment', 'default', 'app') as any).spec.replicas).toBe(2);
+    expect((env.sim.get('apps/v1', 'Deployment', 'default', 'app') as any).spec.replicas).toBe(2);
   });
 
   it('waits for the rollout and shows the pods', async () => {
-    const rollout = await t.kubectl('rollout', 'status', 'deployment/app', '--timeout=30s');
+    const rollout = await env.t.kubectl('rollout', 'status', 'deployment/app', '--timeout=30s');
     expect(rollout.stdout).toContain('deployment "app" successfully rolled out');
-    const pods = await t.kubectl('get', 'pods', '-l', 'app=demo', '-o', 'wide');
+    const pods = await env.t.kubectl('get', 'pods', '-l', 'app=demo', '-o', 'wide');
     expect(pods.stdout.split('\n')[0]).toMatch(/^NAME +READY +STATUS +RESTARTS +AGE +IP +NODE/);
     expect(pods.stdout).toMatch(/app-[a-z0-9]+-[a-z0-9]{5} +1\/1 +Running +0 +\d+s +10\.244\.0\.\d+ +sim-node/);
   });
 
   it('rolls a new image out and undoes it by reusing the old ReplicaSet as the newest revision', async () => {
-    await t.kubectl('create', 'deployment', 'undo', '--image=nginx:1.27', '--replicas=2');
-    await t.kubectl('rollout', 'status', 'deployment/undo', '--timeout=30s');
-    await t.kubectl('set', 'image', 'deployment/undo', 'nginx=nginx:1.28');
-    await t.kubectl('rollout', 'status', 'deployment/undo', '--timeout=30s');
-    expect((await t.kubectl('rollout', 'undo', 'deployment/undo')).stdout).toBe('deployment.apps/undo rolled back\n');
-    await t.kubectl('rollout', 'status', 'deployment/undo', '--timeout=30s');
-    const history = await t.kubectl('rollout', 'history', 'deployment/undo');
+    await env.t.kubectl('create', 'deployment', 'undo', '--image=nginx:1.27', '--replicas=2');
+    await env.t.kubectl('rollout', 'status', 'deployment/undo', '--timeout=30s');
+    await env.t.kubectl('set', 'image', 'deployment/undo', 'nginx=nginx:1.28');
+    await env.t.kubectl('rollout', 'status', 'deployment/undo', '--timeout=30s');
+    expect((await env.t.kubectl('rollout', 'undo', 'deployment/undo')).stdout).toBe('deployment.apps/undo rolled back\n');
+    await env.t.kubectl('rollout', 'status', 'deployment/undo', '--timeout=30s');
+    const history = await env.t.kubectl('rollout', 'history', 'deployment/undo');
     expect(history.stdout).toMatch(/REVISION +CHANGE-CAUSE\n2 +<none>\n3 +<none>\n/);
-    const sets = sim.list('apps/v1', 'ReplicaSet', 'default').filter((rs: any) => rs.metadata.labels?.app === 'undo') as any[];
+    const sets = env.sim.list('apps/v1', 'ReplicaSet', 'default').filter((rs: any) => rs.metadata.labels?.app === 'undo') as any[];
     expect(sets.map((rs) => rs.spec.replicas).sort()).toEqual([0, 2]);
-    expect((sim.get('apps/v1', 'Deployment', 'default', 'undo') as any).spec.template.spec.containers[0].image).toBe('nginx:1.27');
+    expect((env.sim.get('apps/v1', 'Deployment', 'default', 'undo') as any).spec.template.spec.containers[0].image).toBe('nginx:1.27');
   });
 
   it('runs a Job, waits for condition=complete and reads its logs', async () => {
-    expect((await t.kubectl('apply', '-f', JOB)).stdout).toBe('job.batch/hello created\n');
-    const wait = await t.kubectl('wait', '--for=condition=complete', 'job/hello', '--timeout=30s');
+    expect((await env.t.kubectl('apply', '-f', JOB)).stdout).toBe('job.batch/hello created\n');
+    const wait = await env.t.kubectl('wait', '--for=condition=complete', 'job/hello', '--timeout=30s');
     expect(wait.stdout).toBe('job.batch/hello condition met\n');
-    expect((await t.kubectl('logs', 'job/hello')).stdout).toBe('starting\ndone\n');
-    const jobs = await t.kubectl('get', 'jobs');
+    expect((await env.t.kubectl('logs', 'job/hello')).stdout).toBe('starting\ndone\n');
+    const jobs = await env.t.kubectl('get', 'jobs');
     expect(jobs.stdout).toMatch(/^NAME +STATUS +COMPLETIONS +DURATION +AGE\nhello +Complete +1\/1 /);
   });
 
   it('creates namespaces, ConfigMaps and Secrets with the protobuf generators', async () => {
-    expect((await t.kubectl('create', 'ns', 'gen')).stdout).toBe('namespace/gen created\n');
-    expect((await t.kubectl('create', 'cm', 'x', '-n', 'gen', '--from-literal=a=b')).stdout).toBe('configmap/x created\n');
-    expect((await t.kubectl('create', 'secret', 'generic', 's', '-n', 'gen', '--from-literal=p=q')).stdout).toBe('secret/s created\n');
-    expect(sim.get('v1', 'Secret', 'gen', 's')).toMatchObject({ type: 'Opaque', data: { p: 'cQ==' } });
-    const res = await t.kubectl('get', 'cm,secret', '-n', 'gen');
+    expect((await env.t.kubectl('create', 'ns', 'gen')).stdout).toBe('namespace/gen created\n');
+    expect((await env.t.kubectl('create', 'cm', 'x', '-n', 'gen', '--from-literal=a=b')).stdout).toBe('configmap/x created\n');
+    expect((await env.t.kubectl('create', 'secret', 'generic', 's', '-n', 'gen', '--from-literal=p=q')).stdout).toBe('secret/s created\n');
+    expect(env.sim.get('v1', 'Secret', 'gen', 's')).toMatchObject({ type: 'Opaque', data: { p: 'cQ==' } });
+    const res = await env.t.kubectl('get', 'cm,secret', '-n', 'gen');
     expect(res.stdout).toMatch(/configmap\/kube-root-ca\.crt +1 /);
     expect(res.stdout).toMatch(/secret\/s +Opaque +1 /);
   });
 
   it('patches with merge, JSON and strategic merge patches, and refuses a conflicting resourceVersion', async () => {
-    await t.kubectl('patch', 'cm', 'app-config', '--type=merge', '-p', '{"data":{"mode":"slow"}}');
-    await t.kubectl('patch', 'cm', 'app-config', '--type=json', '-p', '[{"op":"add","path":"/data/extra","value":"1"}]');
-    await t.kubectl('patch', 'deployment', 'app', '-p', '{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"nginx:1.28"}]}}}}');
-    expect((sim.get('v1', 'ConfigMap', 'default', 'app-config') as any).data).toEqual({ mode: 'slow', extra: '1' });
-    expect((sim.get('apps/v1', 'Deployment', 'default', 'app') as any).spec.template.spec.containers[0]).toMatchObject({ name: 'web', image: 'nginx:1.28', ports: [{ containerPort: 8080, protocol: 'TCP' }] });
-    const stale = await t.kubectl('patch', 'cm', 'app-config', '--type=merge', '-p', '{"metadata":{"resourceVersion":"1"},"data":{"mode":"x"}}');
+    await env.t.kubectl('patch', 'cm', 'app-config', '--type=merge', '-p', '{"data":{"mode":"slow"}}');
+    await env.t.kubectl('patch', 'cm', 'app-config', '--type=json', '-p', '[{"op":"add","path":"/data/extra","value":"1"}]');
+    await env.t.kubectl('patch', 'deployment', 'app', '-p', '{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"nginx:1.28"}]}}}}');
+    expect((env.sim.get('v1', 'ConfigMap', 'default', 'app-config') as any).data).toEqual({ mode: 'slow', extra: '1' });
+    expect((env.sim.get('apps/v1', 'Deployment', 'default', 'app') as any).spec.template.spec.containers[0]).toMatchObject({ name: 'web', image: 'nginx:1.28', ports: [{ containerPort: 8080, protocol: 'TCP' }] });
+    const stale = await env.t.kubectl('patch', 'cm', 'app-config', '--type=merge', '-p', '{"metadata":{"resourceVersion":"1"},"data":{"mode":"x"}}');
     expect(stale.stderr).toContain('Operation cannot be fulfilled on configmaps "app-config": the object has been modified');
   });
 
@@ -105,10 +99,10 @@ describe('kubectl against the sim', () => {
       fs.writeFileSync(f, `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: csa\n  labels: {${labels}}\nspec:\n  selector: {matchLabels: {app: csa}}\n  template:\n    metadata: {labels: {app: csa}}\n    spec:\n      containers:\n        - name: web\n          image: ${image}\n          env: [{name: A, value: "1"}]\n`);
       return f;
     };
-    expect((await t.kubectl('apply', '-f', file('nginx:1.27', 'team: a, tier: web'))).stdout).toBe('deployment.apps/csa created\n');
-    await t.kubectl('patch', 'deployment', 'csa', '--type=merge', '-p', '{"metadata":{"annotations":{"owner":"someone-else"}}}');
-    expect((await t.kubectl('apply', '-f', file('nginx:1.28', 'team: a'))).stdout).toBe('deployment.apps/csa configured\n');
-    const d = sim.get('apps/v1', 'Deployment', 'default', 'csa') as any;
+    expect((await env.t.kubectl('apply', '-f', file('nginx:1.27', 'team: a, tier: web'))).stdout).toBe('deployment.apps/csa created\n');
+    await env.t.kubectl('patch', 'deployment', 'csa', '--type=merge', '-p', '{"metadata":{"annotations":{"owner":"someone-else"}}}');
+    expect((await env.t.kubectl('apply', '-f', file('nginx:1.28', 'team: a'))).stdout).toBe('deployment.apps/csa configured\n');
+    const d = env.sim.get('apps/v1', 'Deployment', 'default', 'csa') as any;
     expect(d.metadata.labels).toEqual({ team: 'a' });
     expect(d.metadata.annotations.owner).toBe('someone-else');
     expect(d.spec.template.spec.containers).toEqual([expect.objectContaining({ name: 'web', image: 'nginx:1.28', env: [{ name: 'A', value: '1' }] })]);
@@ -118,28 +112,28 @@ describe('kubectl against the sim', () => {
   });
 
   it('answers auth reviews: everything is allowed for the one sim user', async () => {
-    expect((await t.kubectl('auth', 'can-i', 'delete', 'secrets', '-n', 'kube-system')).stdout).toBe('yes\n');
-    expect((await t.kubectl('auth', 'whoami')).stdout).toMatch(/Username +sim-admin/);
+    expect((await env.t.kubectl('auth', 'can-i', 'delete', 'secrets', '-n', 'kube-system')).stdout).toBe('yes\n');
+    expect((await env.t.kubectl('auth', 'whoami')).stdout).toMatch(/Username +sim-admin/);
   });
 
   it('reports a missing object with the server\'s message', async () => {
-    const res = await t.kubectl('get', 'deployment', 'nope');
+    const res = await env.t.kubectl('get', 'deployment', 'nope');
     expect(res.code).toBe(1);
     expect(res.stderr).toContain('Error from server (NotFound): deployments.apps "nope" not found');
   });
 
   it('deletes from a file and waits until the objects are gone, then deletes a namespace', async () => {
-    const res = await t.kubectl('delete', '-f', APP);
+    const res = await env.t.kubectl('delete', '-f', APP);
     expect(res.stdout).toContain('deployment.apps "app" deleted');
-    expect(sim.get('apps/v1', 'Deployment', 'default', 'app')).toBeUndefined();
-    const from = sim.operations.length;
-    expect((await t.kubectl('delete', 'ns', 'gen')).stdout).toBe('namespace "gen" deleted\n');
-    expect(sim.get('v1', 'Namespace', undefined, 'gen')).toBeUndefined();
+    expect(env.sim.get('apps/v1', 'Deployment', 'default', 'app')).toBeUndefined();
+    const from = env.sim.operations.length;
+    expect((await env.t.kubectl('delete', 'ns', 'gen')).stdout).toBe('namespace "gen" deleted\n');
+    expect(env.sim.get('v1', 'Namespace', undefined, 'gen')).toBeUndefined();
     // kubectl watches for the DELETED event unless the namespace is already gone when it looks
-    const [deletion, ...waits] = clientOps(sim.operations, from).filter((o) => o.verb !== 'get' && o.verb !== 'list').map(opLine);
+    const [deletion, ...waits] = clientOps(env.sim.operations, from).filter((o) => o.verb !== 'get' && o.verb !== 'list').map(opLine);
     expect(deletion).toBe('delete Namespace gen deleting');
     expect(waits.every((w) => w === 'watch Namespace  watch')).toBe(true);
-    expect(sim.controllerErrors).toEqual([]);
+    expect(env.sim.controllerErrors).toEqual([]);
   });
 });
 

@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
 import { binaries } from '../../lib/helm/binaries';
-import type { SimCluster, SimOperation } from '../../lib/sim';
+import { startSimCluster, type SimCluster, type SimOperation } from '../../lib/sim';
 
 const exec = promisify(execFile);
 
@@ -79,3 +79,14 @@ export const jobManifest = (name: string, script: string | undefined, spec: obje
     template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox:1.36', ...(script === undefined ? {} : { command: ['sh', '-c', script] }) }], ...podSpec } },
   },
 });
+
+/** A sim and the real tools pointed at it, for one test file: started before its tests, stopped after. */
+export function simWithTools(timeScale = 0.05): { readonly sim: SimCluster; readonly t: Tools } {
+  const env = {} as { sim: SimCluster; t: Tools };
+  beforeAll(async () => {
+    env.sim = await startSimCluster({ timeScale });
+    env.t = tools(env.sim);
+  });
+  afterAll(() => env.sim?.stop());
+  return env;
+}
