@@ -67,6 +67,7 @@ export class AwsDeps {
       renderer: new HelmCliRenderer(this.config.helmBinary),
       fetch: this.fetch,
       localSources: false,
+      inputPolicy: { pollSeconds: this.config.pollSeconds, resolveCluster: (key) => resolveClusterKey(this.config.clusters, key) },
       clock: this.clock,
       logger: this.logger,
       ...(publish ? { notify: (change) => publish({ ...change, cluster: change.cluster ?? scope.cluster, execution: scope.execution }) } : {}),

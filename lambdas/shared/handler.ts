@@ -4,8 +4,7 @@
  * payload) and rethrow it, so Step Functions matches the error name in its Retry and Catch.
  */
 import type { ReleaseContext, TaskName } from '../../lib/core/contract';
-import { engineTasks, type EngineDeps } from '../../lib/engine';
-import { resolveClusterKey } from '../../lib/kube/aws/registry';
+import { engineTasks } from '../../lib/engine';
 import { readLambdaConfig, type LambdaConfig } from './config';
 import { AwsDeps, type InvocationScope } from './deps';
 import { logger } from './powertools';
@@ -36,34 +35,14 @@ export function makeHandler(task: TaskName, getRuntime: () => Runtime = defaultR
     const ctx = ctxOf(event);
     logger.appendKeys({ task, release: ctx?.release, namespace: ctx?.namespace, revision: ctx?.revision, cluster: ctx?.cluster, execution: ctx?.execution });
     try {
-      const { config, deps } = getRuntime();
       const scope: InvocationScope = { cluster: ctx?.cluster, execution: ctx?.execution ?? executionOf(event) };
-      if (task === 'validate') return await validate(event, deps.forInvocation(scope), config);
-      return await engineTasks[task](event, deps.forInvocation(scope));
+      return await engineTasks[task](event, getRuntime().deps.forInvocation(scope));
     } catch (e) {
       const err = e as Error;
       logger.error('task failed', { error: err.name, cause: err.message });
       throw e;
     }
   };
-}
-
-/**
- * The engine's validate, plus what only the deployment knows: the orchestrator's default poll
- * intervals, and that `cluster` names an entry of its registry (the only one may be left out).
- */
-async function validate(event: unknown, deps: EngineDeps, config: LambdaConfig): Promise<{ ctx: ReleaseContext }> {
-  const { ctx } = (await engineTasks.validate(withDefaultPollSeconds(event, config.pollSeconds), deps)) as { ctx: ReleaseContext };
-  return { ctx: { ...ctx, cluster: resolveClusterKey(config.clusters, ctx.cluster) } };
-}
-
-/** `input.options.pollSeconds` from the construct's `pollSeconds` when the input sets none. */
-export function withDefaultPollSeconds(event: unknown, pollSeconds: LambdaConfig['pollSeconds']): unknown {
-  const input = isObject(event) && isObject(event.input) ? event.input : undefined;
-  if (!pollSeconds || !input) return event;
-  const options = input.options === undefined ? {} : input.options;
-  if (!isObject(options) || options.pollSeconds !== undefined) return event;
-  return { ...(event as Record<string, unknown>), input: { ...input, options: { ...options, pollSeconds } } };
 }
 
 function ctxOf(event: unknown): Partial<ReleaseContext> | undefined {

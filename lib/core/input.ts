@@ -245,3 +245,14 @@ function formatPath(path: readonly PropertyKey[]): string {
 export function executionInputJsonSchema(): Record<string, unknown> {
   return z.toJSONSchema(schemas.remote, { io: 'input' }) as Record<string, unknown>;
 }
+
+/**
+ * The input with a deployment's default poll intervals, unless it sets its own (an input that
+ * is not an object, or whose options are not one, is left for the validation to report).
+ */
+export function withDefaultPollSeconds(raw: unknown, pollSeconds: { min?: number; max?: number } | undefined): unknown {
+  if (!pollSeconds || !isPlainObject(raw)) return raw;
+  const options = raw.options === undefined ? {} : raw.options;
+  if (!isPlainObject(options) || options.pollSeconds !== undefined) return raw;
+  return { ...raw, options: { ...options, pollSeconds } };
+}

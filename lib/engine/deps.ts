@@ -52,6 +52,13 @@ export interface StatusChange {
   readonly cluster?: string;
 }
 
+export interface InputPolicy {
+  /** Poll intervals for inputs that set none. */
+  readonly pollSeconds?: { readonly min?: number; readonly max?: number };
+  /** The registry key of the input's cluster (the default one when it names none); InvalidInput for an unknown key. */
+  readonly resolveCluster?: (key: string | undefined) => string;
+}
+
 export interface EngineDeps {
   readonly kube: KubeClient;
   readonly renderer: Renderer;
@@ -61,6 +68,8 @@ export interface EngineDeps {
   readonly localSources?: boolean;
   readonly clock: () => Date;
   readonly logger: Logger;
+  /** What the deployment adds to the first task's checks (the Lambdas set it; local runs need none). */
+  readonly inputPolicy?: InputPolicy;
   /** Told of every status a release record takes; failures are logged, never fatal. */
   readonly notify?: (change: StatusChange) => Promise<void>;
   /** Pause between checks inside one task (waiting for a deletion); tests may shorten it. */

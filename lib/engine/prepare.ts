@@ -5,7 +5,7 @@
  */
 import type { ReleaseContext } from '../core/contract';
 import { ErrorName, HelmSfnError } from '../core/errors';
-import { parseExecutionInput, type ExecutionInput } from '../core/input';
+import { parseExecutionInput, withDefaultPollSeconds, type ExecutionInput } from '../core/input';
 import { classifyManifest } from '../core/hooks';
 import { splitManifest } from '../core/manifest';
 import { describeRef, refOf, type KubeObject } from '../core/objects';
@@ -22,13 +22,15 @@ const MAX_WARNINGS = 20;
 const MAX_WARNING_CHARS = 300;
 
 export async function validate({ input, execution }: { input: unknown; execution?: string }, deps: EngineDeps): Promise<{ ctx: ReleaseContext }> {
-  const parsed = parseExecutionInput(input, { allowLocalPaths: deps.localSources });
+  const policy = deps.inputPolicy ?? {};
+  const parsed = parseExecutionInput(withDefaultPollSeconds(input, policy.pollSeconds), { allowLocalPaths: deps.localSources });
+  const cluster = policy.resolveCluster ? policy.resolveCluster(parsed.cluster) : parsed.cluster;
   return {
     ctx: {
       action: parsed.action,
       release: parsed.release,
       namespace: parsed.namespace,
-      ...(parsed.cluster ? { cluster: parsed.cluster } : {}),
+      ...(cluster ? { cluster } : {}),
       options: parsed.options,
       ...(execution ? { execution } : {}),
     },

@@ -1,5 +1,5 @@
 import { ErrorName, isHelmSfnError } from '../../lib/core/errors';
-import { executionInputJsonSchema, parseExecutionInput, type ParseOptions } from '../../lib/core/input';
+import { executionInputJsonSchema, parseExecutionInput, withDefaultPollSeconds, type ParseOptions } from '../../lib/core/input';
 
 const DEFAULT_OPTIONS = {
   timeoutSeconds: 300,
@@ -209,4 +209,22 @@ it('publishes a JSON Schema of the input with rules and defaults', () => {
   expect(new RegExp(source.pattern).test('s3://bucket/key.tgz')).toBe(true);
   expect(new RegExp(source.pattern).test('./local')).toBe(false);
   expect(JSON.parse(JSON.stringify(schema))).toEqual(schema);
+});
+
+describe('withDefaultPollSeconds (a deployment default for inputs that set none)', () => {
+  const poll = { min: 5, max: 60 };
+  it.each([
+    ['no options', { action: 'uninstall' }, { action: 'uninstall', options: { pollSeconds: poll } }],
+    ['options without pollSeconds', { options: { wait: true } }, { options: { wait: true, pollSeconds: poll } }],
+    ['the input sets its own', { options: { pollSeconds: { min: 1 } } }, { options: { pollSeconds: { min: 1 } } }],
+    ['options is not an object (validation reports it)', { options: 'fast' }, { options: 'fast' }],
+    ['not an object', 'text', 'text'],
+  ])('%s', (_name, raw, expected) => {
+    expect(withDefaultPollSeconds(raw, poll)).toEqual(expected);
+  });
+
+  it('leaves the input alone when the deployment sets no default', () => {
+    const raw = { action: 'uninstall' };
+    expect(withDefaultPollSeconds(raw, undefined)).toBe(raw);
+  });
 });
