@@ -56,6 +56,12 @@ export interface PayloadSize {
   readonly kind: 'input' | 'output' | 'taskResult';
 }
 
+/** A Wait the runner scaled: how long it waited, in order. */
+export interface ScaledWait {
+  readonly state: string;
+  readonly ms: number;
+}
+
 export interface LocalRunResult {
   readonly status: ExecutionStatus;
   readonly output?: Json;
@@ -67,6 +73,8 @@ export interface LocalRunResult {
   /** The largest state input, state output or raw task result; Step Functions' limit is 262,144 bytes. */
   readonly maxPayloadBytes: PayloadSize;
   readonly taskCalls: TaskCall[];
+  /** The Waits run with a `waitScale` other than 1, and the time each was given (real Waits: none). */
+  readonly waits: ScaledWait[];
 }
 
 /**
@@ -81,7 +89,7 @@ const UNSUPPORTED_FIELDS = [
 const LAMBDA_FUNCTION_ARN = /^arn:[^:]+:lambda:[^:]*:[^:]*:function:[^:]+(:[^:]+)?$/;
 const LAMBDA_INVOKE = /^arn:[^:]+:states:::lambda:invoke$/;
 
-/** Resource of the Task a scaled dynamic Wait becomes (see waitAsTask). */
+/** Resource of the Task a scaled Wait becomes (see waitAsTask). */
 const SCALED_WAIT_RESOURCE = 'arn:aws:lambda:us-east-1:123456789012:function:helm-sfn-local-scaled-wait';
 /** Node's timers overflow above 2^31-1 ms (and fire at once), so the library's task timeout must stay below. */
 const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
@@ -189,18 +197,25 @@ function lambdaTask(stateName: string, state: AslState, where: string, handlers:
 /**
  * aws-local-stepfunctions' waitTimeOverrides is one fixed number per state name, so it cannot
  * scale a duration read at run time (SecondsPath, TimestampPath) or relative to now (Timestamp).
- * Such a Wait runs as a Task with the same name, InputPath, OutputPath and Next/End, whose
- * Parameters evaluate the path exactly where the Wait would; its local handler sleeps the scaled
- * duration and returns the input unchanged, which is what a Wait outputs. Events report it as Wait.
+ * A scaled Wait (any kind, so there is one mechanism) runs as a Task with the same name,
+ * InputPath, OutputPath and Next/End, whose Parameters evaluate the duration exactly where the
+ * Wait would; its local handler sleeps the scaled duration, records it, and returns the input
+ * unchanged, which is what a Wait outputs. Events report it as Wait.
  */
 function waitAsTask(state: AslState): AslState {
-  const { SecondsPath, Timestamp, TimestampPath, ...rest } = state;
+  const { Seconds, SecondsPath, Timestamp, TimestampPath, ...rest } = state;
   const until: JsonObject =
-    SecondsPath !== undefined ? { 'seconds.$': SecondsPath } : TimestampPath !== undefined ? { 'timestamp.$': TimestampPath } : { timestamp: Timestamp ?? null };
+    Seconds !== undefined
+      ? { seconds: Seconds }
+      : SecondsPath !== undefined
+        ? { 'seconds.$': SecondsPath }
+        : TimestampPath !== undefined
+          ? { 'timestamp.$': TimestampPath }
+          : { timestamp: Timestamp ?? null };
   return { ...rest, Type: 'Task', Resource: SCALED_WAIT_RESOURCE, Parameters: { ...until, 'input.$': '$' }, TimeoutSeconds: MAX_TIMER_SECONDS };
 }
 
-function scaledWait(where: string, scale: number, signal: AbortSignal): LocalHandler {
+function scaledWait(name: string, where: string, scale: number, signal: AbortSignal, waits: ScaledWait[]): LocalHandler {
   const runtimeError = (rule: string) => Object.assign(new Error(`${where}: ${rule}`), { name: 'States.Runtime' });
   return async (parameters) => {
     const { seconds, timestamp, input } = isObject(parameters) ? parameters : {};
@@ -213,6 +228,7 @@ function scaledWait(where: string, scale: number, signal: AbortSignal): LocalHan
       if (Number.isNaN(at)) throw runtimeError(`the timestamp must be an RFC 3339 string, got ${JSON.stringify(timestamp)}`);
       ms = Math.max(0, at - Date.now());
     }
+    waits.push({ state: name, ms: ms * scale });
     await sleep(ms * scale, undefined, { signal });
     return input ?? null;
   };
@@ -256,9 +272,9 @@ export async function runDefinition(definition: AslDefinition, input: Json, opti
   const stop = new AbortController(); // ends scaled waits once the execution is over
   const taskCalls: PendingTaskCall[] = [];
   const taskResourceLocalHandlers: Record<string, LocalHandler> = {};
-  const waitTimeOverrides: Record<string, number> = {};
   const retryIntervalOverrides: Record<string, number> = {};
   const scaledWaits = new Set<string>();
+  const waits: ScaledWait[] = [];
 
   // mapStates copies every state: the library's validator writes QueryLanguage into the states it is given.
   const runnable = mapStates(definition, (name, state, where) => {
@@ -266,12 +282,8 @@ export async function runDefinition(definition: AslDefinition, input: Json, opti
     if (Array.isArray(state.Retry)) retryIntervalOverrides[name] = retryIntervalMs;
     if (state.Type === 'Task') taskResourceLocalHandlers[name] = lambdaTask(name, state, where, options.handlers, taskCalls);
     if (state.Type !== 'Wait' || waitScale === 1) return state;
-    if (waitScale === 0 || typeof state.Seconds === 'number') {
-      waitTimeOverrides[name] = (typeof state.Seconds === 'number' ? state.Seconds : 0) * 1000 * waitScale;
-      return state;
-    }
     scaledWaits.add(name);
-    taskResourceLocalHandlers[name] = scaledWait(where, waitScale, stop.signal);
+    taskResourceLocalHandlers[name] = scaledWait(name, where, waitScale, stop.signal, waits);
     return waitAsTask(state);
   });
 
@@ -285,7 +297,7 @@ export async function runDefinition(definition: AslDefinition, input: Json, opti
   }
 
   const execution = machine.run(input, {
-    overrides: { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides },
+    overrides: { taskResourceLocalHandlers, retryIntervalOverrides },
     context: options.context,
   });
   const abort = () => {
@@ -321,6 +333,7 @@ export async function runDefinition(definition: AslDefinition, input: Json, opti
     transitions: events.filter((e) => e.type === 'StateEntered').length,
     maxPayloadBytes: largestPayload(events, taskCalls),
     taskCalls,
+    waits,
   };
 }
 
