@@ -5,6 +5,7 @@
  */
 import type { HookEvent } from './hooks';
 import type { HookMode } from './ordering';
+import type { ReleaseAction } from './plan';
 
 /** The workflow's tasks; each is one Lambda function and one lib/engine function. */
 export const TASKS = [
@@ -22,7 +23,7 @@ export const TASKS = [
 ] as const;
 export type TaskName = (typeof TASKS)[number];
 
-export type Action = 'install' | 'upgrade' | 'rollback' | 'uninstall' | 'test';
+export type Action = ReleaseAction;
 
 export interface ReleaseOptions {
   readonly timeoutSeconds: number;

@@ -4,13 +4,11 @@
  */
 import { z } from 'zod';
 import { ErrorName, HelmSfnError } from './errors';
-
-export const ACTIONS = ['install', 'upgrade', 'rollback', 'uninstall', 'test'] as const;
-export type Action = (typeof ACTIONS)[number];
-export const HOOK_MODES = ['weight-groups', 'sequential'] as const;
+import { HOOK_MODES } from './ordering';
+import { RELEASE_ACTIONS, type ReleaseAction } from './plan';
 
 /** Actions that render a chart; the others work from a stored revision. */
-const RENDERING_ACTIONS: readonly Action[] = ['install', 'upgrade'];
+const RENDERING_ACTIONS: readonly ReleaseAction[] = ['install', 'upgrade'];
 
 export const MAX_VALUES_BYTES = 64 * 1024;
 export const MAX_VALUES_DEPTH = 32;
@@ -149,7 +147,7 @@ function buildSchema(allowLocal: boolean) {
 
   return z
     .strictObject({
-      action: z.enum(ACTIONS, rule(`must be one of ${ACTIONS.join(', ')}`)),
+      action: z.enum(RELEASE_ACTIONS, rule(`must be one of ${RELEASE_ACTIONS.join(', ')}`)),
       release: pattern(RELEASE_NAME, 53, RELEASE_RULE).meta({ description: 'Release name.' }),
       namespace: pattern(DNS1123_LABEL, 63, NAMESPACE_RULE).meta({ description: 'Namespace of the release and its records.' }),
       cluster: pattern(CLUSTER_KEY, 63, CLUSTER_RULE).optional().meta({ description: "Key in the orchestrator's cluster registry." }),
@@ -190,8 +188,8 @@ function buildSchema(allowLocal: boolean) {
 
 /** Rules between fields; they also run when some field failed, so every problem is reported at once. */
 function crossFieldRules(input: unknown, ctx: z.RefinementCtx): void {
-  if (!isPlainObject(input) || !ACTIONS.includes(input.action as Action)) return;
-  const action = input.action as Action;
+  if (!isPlainObject(input) || !RELEASE_ACTIONS.includes(input.action as ReleaseAction)) return;
+  const action = input.action as ReleaseAction;
   const add = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
   const renders = RENDERING_ACTIONS.includes(action);
   if (renders && input.chart === undefined) add(['chart'], `missing; required for action "${action}"`);

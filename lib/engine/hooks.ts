@@ -12,7 +12,7 @@ import { pollDelaySeconds } from '../core/polling';
 import { hookState, type HookState } from '../core/readiness';
 import type { HelmRelease } from '../core/release';
 import type { EngineDeps } from './deps';
-import { hookGroups, hookObject, storedHook } from './record';
+import { FIELD_MANAGER, hookGroups, hookObject, storedHook } from './record';
 import { currentRecord, storeFor } from './releases';
 
 export interface HookTaskInput {
@@ -20,7 +20,6 @@ export interface HookTaskInput {
   readonly hook: HookCursor;
 }
 
-const FIELD_MANAGER = 'helm';
 const LOG_LINES = 50;
 /** Bound on the failure cause: Step Functions keeps causes ≤ 32 KiB; ours stay readable. */
 const MAX_CAUSE_CHARS = 6000;

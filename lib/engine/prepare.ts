@@ -13,10 +13,9 @@ import { planRelease, type ReleasePlan } from '../core/plan';
 import { isPending, lastDeployed, latest, nextRevision, recordsToPrune, type HelmRelease } from '../core/release';
 import { upgradeBaseValues } from '../core/values';
 import type { EngineDeps, RenderedChart } from './deps';
-import { effectiveAction, toHelmHook } from './record';
+import { FIELD_MANAGER, effectiveAction, toHelmHook } from './record';
 import { storeFor, type ReleaseStore } from './releases';
 
-const FIELD_MANAGER = 'helm';
 const CRD_WAIT_SECONDS = 60;
 const MAX_WARNINGS = 20;
 const MAX_WARNING_CHARS = 300;

@@ -10,6 +10,9 @@ import type { HelmHook, HelmRelease } from '../core/release';
 import type { KubeObject } from '../core/objects';
 import type { Action, ReleaseContext } from '../core/contract';
 
+/** Helm's field manager (cmd/helm ManagedFieldsManager): keeps ownership compatible with the helm CLI. */
+export const FIELD_MANAGER = 'helm';
+
 /** What this step is doing: an atomic recovery runs another action's states. */
 export const effectiveAction = (ctx: ReleaseContext): Action => ctx.recovering ?? ctx.action;
 

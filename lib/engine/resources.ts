@@ -12,10 +12,9 @@ import { lastDeployed, type HelmRelease } from '../core/release';
 import { pollDelaySeconds } from '../core/polling';
 import { resourceReady } from '../core/readiness';
 import type { EngineDeps } from './deps';
-import { effectiveAction, resourcesOf } from './record';
+import { FIELD_MANAGER, effectiveAction, resourcesOf } from './record';
 import { currentRecord, storeFor } from './releases';
 
-const FIELD_MANAGER = 'helm';
 /** Objects applied concurrently within one same-kind run. */
 const PARALLEL = 8;
 /** Objects per task invocation: big charts resume from the cursor in the next invocation. */

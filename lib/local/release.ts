@@ -10,7 +10,6 @@ import { ErrorName, HelmSfnError } from '../core/errors';
 import { functionId, HelmReleaseOrchestrator } from '../construct/orchestrator';
 import { engineTasks, type EngineDeps } from '../engine';
 import type { Logger } from '../engine/deps';
-import { binaries } from '../helm/binaries';
 import { HelmCliRenderer, localPath } from '../helm/renderer';
 import { ClientNodeKubeClient, loadKubeConfig } from '../kube/client-node';
 import { extractStateMachines, lambdaFunctions, type AslDefinition, type CfnTemplate, type Json } from './asl';
@@ -61,7 +60,7 @@ export function localDeps(opts: LocalReleaseOptions = {}): EngineDeps {
   const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
   return {
     kube: new ClientNodeKubeClient(loadKubeConfig({ kubeconfigPath: opts.kubeconfigPath })),
-    renderer: new HelmCliRenderer(binaries().helm),
+    renderer: new HelmCliRenderer(), // the layer's helm, unzipped on first render
     fetch: localPath,
     localSources: true,
     clock: () => new Date(),
