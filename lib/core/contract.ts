@@ -4,7 +4,7 @@
  * never enter Step Functions history (design.md §1).
  */
 import type { HookEvent } from './hooks';
-import type { HookMode } from './ordering';
+import type { ExecutionOptions } from './input';
 import type { ReleaseAction } from './plan';
 
 /** The workflow's tasks; each is one Lambda function and one lib/engine function. */
@@ -25,25 +25,14 @@ export type TaskName = (typeof TASKS)[number];
 
 export type Action = ReleaseAction;
 
-export interface ReleaseOptions {
-  readonly timeoutSeconds: number;
-  readonly wait: boolean;
-  readonly atomic: boolean;
-  readonly noHooks: boolean;
-  readonly hookMode: HookMode;
-  readonly historyMax: number;
-  readonly keepHistory: boolean;
-  readonly installIfMissing: boolean;
-  readonly pollSeconds: { readonly min: number; readonly max: number };
-}
-
 /** `$.ctx`: who and what; set by `validate`, completed by `prepare`. */
 export interface ReleaseContext {
   readonly action: Action;
   readonly release: string;
   readonly namespace: string;
   readonly cluster?: string;
-  readonly options: ReleaseOptions;
+  /** The input's options, defaults filled in (lib/core/input.ts). */
+  readonly options: ExecutionOptions;
   /** The execution's ARN: stored on the record it locks, so a stuck lock can be traced and freed. */
   readonly execution?: string;
   /** The revision this execution writes; set by `prepare`. */

@@ -64,7 +64,7 @@ function readManifest(file: string): string {
 }
 
 /** For people: one line per weight group, then the resources. */
-export function planTable(plan: PlanJson): string {
+function planTable(plan: PlanJson): string {
   const lines = [`${plan.action} ${plan.release} in ${plan.namespace} (hooks: ${plan.hookMode})`];
   for (const [event, groups] of Object.entries(plan.hooks)) {
     lines.push('', `${event}: ${groups.length ? `${groups.length} group(s)` : 'no hooks'}`);
