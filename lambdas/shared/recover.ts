@@ -4,7 +4,7 @@
  * the one the execution's input named, reached in a role session named after that execution.
  */
 import { ErrorName, isHelmSfnError } from '../../lib/core/errors';
-import { recoverRelease, type ExecutionStatusDetail, type RecoveryOutcome } from '../../lib/engine/recover';
+import { recoverRelease, releaseOf, type ExecutionStatusDetail, type RecoveryOutcome } from '../../lib/engine/recover';
 import { defaultRuntime, type LambdaContext, type Runtime } from './handler';
 import { logger } from './powertools';
 
@@ -18,7 +18,7 @@ export function makeRecoverHandler(getRuntime: () => Runtime = defaultRuntime) {
     logger.resetKeys();
     const detail = event.detail;
     logger.appendKeys({ task: 'recover', execution: detail.executionArn, executionStatus: detail.status });
-    const deps = getRuntime().deps.forInvocation({ cluster: clusterOf(detail.input), execution: detail.executionArn });
+    const deps = getRuntime().deps.forInvocation({ cluster: releaseOf(detail.input)?.cluster, execution: detail.executionArn });
     try {
       const outcome = await recoverRelease(detail, deps);
       logger.info(outcome.recovered ? 'lock released' : 'nothing to recover', { ...outcome });
@@ -33,14 +33,4 @@ export function makeRecoverHandler(getRuntime: () => Runtime = defaultRuntime) {
       throw e;
     }
   };
-}
-
-/** The `cluster` of the execution's input, if it names one (the input is the execution's, unvalidated). */
-function clusterOf(input: string | null | undefined): string | undefined {
-  try {
-    const cluster = (JSON.parse(input ?? '') as { cluster?: unknown }).cluster;
-    return typeof cluster === 'string' ? cluster : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -66,10 +66,12 @@ export async function unlockRelease(
   return { revision: last.version, previousStatus, ...(owner ? { owner } : {}) };
 }
 
-function releaseOf(input: string | null | undefined): { release: string; namespace: string } | undefined {
+/** The release (and cluster) an execution's input names; the input is unvalidated JSON text. */
+export function releaseOf(input: string | null | undefined): { release: string; namespace: string; cluster?: string } | undefined {
   try {
-    const parsed = JSON.parse(input ?? '') as { release?: unknown; namespace?: unknown };
-    return typeof parsed.release === 'string' && typeof parsed.namespace === 'string' ? { release: parsed.release, namespace: parsed.namespace } : undefined;
+    const parsed = JSON.parse(input ?? '') as { release?: unknown; namespace?: unknown; cluster?: unknown };
+    if (typeof parsed.release !== 'string' || typeof parsed.namespace !== 'string') return undefined;
+    return { release: parsed.release, namespace: parsed.namespace, ...(typeof parsed.cluster === 'string' ? { cluster: parsed.cluster } : {}) };
   } catch {
     return undefined;
   }
