@@ -3,7 +3,7 @@
  * then cost no STS or EKS call, and a task learns its cluster from its own event.
  */
 import type { KubeObject, ObjectRef } from '../../lib/core/objects';
-import type { ApplyOptions, KubeClient, ListOptions } from '../../lib/kube/client';
+import type { ApplyOptions, KubeClient, ListOptions, PatchType } from '../../lib/kube/client';
 
 export class LazyKubeClient implements KubeClient {
   private client: Promise<KubeClient> | undefined;
@@ -21,8 +21,11 @@ export class LazyKubeClient implements KubeClient {
   async apply(obj: KubeObject, opts: ApplyOptions) {
     return (await this.use()).apply(obj, opts);
   }
-  async create(obj: KubeObject) {
-    return (await this.use()).create(obj);
+  async create(obj: KubeObject, opts?: { fieldManager?: string }) {
+    return (await this.use()).create(obj, opts);
+  }
+  async patch(ref: ObjectRef, patch: unknown, type: Exclude<PatchType, 'apply'>, opts?: { fieldManager?: string }) {
+    return (await this.use()).patch(ref, patch, type, opts);
   }
   async replace(obj: KubeObject) {
     return (await this.use()).replace(obj);
@@ -41,5 +44,8 @@ export class LazyKubeClient implements KubeClient {
   }
   async serverVersion() {
     return (await this.use()).serverVersion();
+  }
+  async resourceFor(apiVersion: string, kind: string) {
+    return (await this.use()).resourceFor(apiVersion, kind);
   }
 }
