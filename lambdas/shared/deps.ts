@@ -13,7 +13,7 @@ import { HelmCliRenderer } from '../../lib/helm/renderer';
 import { ClusterAccess, executionNameOf, type ClusterConnection } from '../../lib/kube/aws/cluster-access';
 import { resolveClusterKey } from '../../lib/kube/aws/registry';
 import type { KubeClient } from '../../lib/kube/client';
-import { ClientNodeKubeClient, loadKubeConfig } from '../../lib/kube/client-node';
+import { ClientNodeKubeClient, loadKubeConfig, writeKubeconfig } from '../../lib/kube/client-node';
 import type { LambdaConfig } from './config';
 import { LazyKubeClient } from './lazy-kube';
 import { engineLogger } from './powertools';
@@ -64,7 +64,11 @@ export class AwsDeps {
     const publish = this.publish;
     return {
       kube: new LazyKubeClient(() => this.connect(scope)),
-      renderer: new HelmCliRenderer(this.config.helmBinary),
+      // helm renders against the cluster (capabilities, lookup, ownership) with the task's own credentials
+      renderer: new HelmCliRenderer({
+        helmBinary: this.config.helmBinary,
+        kubeconfig: async () => writeKubeconfig({ cluster: await this.connection(scope) }, path.join(tmpdir(), 'helm-sfn-kube', `${process.pid}.yaml`)),
+      }),
       fetch: this.fetch,
       localSources: false,
       inputPolicy: { pollSeconds: this.config.pollSeconds, resolveCluster: (key) => resolveClusterKey(this.config.clusters, key) },
@@ -75,9 +79,13 @@ export class AwsDeps {
     };
   }
 
+  private connection(scope: InvocationScope): Promise<ClusterConnection> {
+    return this.access.connect(resolveClusterKey(this.config.clusters, scope.cluster), executionNameOf(scope.execution));
+  }
+
   private async connect(scope: InvocationScope): Promise<KubeClient> {
     const key = resolveClusterKey(this.config.clusters, scope.cluster);
-    const connection = await this.access.connect(key, executionNameOf(scope.execution));
+    const connection = await this.connection(scope);
     const cached = this.clients.get(key);
     if (cached?.token === connection.token) return cached.client;
     const client = this.kubeClient(connection);

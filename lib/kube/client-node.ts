@@ -8,12 +8,14 @@
  * `default` and `x-kubernetes-*`; kubernetes-client/javascript#2825), which loses data.
  * Resource paths come from the API server's discovery, as kubectl and helm map kinds.
  */
+import * as fs from 'fs';
 import * as http from 'http';
 import * as https from 'https';
+import * as path from 'path';
 import * as k8s from '@kubernetes/client-node';
 import { ErrorName, HelmSfnError } from '../core/errors';
 import type { KubeObject, ObjectRef } from '../core/objects';
-import { AlreadyExistsError, type ApplyOptions, type KubeClient, type ListOptions, type PatchType, type ServedResource } from './client';
+import { AlreadyExistsError, unmappedKind, type ApplyOptions, type KubeClient, type ListOptions, type PatchType, type ServedResource } from './client';
 
 export interface KubeConfigSource {
   /** A kubeconfig file; default: $KUBECONFIG, then ~/.kube/config. */
@@ -38,6 +40,16 @@ export function loadKubeConfig(source: KubeConfigSource = {}): k8s.KubeConfig {
     kc.loadFromDefault();
   }
   return kc;
+}
+
+/**
+ * A kubeconfig file for other clients of the same cluster (the helm binary), private to this
+ * process (0600): it may hold a bearer token.
+ */
+export async function writeKubeconfig(source: KubeConfigSource, file: string): Promise<string> {
+  await fs.promises.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  await fs.promises.writeFile(file, loadKubeConfig(source).exportConfig(), { mode: 0o600 });
+  return file;
 }
 
 export interface RequestPolicy {
@@ -296,14 +308,6 @@ export class ClientNodeKubeClient implements KubeClient {
       request.end(body);
     });
   }
-}
-
-/** Helm's message for a kind the cluster does not serve (k8s.io/cli-runtime mapper + helm's hint). */
-export function unmappedKind(o: { apiVersion: string; kind: string; name: string; namespace?: string }): HelmSfnError {
-  return new HelmSfnError(
-    ErrorName.ApplyFailed,
-    `resource mapping not found for name: "${o.name}" namespace: "${o.namespace ?? ''}" from "": no matches for kind "${o.kind}" in version "${o.apiVersion}"\nensure CRDs are installed first`,
-  );
 }
 
 function parseStatus(text: string): { message?: string; reason?: string } | undefined {

@@ -6,6 +6,7 @@
  * workflow), no answer/refused credentials ⇒ ClusterUnreachable, conflicts and 422 ⇒ ApplyFailed
  * with the API's message; a kind the cluster does not serve ⇒ ApplyFailed with Helm's message.
  */
+import { ErrorName, HelmSfnError } from '../core/errors';
 import type { KubeObject, ObjectRef } from '../core/objects';
 
 export interface ApplyOptions {
@@ -58,3 +59,12 @@ export interface KubeClient {
 export class AlreadyExistsError extends Error {
   override readonly name = 'AlreadyExists';
 }
+
+/** Helm's message for a kind the cluster does not serve (k8s.io/cli-runtime mapper + helm's hint). */
+export function unmappedKind(o: { apiVersion: string; kind: string; name: string; namespace?: string }): HelmSfnError {
+  return new HelmSfnError(
+    ErrorName.ApplyFailed,
+    `resource mapping not found for name: "${o.name}" namespace: "${o.namespace ?? ''}" from "": no matches for kind "${o.kind}" in version "${o.apiVersion}"\nensure CRDs are installed first`,
+  );
+}
+
