@@ -32,6 +32,10 @@ export async function applyHookGroup({ ctx, hook }: HookTaskInput, deps: EngineD
 
   const { hooks, weight } = groups[hook.group];
   const startedAt = deps.clock().toISOString();
+  // the previous group's success reaches the record with this write, as in Helm's one write per hook
+  if (hook.completedAt && hook.group > 0) {
+    for (const h of groups[hook.group - 1].hooks) markRun(rel, h, { completed_at: hook.completedAt, phase: 'Succeeded' });
+  }
   for (const h of hooks) {
     const ref = hookRef(h, ctx.namespace);
     if (beforeCreation(h).action === 'delete') {
@@ -78,9 +82,15 @@ export async function pollHookGroup({ ctx, hook }: HookTaskInput, deps: EngineDe
   if (timedOut.length) return { ...hook, status: 'timedOut', failed: timedOut, hooks };
 
   if (states.every((s) => s.state === 'succeeded')) {
-    for (const s of states) markRun(rel, s.hook, { completed_at: now.toISOString(), phase: 'Succeeded' });
-    await store.update(rel);
-    return { event: hook.event, group: hook.group + 1, groups: hook.groups, status: 'succeeded', hooks };
+    const completedAt = now.toISOString();
+    const last = hook.group + 1 >= (hook.groups ?? 0);
+    // Helm writes the record once per hook, before creating it: a success is stored by the next
+    // group's write, or here when no group of this event follows
+    if (last) {
+      for (const s of states) markRun(rel, s.hook, { completed_at: completedAt, phase: 'Succeeded' });
+      await store.update(rel);
+    }
+    return { event: hook.event, group: hook.group + 1, groups: hook.groups, status: 'succeeded', completedAt, hooks };
   }
   const polls = (hook.polls ?? 0) + 1;
   return { ...hook, status: 'running', polls, nextPollSeconds: pollDelaySeconds(polls, ctx.options.pollSeconds), hooks };
