@@ -19,12 +19,17 @@ import {
 import { rfc3339, type SimClock } from './clock';
 import { applyDefaults, checkDecodable, initialStatus, validate, validateImmutable, type DefaultingContext } from './defaults';
 import { alreadyExists, badRequest, conflict, deleteSuccess, forbidden, invalid, notFound, unsupportedMediaType } from './errors';
+import { patchSchemaFor } from '../core/patch-meta';
 import { jsonPatch, mergePatch, strategicMerge, type Json, type JsonObject } from './patch';
 import { apiVersionOf, typeKey, type Registry, type ResourceType } from './registry';
 import { matchesFields, matchesLabels, type FieldRequirement, type LabelSelector } from './selectors';
 import type { KubeObject, Store } from './storage';
 
 type Loose = Record<string, any>;
+
+
+/** The patch metadata of a built-in kind (lib/core/patch-meta); custom resources have none. */
+const schemaOf = (type: ResourceType) => (type.custom ? undefined : patchSchemaFor(apiVersionOf(type), type.kind));
 
 export interface WriteOptions {
   /** The field manager: `fieldManager` query parameter, else the User-Agent before '/'. */
@@ -151,7 +156,7 @@ export class ObjectApi implements DefaultingContext {
   }
 
   private paths(type: ResourceType, o: KubeObject, scope: Scope) {
-    return fieldPaths(o as unknown as JsonObject, scope, type.subresources.includes('status'));
+    return fieldPaths(o as unknown as JsonObject, scope, type.subresources.includes('status'), schemaOf(type));
   }
 
   private recording(type: ResourceType, manager: string, subresource?: string) {
@@ -274,8 +279,9 @@ export class ObjectApi implements DefaultingContext {
     if (patchType === 'application/merge-patch+json') patched = mergePatch(base, patch as Json);
     else if (patchType === 'application/json-patch+json') patched = jsonPatch(base, patch as Json);
     else {
-      if (type.custom) throw unsupportedMediaType(['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml']);
-      patched = strategicMerge(base, patch as Json);
+      const schema = schemaOf(type);
+      if (!schema) throw unsupportedMediaType(['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml']);
+      patched = strategicMerge(base, patch as Json, schema);
     }
     const incoming = this.normalizeBody(type, namespace, patched, 'patch');
     if (incoming.metadata.name !== name) throw badRequest(`the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`);
@@ -302,7 +308,7 @@ export class ObjectApi implements DefaultingContext {
     const entries = current.metadata.managedFields;
     const { metadata: appliedMeta, ...appliedRest } = applied as Loose;
     const { uid: _u, resourceVersion: _r, generation: _g, creationTimestamp: _c, managedFields: _m, ...appliedMetaFields } = appliedMeta;
-    let merged = applyMerge(current as unknown as Json, { ...appliedRest, metadata: appliedMetaFields }) as JsonObject;
+    let merged = applyMerge(current as unknown as Json, { ...appliedRest, metadata: appliedMetaFields }, schemaOf(type)) as JsonObject;
     merged = removePaths(merged, pathsToRemove(entries, opts.manager, appliedPaths, opts.subresource));
     const next = merged as unknown as KubeObject;
     if (hasStatus && scope === 'main') (next as Loose).status = clone((current as Loose).status);
