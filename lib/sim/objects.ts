@@ -28,6 +28,17 @@ import type { KubeObject, Store } from './storage';
 type Loose = Record<string, any>;
 
 
+/**
+ * A Service's allocated cluster IPs survive an update that leaves them out (the REST strategy's
+ * PrepareForUpdate), whether a write omits them or an applier stops owning them.
+ */
+function keepAllocatedValues(type: ResourceType, current: KubeObject, next: KubeObject): void {
+  const spec = (next as Loose).spec;
+  if (type.group !== '' || type.kind !== 'Service' || !spec || spec.clusterIP) return;
+  spec.clusterIP = (current as Loose).spec?.clusterIP;
+  spec.clusterIPs ??= (current as Loose).spec?.clusterIPs;
+}
+
 /** The patch metadata of a built-in kind (lib/core/patch-meta); custom resources have none. */
 const schemaOf = (type: ResourceType) => (type.custom ? undefined : patchSchemaFor(apiVersionOf(type), type.kind));
 
@@ -223,16 +234,17 @@ export class ObjectApi implements DefaultingContext {
     const hasStatus = type.subresources.includes('status');
     if (subresource === 'status') return { ...clone(current), status: clone((incoming as Loose).status) };
     const out = clone(incoming) as Loose;
-    const keep = ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'managedFields', 'resourceVersion'];
+    // managedFields a main-resource write sets explicitly replace the stored ones, as the API
+    // server's field manager does (how csaupgrade moves client-side ownership to an applier)
+    const requested = incoming.metadata.managedFields;
+    const setsManagedFields = !subresource && Array.isArray(requested) && requested.length > 0 && !same(requested, current.metadata.managedFields);
+    const keep = ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'resourceVersion', ...(setsManagedFields ? [] : ['managedFields'])];
     for (const k of keep) {
       if (current.metadata[k] === undefined) delete out.metadata[k];
       else out.metadata[k] = clone(current.metadata[k]);
     }
     if (hasStatus) out.status = clone((current as Loose).status);
-    if (type.group === '' && type.kind === 'Service' && out.spec && !out.spec.clusterIP) {
-      out.spec.clusterIP = (current as Loose).spec?.clusterIP;
-      out.spec.clusterIPs ??= (current as Loose).spec?.clusterIPs;
-    }
+    keepAllocatedValues(type, current, out as KubeObject);
     if (type.group === '' && type.kind === 'Namespace' && !out.spec) out.spec = clone((current as Loose).spec);
     return out as KubeObject;
   }
@@ -245,7 +257,7 @@ export class ObjectApi implements DefaultingContext {
     next.metadata.managedFields =
       ownership ??
       recordUpdate(
-        current.metadata.managedFields,
+        next.metadata.managedFields,
         this.paths(type, current, scope),
         this.paths(type, next, scope),
         (p) => !same(valueAt(current as unknown as Json, p), valueAt(next as unknown as Json, p)),
@@ -313,6 +325,7 @@ export class ObjectApi implements DefaultingContext {
     const next = merged as unknown as KubeObject;
     if (hasStatus && scope === 'main') (next as Loose).status = clone((current as Loose).status);
     if (scope === 'status') Object.assign(next, { ...clone(current), status: (merged as Loose).status });
+    keepAllocatedValues(type, current, next);
     applyDefaults(type, next, this);
     const conflicts = findConflicts(entries, opts.manager, appliedPaths, current as unknown as JsonObject, next as unknown as JsonObject);
     if (conflicts.length && !opts.force) throw conflictError(conflicts);

@@ -11,7 +11,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { stringify } from 'yaml';
 import { goMarshal, type JsonObject } from '../../lib/core/go-json';
-import { createMergePatch } from '../../lib/core/json-merge-patch';
+import { createMergePatch, createThreeWayJsonMergePatch } from '../../lib/core/json-merge-patch';
+import { upgradeManagedFieldsPatch } from '../../lib/core/managed-fields';
 import { splitManifest } from '../../lib/core/manifest';
 import { isClusterScoped } from '../../lib/core/objects';
 import { clientSidePatchType, patchSchemaFor } from '../../lib/core/patch-meta';
@@ -61,6 +62,16 @@ const gadgetCrd = (description: string, extraProperty?: string) => ({
 });
 
 const container = (image: string, env: object[], extra: object = {}) => ({ name: 'web', image, env, ...extra });
+const agent = (updateStrategy: object, annotations: Record<string, string>) => ({
+  apiVersion: 'apps/v1',
+  kind: 'DaemonSet',
+  metadata: { name: 'agent', annotations },
+  spec: {
+    selector: { matchLabels: { app: 'agent' } },
+    updateStrategy,
+    template: { metadata: { labels: { app: 'agent' }, creationTimestamp: null }, spec: { containers: [{ name: 'agent', image: 'busybox:1.36', command: ['sleep', '3600'] }] } },
+  },
+});
 const sidecar = { name: 'sidecar', image: 'busybox:1.36', command: ['sh', '-c', 'sleep 3600'] };
 
 /** Revision 1 and 2 of one chart: each object changes in one of the ways Helm's three-way merge must get right. */
@@ -81,8 +92,9 @@ const V1 = [
           containers: [
             container('nginx:1.27', [{ name: 'A', value: '1' }, { name: 'B', value: '2' }], {
               args: ['--a', '--b'],
-              ports: [{ containerPort: 80, name: 'http' }, { containerPort: 9090, name: 'metrics' }],
+              ports: [{ containerPort: 80, name: 'http' }, { containerPort: 10000, name: 'metrics' }],
               volumeMounts: [{ name: 'data', mountPath: '/data' }],
+              resources: { limits: { cpu: '1', memory: '1Gi' }, requests: { cpu: '100m' } },
             }),
             sidecar,
           ],
@@ -101,8 +113,9 @@ const V1 = [
       template: { metadata: { labels: { app: 'web-b' } }, spec: { containers: [container('nginx:1.27', [{ name: 'A', value: '1' }])] } },
     },
   },
-  { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w1' }, spec: { size: 1, color: 'red', tags: ['x', 'y'] } },
+  { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w1' }, spec: { size: 1, color: 'red', tags: ['blue', 'green'] } },
   gadgetCrd('gadgets v1'),
+  agent({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 2 } }, { 'example.com/a': '1', 'example.com/b': '2' }),
 ];
 
 const V2 = [
@@ -125,6 +138,8 @@ const V2 = [
               args: ['--b', '--c'],
               ports: [{ containerPort: 80, name: 'http' }, { containerPort: 8080, name: 'alt' }],
               volumeMounts: [{ name: 'data', mountPath: '/data' }],
+              resources: { limits: { cpu: '2' }, requests: { cpu: '100m' } },
+              securityContext: null,
             }),
           ],
           volumes: [{ name: 'data', emptyDir: {} }],
@@ -142,8 +157,9 @@ const V2 = [
       template: { metadata: { labels: { app: 'web-b' } }, spec: { containers: [container('nginx:1.28', [{ name: 'A', value: '1' }])] } },
     },
   },
-  { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w1' }, spec: { size: 2, tags: ['y'] } },
+  { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w1' }, spec: { size: 2, tags: ['green'] } },
   gadgetCrd('gadgets v2', 'color'),
+  agent({ type: 'OnDelete' }, { 'example.com/a': '1' }),
 ];
 
 function writeChart(dir: string, version: string, docs: object[]): string {
@@ -174,15 +190,20 @@ function withOwnership(o: JsonObject, release: string): JsonObject {
 
 const nameOf = (o: JsonObject) => (o.metadata as { name: string }).name;
 const sameObject = (a: JsonObject, b: JsonObject) => a.kind === b.kind && nameOf(a) === nameOf(b);
+const STRATEGIC = 'application/strategic-merge-patch+json';
+const MERGE = 'application/merge-patch+json';
+const JSON_PATCH = 'application/json-patch+json';
 
 interface Case {
+  step: string;
   kind: string;
   name: string;
-  /** What Helm sent: undefined when it sent no PATCH. */
+  /** What Helm sent: undefined when it sent no request of that type. */
   helm?: { contentType: string; body: string };
-  ours: { contentType: string; body: string };
+  /** What lib/core computes; undefined when Helm must send nothing. */
+  ours?: { contentType: string; body: string };
   current: JsonObject;
-  patch: JsonObject;
+  patch?: JsonObject;
 }
 
 let sim: SimCluster;
@@ -190,7 +211,7 @@ let t: Tools;
 let tmp: string;
 const cases: Case[] = [];
 
-async function helmOk(...args: string[]) {
+async function helm(...args: string[]) {
   const res = await t.helm(...args);
   if (res.code !== 0) throw new Error(`helm ${args.join(' ')}: ${res.stderr}`);
   return res;
@@ -203,75 +224,126 @@ const liveOf = (o: JsonObject): JsonObject => {
   return structuredClone(live) as JsonObject;
 };
 
+const manifestAt = async (release: string, revision: number) => manifestObjects((await helm('get', 'manifest', release, '-n', NS, '--revision', String(revision))).stdout);
+
+/** Helm's requests of one content type since operation `from`, per object. */
+const sentSince = (from: number, contentType: string) =>
+  sim.operations.slice(from).filter((op: SimOperation) => op.verb === 'patch' && op.userAgent?.startsWith('Helm/') && op.contentType === contentType);
+
+/**
+ * One client-side update by Helm: `run` changes the release from `originals` to the manifest of
+ * `revision`; each object in both is recorded with Helm's request and ours.
+ */
+async function clientSideStep(step: string, release: string, originals: JsonObject[], revision: number, run: () => Promise<unknown>, opts: { threeWayForUnstructured?: boolean } = {}) {
+  const currents = originals.map(liveOf);
+  const from = sim.operations.length;
+  await run();
+  const targets = (await manifestAt(release, revision)).map((o) => withOwnership(o, release));
+  const sent = [...sentSince(from, STRATEGIC), ...sentSince(from, MERGE)];
+  for (const target of targets) {
+    const i = originals.findIndex((o) => sameObject(o, target));
+    if (i < 0) continue;
+    const schema = patchSchemaFor(target.apiVersion as string, target.kind as string);
+    let patch: JsonObject;
+    if (schema) patch = createThreeWayMergePatch(originals[i], target, currents[i], schema);
+    else if (opts.threeWayForUnstructured) patch = createThreeWayJsonMergePatch(originals[i], target, currents[i]);
+    else patch = createMergePatch(originals[i], target);
+    const contentType = clientSidePatchType(target.apiVersion as string, target.kind as string) === 'strategic' ? STRATEGIC : MERGE;
+    const op = sent.find((o) => o.kind === target.kind && o.name === nameOf(target));
+    const body = goMarshal(patch);
+    cases.push({
+      step,
+      kind: target.kind as string,
+      name: nameOf(target),
+      helm: op && { contentType: op.contentType!, body: op.body! },
+      ours: body === '{}' ? undefined : { contentType, body },
+      current: currents[i],
+      patch,
+    });
+  }
+}
+
 beforeAll(async () => {
   sim = await startSimCluster({ timeScale: 0.05, captureBodies: true });
   t = tools(sim);
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'merge-oracle-'));
   const release = 'csa';
-  await helmOk('install', release, writeChart(path.join(tmp, 'v1'), '0.1.0', V1), '-n', NS, '--server-side=false');
+  await helm('install', release, writeChart(path.join(tmp, 'v1'), '0.1.0', V1), '-n', NS, '--server-side=false');
 
   // others change the live objects: an autoscaler scales web-b, a controller annotates it, someone edits the Widget
-  const merge = 'application/merge-patch+json';
-  await send(sim, 'PATCH', `/apis/apps/v1/namespaces/${NS}/deployments/web-b?fieldManager=hpa`, { spec: { replicas: 5 } }, merge);
-  await send(sim, 'PATCH', `/apis/apps/v1/namespaces/${NS}/deployments/web-b?fieldManager=controller`, { metadata: { annotations: { 'example.com/seen': 'yes' } } }, merge);
-  await send(sim, 'PATCH', `/apis/example.com/v1/namespaces/${NS}/widgets/w1?fieldManager=editor`, { spec: { owner: 'ops' } }, merge);
+  await send(sim, 'PATCH', `/apis/apps/v1/namespaces/${NS}/deployments/web-b?fieldManager=hpa`, { spec: { replicas: 5 } }, MERGE);
+  await send(sim, 'PATCH', `/apis/apps/v1/namespaces/${NS}/deployments/web-b?fieldManager=controller`, { metadata: { annotations: { 'example.com/seen': 'yes' } } }, MERGE);
+  await send(sim, 'PATCH', `/apis/example.com/v1/namespaces/${NS}/widgets/w1?fieldManager=editor`, { spec: { owner: 'ops' } }, MERGE);
 
-  const original = manifestObjects((await helmOk('get', 'manifest', release, '-n', NS)).stdout);
-  const currents = original.map(liveOf);
+  // upgrade (auto → csa, the record says csa), then roll back to revision 1 (csa again)
+  await clientSideStep('upgrade', release, await manifestAt(release, 1), 2, () => helm('upgrade', release, writeChart(path.join(tmp, 'v2'), '0.2.0', V2), '-n', NS));
+  await clientSideStep('rollback', release, await manifestAt(release, 2), 3, () => helm('rollback', release, '1', '-n', NS));
+
+  // csa → ssa: Helm first moves the client-side manager's fields to its Apply entry (a JSON patch per object)
+  const objects = await manifestAt(release, 3);
+  const before = objects.map(liveOf);
   const from = sim.operations.length;
-  await helmOk('upgrade', release, writeChart(path.join(tmp, 'v2'), '0.2.0', V2), '-n', NS);
-  const modified = manifestObjects((await helmOk('get', 'manifest', release, '-n', NS, '--revision', '2')).stdout).map((o) => withOwnership(o, release));
-
-  const patches = sim.operations.slice(from).filter((op: SimOperation) => op.verb === 'patch' && op.userAgent?.startsWith('Helm/'));
-  for (const target of modified) {
-    const i = original.findIndex((o) => sameObject(o, target));
-    if (i < 0) continue;
-    const schema = patchSchemaFor(target.apiVersion as string, target.kind as string);
-    const patch = schema ? createThreeWayMergePatch(original[i], target, currents[i], schema) : createMergePatch(original[i], target);
-    const contentType = clientSidePatchType(target.apiVersion as string, target.kind as string) === 'strategic' ? 'application/strategic-merge-patch+json' : 'application/merge-patch+json';
-    const sent = patches.find((op) => op.kind === target.kind && op.name === nameOf(target));
+  await helm('upgrade', release, path.join(tmp, 'v2'), '-n', NS, '--server-side=true');
+  const sent = sentSince(from, JSON_PATCH);
+  objects.forEach((o, i) => {
+    const ours = upgradeManagedFieldsPatch(before[i] as never, ['helm'], 'helm');
+    const op = sent.find((x) => x.kind === o.kind && x.name === nameOf(o));
     cases.push({
-      kind: target.kind as string,
-      name: nameOf(target),
-      helm: sent && { contentType: sent.contentType!, body: sent.body! },
-      ours: { contentType, body: goMarshal(patch) },
-      current: currents[i],
-      patch,
+      step: 'migrate',
+      kind: o.kind as string,
+      name: nameOf(o),
+      helm: op && { contentType: op.contentType!, body: op.body! },
+      ours: ours && { contentType: JSON_PATCH, body: ours.body },
+      current: before[i],
     });
-  }
-  // the numbers for the report
-  process.stdout.write(`merge-patch oracle: ${cases.filter((c) => c.helm?.body === c.ours.body).length}/${cases.length} patches byte-identical to Helm 4.1.4's\n`);
-}, 120_000);
+  });
+
+  // --take-ownership of objects kubectl created: original = the new manifest's own object
+  const adoptChart = path.join(tmp, 'adopt');
+  const adoptDocs = [
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'adopt-cfg' }, data: { a: '1' } },
+    { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'adopt-w' }, spec: { size: 3 } },
+  ];
+  await send(sim, 'POST', `/api/v1/namespaces/${NS}/configmaps?fieldManager=kubectl-create`, { ...adoptDocs[0], data: { a: '0', extra: 'x' } });
+  await send(sim, 'POST', `/apis/example.com/v1/namespaces/${NS}/widgets?fieldManager=kubectl-create`, { ...adoptDocs[1], spec: { size: 1, extra: 'x' } });
+  const adoptTargets = adoptDocs.map((d) => withOwnership({ ...d, metadata: { ...d.metadata, namespace: NS } } as unknown as JsonObject, 'adopt'));
+  await clientSideStep('adopt', 'adopt', adoptTargets, 1, () => helm('install', 'adopt', writeChart(adoptChart, '0.1.0', adoptDocs), '-n', NS, '--take-ownership', '--server-side=false'), {
+    threeWayForUnstructured: true,
+  });
+
+  const same = cases.filter((c) => (c.helm?.body ?? '') === (c.ours?.body ?? '') && c.helm?.contentType === c.ours?.contentType).length;
+  if (process.env.ORACLE_DUMP) for (const c of cases) process.stdout.write(`${c.step} ${c.kind}/${c.name} ${c.helm?.contentType}\n${c.helm?.body}\n`);
+  process.stdout.write(`merge-patch oracle: ${same}/${cases.length} requests identical to Helm 4.1.4's (${cases.filter((c) => c.helm).length} sent)\n`);
+}, 180_000);
 
 afterAll(async () => {
   await sim?.stop();
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-describe('client-side upgrade patches equal real Helm 4.1.4', () => {
-  it('covers every object of the chart', () => {
-    expect(cases.map((c) => `${c.kind}/${c.name}`).sort()).toEqual([
-      'ConfigMap/cfg',
-      'CustomResourceDefinition/gadgets.example.com',
-      'Deployment/web-a',
-      'Deployment/web-b',
-      'Service/svc',
-      'Widget/w1',
-    ]);
+const caseIds = () => cases.map((c) => `${c.step} ${c.kind}/${c.name}`);
+
+const OBJECTS = ['ConfigMap/cfg', 'CustomResourceDefinition/gadgets.example.com', 'DaemonSet/agent', 'Deployment/web-a', 'Deployment/web-b', 'Service/svc', 'Widget/w1'];
+const IDS = [
+  ...['upgrade', 'rollback', 'migrate'].flatMap((step) => OBJECTS.map((o) => `${step} ${o}`)),
+  'adopt ConfigMap/adopt-cfg',
+  'adopt Widget/adopt-w',
+];
+
+describe('client-side apply requests equal real Helm 4.1.4\'s', () => {
+  it('covers every object of every step', () => {
+    expect(caseIds().sort()).toEqual([...IDS].sort());
   });
 
-  it.each(['ConfigMap/cfg', 'Service/svc', 'Deployment/web-a', 'Deployment/web-b', 'Widget/w1', 'CustomResourceDefinition/gadgets.example.com'])(
-    '%s: same content type and bytes',
-    (id) => {
-      const c = cases.find((x) => `${x.kind}/${x.name}` === id)!;
-      expect(c.helm).toEqual(c.ours);
-    },
-  );
+  it.each(IDS)('%s: same request (content type and bytes), or none', (id) => {
+    const c = cases.find((x) => `${x.step} ${x.kind}/${x.name}` === id)!;
+    expect(c.helm).toEqual(c.ours);
+  });
 
-  it('applying our patch to the live object gives what the sim stored (which adds only its defaults)', () => {
-    for (const c of cases.filter((x) => patchSchemaFor(x.current.apiVersion as string, x.kind))) {
-      const applied = applyStrategicMergePatch(c.current, c.patch, patchSchemaFor(c.current.apiVersion as string, c.kind)!);
-      const stored = liveOf(c.current);
+  it('applying our patches to the live objects gives what the sim stored (which adds only its defaults)', () => {
+    for (const c of cases.filter((x) => x.step === 'upgrade' && x.patch && patchSchemaFor(x.current.apiVersion as string, x.kind))) {
+      const applied = applyStrategicMergePatch(c.current, c.patch!, patchSchemaFor(c.current.apiVersion as string, c.kind)!);
+      const stored = (cases.find((x) => x.step === 'rollback' && x.kind === c.kind && x.name === c.name) ?? c).current;
       expect({ id: `${c.kind}/${c.name}`, spec: stored.spec ?? stored.data, labels: (stored.metadata as JsonObject).labels }).toMatchObject({
         id: `${c.kind}/${c.name}`,
         spec: applied.spec ?? applied.data,
@@ -280,10 +352,9 @@ describe('client-side upgrade patches equal real Helm 4.1.4', () => {
     }
   });
 
-  it('keeps what others changed in the cluster: the autoscaler\'s replicas and the controller\'s annotation', () => {
-    const web = liveOf({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web-b', namespace: NS } }) as any;
+  it('keeps what others changed in the cluster through csa updates: the autoscaler\'s replicas and the controller\'s annotation', () => {
+    const web = cases.find((x) => x.step === 'migrate' && x.name === 'web-b')!.current as any;
     expect(web.spec.replicas).toBe(5);
     expect(web.metadata.annotations['example.com/seen']).toBe('yes');
-    expect(web.spec.template.spec.containers[0].image).toBe('nginx:1.28');
   });
 });
