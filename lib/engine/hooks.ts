@@ -12,7 +12,7 @@ import { pollDelaySeconds } from '../core/polling';
 import { hookState, type HookState } from '../core/readiness';
 import type { HelmRelease } from '../core/release';
 import type { EngineDeps } from './deps';
-import { FIELD_MANAGER, hookGroups, hookObject, storedHook } from './record';
+import { FIELD_MANAGER, effectiveAction, hookGroups, hookObject, storedHook } from './record';
 import { currentRecord, storeFor } from './releases';
 
 export interface HookTaskInput {
@@ -51,7 +51,9 @@ export async function applyHookGroup({ ctx, hook }: HookTaskInput, deps: EngineD
   // Helm persists the record (phase Running) before creating each hook; once per group is enough
   await store.update(rel);
   for (const h of hooks) {
-    await deps.kube.apply(hookObject(h, ctx.namespace), { fieldManager: FIELD_MANAGER });
+    // Helm 4 creates hooks by server-side apply on ssa releases and on uninstall, by POST on csa ones (Helm 3's way)
+    if (rel.apply_method === 'ssa' || effectiveAction(ctx) === 'uninstall') await deps.kube.apply(hookObject(h, ctx.namespace), { fieldManager: FIELD_MANAGER });
+    else await deps.kube.create(hookObject(h, ctx.namespace), { fieldManager: FIELD_MANAGER });
     deps.logger.debug('created hook', { hook: `${h.kind}/${h.name}`, event: hook.event, weight });
   }
   return {

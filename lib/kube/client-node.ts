@@ -272,7 +272,8 @@ export class ClientNodeKubeClient implements KubeClient {
     if (!cluster) throw new HelmSfnError(ErrorName.ClusterUnreachable, 'the kubeconfig has no current cluster');
     const url = new URL(cluster.server.replace(/\/+$/, '') + req.path);
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const body = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
+    // a string body is sent as it is: patches computed byte for byte as Helm computes them
+    const body = req.body === undefined ? undefined : Buffer.from(typeof req.body === 'string' ? req.body : JSON.stringify(req.body));
     const opts: https.RequestOptions = {
       method: req.method,
       headers: {

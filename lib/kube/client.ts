@@ -40,7 +40,7 @@ export interface KubeClient {
   create(obj: KubeObject, opts?: { fieldManager?: string }): Promise<KubeObject>;
   /** PUT; without `metadata.resourceVersion` it is unconditional (Helm's release writes). */
   replace(obj: KubeObject): Promise<KubeObject>;
-  /** PATCH of an existing object (client-side apply's three-way merge, managed-fields upgrades). */
+  /** PATCH of an existing object (client-side apply's three-way merge, managed-fields upgrades); a string patch is sent verbatim. */
   patch(ref: ObjectRef, patch: unknown, type: Exclude<PatchType, 'apply'>, opts?: { fieldManager?: string }): Promise<KubeObject>;
   /** The live object, or undefined when it does not exist. */
   get(ref: ObjectRef): Promise<KubeObject | undefined>;
