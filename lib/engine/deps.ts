@@ -20,8 +20,6 @@ export interface RenderRequest {
   readonly resetValues?: boolean;
   /** Helm 4 `--server-side`: the apply method the new record states. */
   readonly serverSide?: boolean | 'auto';
-  readonly takeOwnership?: boolean;
-  readonly noHooks?: boolean;
 }
 
 /** What Helm would store for a new revision, rendered against the target cluster. */

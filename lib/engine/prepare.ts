@@ -8,7 +8,7 @@ import { ErrorName, HelmSfnError } from '../core/errors';
 import { parseExecutionInput, withDefaultPollSeconds, type ExecutionInput } from '../core/input';
 import { classifyManifest } from '../core/hooks';
 import { splitManifest } from '../core/manifest';
-import { describeRef, refOf, type KubeObject } from '../core/objects';
+import { describeRef, ownershipConflict, refKey, refOf, type KubeObject } from '../core/objects';
 import { planRelease, type ReleasePlan } from '../core/plan';
 import { isPending, lastDeployed, latest, nextRevision, recordsToPrune, type HelmRelease } from '../core/release';
 import type { EngineDeps, RenderedRelease } from './deps';
@@ -68,8 +68,9 @@ async function prepareInstall(ctx: ReleaseContext, input: ExecutionInput, store:
   }
   const chart = await chartRequest(ctx, input, deps);
   await installCrds(await deps.renderer.crds(chart), deps);
-  const rendered = await deps.renderer.render({ ...chart, serverSide: ctx.options.serverSide ?? true, takeOwnership: ctx.options.takeOwnership });
+  const rendered = await deps.renderer.render({ ...chart, serverSide: ctx.options.serverSide ?? true });
   const plan = await mappedPlan(ctx, 'install', rendered, '', deps);
+  await assertAdoptable(ctx, 'install', rendered, '', deps);
   const now = deps.clock().toISOString();
   const revision = nextRevision(records);
   await lock(store, newRecord(rendered, revision, { first_deployed: now, last_deployed: now, status: 'pending-install', description: 'Initial install underway' }), deps);
@@ -92,16 +93,16 @@ async function prepareUpgrade(ctx: ReleaseContext, input: ExecutionInput, store:
   }
   assertNotPending(last, ctx);
   const current = lastDeployed(history) ?? last;
-  const { reuseValues, resetValues, serverSide, takeOwnership } = ctx.options;
+  const { reuseValues, resetValues, serverSide } = ctx.options;
   const rendered = await deps.renderer.render({
     ...(await chartRequest(ctx, input, deps)),
     history: [...new Set([current, last])],
     reuseValues,
     resetValues,
     serverSide: serverSide ?? 'auto',
-    takeOwnership,
   });
   const plan = await mappedPlan(ctx, 'upgrade', rendered, current.manifest ?? '', deps);
+  await assertAdoptable(ctx, 'update', rendered, current.manifest ?? '', deps);
   await pruneHistory(history, ctx, store);
   const info = { first_deployed: current.info.first_deployed, last_deployed: deps.clock().toISOString(), status: 'pending-upgrade' as const, description: 'Preparing upgrade' };
   await lock(store, newRecord(rendered, last.version + 1, info), deps);
@@ -217,6 +218,23 @@ async function mappedPlan(ctx: ReleaseContext, action: 'install' | 'upgrade' | '
     }),
   );
   return plan;
+}
+
+/**
+ * Helm's existingResourceConflict, before the lock: an object this revision adds that already
+ * exists must belong to the release (or be adopted with takeOwnership). Upgrades check only
+ * what the current revision lacks, as Helm does.
+ */
+async function assertAdoptable(ctx: ReleaseContext, verb: 'install' | 'update', rel: HelmRelease, currentManifest: string, deps: EngineDeps): Promise<void> {
+  if (ctx.options.takeOwnership) return;
+  const current = new Set((currentManifest.trim() ? splitManifest(currentManifest) : []).map((d) => refKey(refOf(d.object, ctx.namespace))));
+  for (const doc of resourcesOf(rel)) {
+    const ref = refOf(doc.object, ctx.namespace);
+    if (current.has(refKey(ref))) continue;
+    const live = await deps.kube.get(ref);
+    const conflict = live && ownershipConflict(live, ctx.release, ctx.namespace);
+    if (conflict) throw new HelmSfnError(ErrorName.ApplyFailed, `unable to continue with ${verb}: ${conflict}`);
+  }
 }
 
 /** Helm 4's apply method for a new revision (pkg/action: `--server-side` true | false | auto = the last revision's). */

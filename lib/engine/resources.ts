@@ -6,7 +6,7 @@ import type { ApplyCursor, ReleaseContext, WaitCursor } from '../core/contract';
 import { ErrorName, HelmSfnError } from '../core/errors';
 import { classifyManifest } from '../core/hooks';
 import type { ManifestDocument } from '../core/manifest';
-import { describeRef, refKey, refOf, type KubeObject, type ObjectRef } from '../core/objects';
+import { describeRef, MANAGED_BY_LABEL, ownershipConflict, RELEASE_NAME_ANNOTATION, RELEASE_NAMESPACE_ANNOTATION, refKey, refOf, type KubeObject, type ObjectRef } from '../core/objects';
 import { planRelease, RESOURCE_POLICY_ANNOTATION } from '../core/plan';
 import { lastDeployed, type HelmRelease } from '../core/release';
 import { goMarshal, type JsonObject } from '../core/go-json';
@@ -168,7 +168,9 @@ async function applyOwned(doc: ManifestDocument, ctx: ReleaseContext, method: Ap
   const obj = withOwnership(doc.object, ctx);
   const ref = refOf(obj, ctx.namespace);
   const live = await deps.kube.get(ref);
-  if (live && !ctx.options.takeOwnership) assertOwnedBy(live, ref, ctx);
+  const conflict = live && !ctx.options.takeOwnership ? ownershipConflict(live, ctx.release, ctx.namespace) : undefined;
+  // prepare checked before the lock; an object created since then is refused here
+  if (conflict) throw new HelmSfnError(ErrorName.ApplyFailed, conflict);
   if (live && ctx.options.forceReplace) {
     // Helm's --force-replace: a PUT over the live object's version
     await deps.kube.replace({ ...obj, metadata: { ...obj.metadata, resourceVersion: live.metadata.resourceVersion } });
@@ -203,28 +205,10 @@ export function withOwnership(obj: KubeObject, ctx: ReleaseContext): KubeObject 
     metadata: {
       ...m,
       ...(ref.namespace ? { namespace: ref.namespace } : {}),
-      labels: { ...m.labels, 'app.kubernetes.io/managed-by': 'Helm' },
-      annotations: { ...m.annotations, 'meta.helm.sh/release-name': ctx.release, 'meta.helm.sh/release-namespace': ctx.namespace },
+      labels: { ...m.labels, [MANAGED_BY_LABEL]: 'Helm' },
+      annotations: { ...m.annotations, [RELEASE_NAME_ANNOTATION]: ctx.release, [RELEASE_NAMESPACE_ANNOTATION]: ctx.namespace },
     },
   };
-}
-
-/** Helm's message (pkg/action/validate.go existingResourceConflict), so users recognise it. */
-function assertOwnedBy(live: KubeObject, ref: ObjectRef, ctx: ReleaseContext): void {
-  const a = live.metadata.annotations ?? {};
-  const where = ref.namespace ? ` in namespace "${ref.namespace}"` : '';
-  const problem =
-    a['meta.helm.sh/release-name'] !== ctx.release
-      ? `annotation validation error: key "meta.helm.sh/release-name" must equal "${ctx.release}": current value is "${a['meta.helm.sh/release-name'] ?? ''}"`
-      : a['meta.helm.sh/release-namespace'] !== ctx.namespace
-        ? `annotation validation error: key "meta.helm.sh/release-namespace" must equal "${ctx.namespace}": current value is "${a['meta.helm.sh/release-namespace'] ?? ''}"`
-        : undefined;
-  if (problem) {
-    throw new HelmSfnError(
-      ErrorName.ApplyFailed,
-      `${ref.kind} "${ref.name}"${where} exists and cannot be imported into the current release: invalid ownership metadata; ${problem}`,
-    );
-  }
 }
 
 /** Consecutive items of the same kind: Helm waits for one run before starting the next. */

@@ -2,9 +2,9 @@
  * The engine's Renderer on the real helm binary: `helm install|upgrade --dry-run=server -o json`
  * against the target cluster. Helm itself then does everything a real install or upgrade does
  * before its first write — discovery for `.Capabilities` (API versions, kube version), `lookup`,
- * values (reuse/reset rules included), NOTES.txt, the chart as its loader reads it, REST-mapping
- * every resource (an unknown kind fails with Helm's message) and the ownership check of objects
- * already in the cluster — and prints the release it would store.
+ * values (reuse/reset rules included), NOTES.txt, the chart as its loader reads it — and prints
+ * the release it would store. A dry run skips what Helm checks against the live objects (kinds
+ * served, ownership): the engine does those before it writes.
  *
  * Helm's release storage is an in-memory driver seeded with the records the upgrade reads (its
  * last and its deployed revision): helm never sees our lock, and never writes to the cluster.
@@ -47,9 +47,7 @@ export class HelmCliRenderer implements Renderer {
         ...valueArgs({ valuesFiles: [...(req.valuesFiles ?? []), ...inline], set: req.set }),
         ...(req.reuseValues ? ['--reuse-values'] : []),
         ...(req.resetValues ? ['--reset-values'] : []),
-        ...(req.noHooks ? ['--no-hooks'] : []),
-        ...(req.takeOwnership ? ['--take-ownership'] : []),
-        '--',
+            '--',
         req.release,
         req.chartPath,
       ];
