@@ -137,7 +137,7 @@ async function prepareRollback(ctx: ReleaseContext, requested: number | undefine
       ...target,
       info: { first_deployed: last.info.first_deployed, last_deployed: now, status: 'pending-rollback', description: `Rollback to ${target.version}`, ...(target.info.notes ? { notes: target.info.notes } : {}) },
       version: revision,
-      apply_method: applyMethod(ctx.options.serverSide ?? 'auto', last),
+      apply_method: applyMethod(ctx.options.serverSide ?? 'auto', target),
     },
     deps,
   );
@@ -237,7 +237,7 @@ async function assertAdoptable(ctx: ReleaseContext, verb: 'install' | 'update', 
   }
 }
 
-/** Helm 4's apply method for a new revision (pkg/action: `--server-side` true | false | auto = the last revision's). */
+/** Helm 4's apply method for a new revision (pkg/action: `--server-side` true | false | auto = that of the revision it starts from). */
 export function applyMethod(serverSide: boolean | 'auto', last: HelmRelease | undefined): 'ssa' | 'csa' {
   return serverSide === 'auto' ? (last?.apply_method === 'ssa' ? 'ssa' : 'csa') : serverSide ? 'ssa' : 'csa';
 }

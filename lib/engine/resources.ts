@@ -62,7 +62,9 @@ async function applyMethodOf(rel: HelmRelease, ctx: ReleaseContext, deps: Engine
       return [refKey(ref), ref.namespace ? { ...d.object, metadata: { ...d.object.metadata, namespace: ref.namespace } } : d.object];
     }),
   );
-  return { serverSide, previous, upgradeManagedFields: serverSide && prior !== undefined && prior.apply_method !== 'ssa' };
+  // Helm 4 migrates client-side managed fields on an upgrade from a csa revision, and on every server-side rollback
+  const upgradeManagedFields = serverSide && (effectiveAction(ctx) === 'rollback' || (prior !== undefined && prior.apply_method !== 'ssa'));
+  return { serverSide, previous, upgradeManagedFields };
 }
 
 /**
@@ -181,8 +183,9 @@ async function applyOwned(doc: ManifestDocument, ctx: ReleaseContext, method: Ap
   } else if (!live) {
     await deps.kube.create(obj, { fieldManager: FIELD_MANAGER });
   } else {
-    // v4: an object the previous revision lacked (adopted, or left by a failed upgrade) is its own baseline
-    const original = (ctx.options.takeOwnership ? obj : method.previous.get(refKey(ref))) ?? live;
+    // an object the previous revision lacked (adopted, or left by a failed upgrade) is its own baseline:
+    // the patch adds and changes, never removes (Helm 4 pkg/kube/client.go update)
+    const original = (ctx.options.takeOwnership ? undefined : method.previous.get(refKey(ref))) ?? obj;
     const patch = clientSidePatch(original as JsonObject, obj as JsonObject, live as JsonObject, ctx.options.takeOwnership);
     if (patch.body !== '{}') await deps.kube.patch(ref, patch.body, patch.type, { fieldManager: FIELD_MANAGER });
   }
