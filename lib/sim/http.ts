@@ -24,6 +24,7 @@ import { PATCH_TYPES, type DeleteOptions, type ObjectApi, type PatchType, type P
 import type { OperationLog } from './operations';
 import type { PodLogs } from './podlogs';
 import { decodeProtobuf, PROTOBUF_MAGIC } from './protobuf';
+import { queryBool, queryFlag, wantsPretty } from './query';
 import { answerReview } from './reviews';
 import { apiVersionOf, type Registry, type ResourceType } from './registry';
 import { formatLabelSelector, fromSelectorObject, parseFieldSelector, parseLabelSelector } from './selectors';
@@ -56,7 +57,8 @@ const TABLE_CONTENT_TYPE = 'application/json;as=Table;v=v1;g=meta.k8s.io';
 const BODY_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
 
 function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json', headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
+  const q = new URL(res.req.url ?? '/', 'http://sim').searchParams;
+  const text = wantsPretty(q, res.req.headers['user-agent']) ? `${JSON.stringify(body, null, 2)}\n` : JSON.stringify(body);
   res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
@@ -103,8 +105,6 @@ function parseResourcePath(registry: Registry, group: string, version: string, r
   return { type, namespace, name, subresource };
 }
 
-const flag = (q: URLSearchParams, name: string): boolean => ['true', '1'].includes(q.get(name) ?? '');
-
 function managerOf(q: URLSearchParams, req: IncomingMessage): string {
   return q.get('fieldManager') || (req.headers['user-agent'] ?? 'unknown').split('/')[0];
 }
@@ -112,7 +112,7 @@ function managerOf(q: URLSearchParams, req: IncomingMessage): string {
 function verbOf(method: string, r: ResourceRequest, q: URLSearchParams, contentType: string | undefined): SimVerb {
   if (method === 'GET') {
     if (r.subresource === 'log') return 'log';
-    if (!r.name) return flag(q, 'watch') ? 'watch' : 'list';
+    if (!r.name) return queryFlag(q, 'watch') ? 'watch' : 'list';
     return 'get';
   }
   if (r.subresource === 'status' && (method === 'PUT' || method === 'PATCH')) return 'status';
@@ -151,7 +151,7 @@ function deleteOptions(q: URLSearchParams, body: unknown): DeleteOptions {
   const grace = q.get('gracePeriodSeconds') ?? b.gracePeriodSeconds;
   return {
     propagationPolicy: (q.get('propagationPolicy') ?? b.propagationPolicy) as PropagationPolicy | undefined,
-    orphanDependents: q.has('orphanDependents') ? flag(q, 'orphanDependents') : b.orphanDependents,
+    orphanDependents: queryBool(q, 'orphanDependents') ?? b.orphanDependents,
     gracePeriodSeconds: grace === undefined || grace === null ? undefined : Number(grace),
     preconditions: b.preconditions,
     dryRun: q.get('dryRun') === 'All' || (Array.isArray(b.dryRun) && b.dryRun.includes('All')),
@@ -310,7 +310,7 @@ async function handleResource(
       const labels = parseLabelSelector(q.get('labelSelector'));
       const fields = parseFieldSelector(q.get('fieldSelector'), type.kind);
       if (verb === 'watch') {
-        const sendInitialEvents = flag(q, 'sendInitialEvents');
+        const sendInitialEvents = queryFlag(q, 'sendInitialEvents');
         ctx.watches.serve(
           res,
           {
@@ -320,7 +320,7 @@ async function handleResource(
             fields,
             resourceVersion: q.get('resourceVersion') ?? undefined,
             sendInitialEvents,
-            allowBookmarks: flag(q, 'allowWatchBookmarks'),
+            allowBookmarks: queryFlag(q, 'allowWatchBookmarks'),
             timeoutSeconds: q.has('timeoutSeconds') ? Number(q.get('timeoutSeconds')) : undefined,
             // `kubectl get -w` watches Tables: each event carries a one-row Table
             render: wantsTable ? (o, first) => tableEvent(toTable(type, [o], include, ctx.clock.now(), o.metadata.resourceVersion!), first) : undefined,
@@ -360,7 +360,7 @@ async function handleResource(
       const { object, created } = api.patch(type, namespace, name, patchType, decodeBody(rawBody, req.headers['content-type']) ?? {}, {
         manager: manager!,
         dryRun,
-        force: flag(q, 'force'),
+        force: queryFlag(q, 'force'),
         subresource: subresource as 'status' | undefined,
       });
       sendJson(res, created ? 201 : 200, object);
@@ -402,11 +402,11 @@ function servePodLog(ctx: HttpContext, res: ServerResponse, pod: KubeObject, q: 
   if (!names.includes(container)) throw badRequest(`container ${container} is not valid for pod ${podName}`);
   const statuses: Loose[] = [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])];
   const state = statuses.find((s) => s.name === container);
-  const previous = flag(q, 'previous');
+  const previous = queryFlag(q, 'previous');
   if (!previous && (!state || state.state?.waiting))
     throw badRequest(`container "${container}" in pod "${podName}" is waiting to start: ${state?.state?.waiting?.reason ?? 'ContainerCreating'}`);
   if (previous && !(state?.restartCount > 0)) throw badRequest(`previous terminated container "${container}" in pod "${podName}" not found`);
-  const timestamps = flag(q, 'timestamps');
+  const timestamps = queryFlag(q, 'timestamps');
   const format = (l: { time: number; text: string }) => `${timestamps ? `${rfc3339Micro(l.time)} ` : ''}${l.text}\n`;
   const uid = pod.metadata.uid!;
   let { lines } = ctx.podLogs.read(uid, container, previous);
@@ -419,7 +419,7 @@ function servePodLog(ctx: HttpContext, res: ServerResponse, pod: KubeObject, q: 
   const limit = q.get('limitBytes');
   if (limit) text = text.slice(0, Number(limit));
   res.writeHead(200, { 'Content-Type': 'text/plain' });
-  if (!flag(q, 'follow') || ended) {
+  if (!queryFlag(q, 'follow') || ended) {
     res.end(text);
     return { code: 200, outcome: 'ok' };
   }

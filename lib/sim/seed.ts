@@ -3,12 +3,19 @@
  * on, the default StorageClass and the `kubernetes` Service (10.96.0.1:443), so `kubectl get
  * nodes,sc` and Helm's capability checks see a cluster like kind's.
  */
+import { createHash } from 'crypto';
 import { rfc3339 } from './clock';
 import { SEED_NAMESPACES } from './controllers/namespaces';
 import { NODE_NAME } from './controllers/kubelet';
 import { DEFAULT_STORAGE_CLASS } from './defaults';
 import { KUBERNETES_VERSION } from './discovery';
 import type { ObjectApi } from './objects';
+
+/** A fixed UUID-shaped id per purpose (not from the seeded generator, so seeds keep replaying the same names). */
+const nodeId = (purpose: string): string => {
+  const h = createHash('sha256').update(`${NODE_NAME}/${purpose}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+};
 
 export function seedCluster(api: ObjectApi): void {
   const type = (group: string, plural: string) => api.registry.byPlural(group, 'v1', plural)!;
@@ -39,7 +46,12 @@ export function seedCluster(api: ObjectApi): void {
         ],
         capacity: { cpu: '2', memory: '24Gi', pods: '110' },
         allocatable: { cpu: '2', memory: '24Gi', pods: '110' },
+        daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+        // every field of NodeSystemInfo: typed clients (the Python client) refuse a Node without one
         nodeInfo: {
+          machineID: nodeId('machine').replace(/-/g, ''),
+          systemUUID: nodeId('system'),
+          bootID: nodeId('boot'),
           kubeletVersion: KUBERNETES_VERSION.gitVersion,
           kubeProxyVersion: KUBERNETES_VERSION.gitVersion,
           operatingSystem: 'linux',

@@ -96,6 +96,8 @@ const selector = (o: Loose): string =>
 const images = (o: Loose): string => (o.spec?.template?.spec?.containers ?? []).map((c: Loose) => c.image).join(',');
 const containerNames = (o: Loose): string => (o.spec?.template?.spec?.containers ?? []).map((c: Loose) => c.name).join(',');
 
+const nodeAddress = (o: Loose, type: string): string => (o.status?.addresses ?? []).find((a: Loose) => a.type === type)?.address ?? '<none>';
+
 const COLUMNS: Record<string, Column[]> = {
   '/Namespace': [NAME, col('Status', (o) => o.status?.phase ?? ''), AGE],
   '/Secret': [NAME, col('Type', (o) => o.type ?? ''), col('Data', (o) => Object.keys(o.data ?? {}).length, 'string'), AGE],
@@ -169,8 +171,10 @@ const COLUMNS: Record<string, Column[]> = {
     col('Roles', (o) => Object.keys(o.metadata?.labels ?? {}).filter((l) => l.startsWith('node-role.kubernetes.io/')).map((l) => l.slice('node-role.kubernetes.io/'.length)).join(',') || '<none>'),
     AGE,
     col('Version', (o) => o.status?.nodeInfo?.kubeletVersion ?? ''),
-    col('Internal-IP', (o) => (o.status?.addresses ?? []).find((a: Loose) => a.type === 'InternalIP')?.address ?? '<none>', 'string', 1),
+    col('Internal-IP', (o) => nodeAddress(o, 'InternalIP'), 'string', 1),
+    col('External-IP', (o) => nodeAddress(o, 'ExternalIP'), 'string', 1),
     col('OS-Image', (o) => o.status?.nodeInfo?.osImage ?? '', 'string', 1),
+    col('Kernel-Version', (o) => o.status?.nodeInfo?.kernelVersion ?? '', 'string', 1),
     col('Container-Runtime', (o) => o.status?.nodeInfo?.containerRuntimeVersion ?? '', 'string', 1),
   ],
   'storage.k8s.io/StorageClass': [
