@@ -22,9 +22,19 @@ const UNTRACKED_METADATA = new Set([
 
 export type Scope = 'main' | 'status';
 
+/**
+ * `+listType=map` lists that patch.ts's merge-key table lacks. Without this, a caBundle that
+ * kube-webhook-certgen patched into a webhook conflicts with the chart's next apply. They are
+ * `patchMergeKey=name` for strategic merge too, so this belongs in that shared table (moving to
+ * lib/core); kept here until then because patch.ts is being moved.
+ */
+const LIST_MAP_KEYS: Record<string, string[]> = { webhooks: ['name'] };
+
+const listKeys = (field: string, items: Json[]): string[] | undefined => mergeKeysFor(field, items) ?? LIST_MAP_KEYS[field];
+
 function collect(value: Json, segments: string[], field: string, out: Set<FieldPath>): void {
   if (Array.isArray(value)) {
-    const keys = mergeKeysFor(field, value);
+    const keys = listKeys(field, value);
     if (!keys || value.length === 0) {
       out.add(segments.join(SEP));
       return;
@@ -156,7 +166,7 @@ export function applyMerge(live: Json | undefined, applied: Json, field = ''): J
     return out;
   }
   if (Array.isArray(applied) && Array.isArray(live)) {
-    const keys = mergeKeysFor(field, [...live, ...applied]);
+    const keys = listKeys(field, [...live, ...applied]);
     if (!keys) return structuredClone(applied);
     const appliedIds = applied.map((i) => itemKey(i, keys));
     const merged = applied.map((item, n) => {

@@ -14,10 +14,10 @@ import {
   apiGroupList,
   apiResourceList,
   apiVersions,
-  openapiGroupVersion,
-  openapiIndex,
   versionInfo,
 } from './discovery';
+import { openapiGroupVersion, openapiIndex, openapiV2 } from './openapi';
+import { encodeOpenapiV2, OPENAPI_V2_PROTOBUF } from './openapi-proto';
 import { asSimError, badRequest, internalError, methodNotAllowed, SimError, tooManyRequests, unknownPath, unsupportedMediaType } from './errors';
 import type { FaultTarget, SimFaults, SimVerb } from './faults';
 import { PATCH_TYPES, type DeleteOptions, type ObjectApi, type PatchType, type PropagationPolicy } from './objects';
@@ -184,6 +184,11 @@ function discoveryDocument(ctx: HttpContext, path: string, segs: string[], accep
   if (['/healthz', '/livez', '/readyz'].includes(path)) return ok('ok', 'text/plain');
   if (path === '/api') return aggregated ? ok(aggregatedDiscovery(ctx.registry, 'core'), AGGREGATED_CONTENT_TYPE) : ok(apiVersions(ctx.hostPort()));
   if (path === '/apis') return aggregated ? ok(aggregatedDiscovery(ctx.registry, 'groups'), AGGREGATED_CONTENT_TYPE) : ok(apiGroupList(ctx.registry));
+  if (path === '/openapi/v2') {
+    const doc = openapiV2(ctx.registry);
+    // the '@' in the protobuf media type is not valid in a Content-Type, so kube-openapi answers octet-stream
+    return accept.includes(OPENAPI_V2_PROTOBUF) ? ok(encodeOpenapiV2(doc), 'application/octet-stream') : ok(doc);
+  }
   if (path === '/openapi/v3') return ok(openapiIndex(ctx.registry));
   if (segs[0] === 'openapi' && segs[1] === 'v3') {
     const gv = splitGroupVersion(segs.slice(2));
@@ -203,8 +208,8 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
   const path = url.pathname.replace(/\/+$/, '') || '/';
 
   const doc = method === 'GET' ? discoveryDocument(ctx, path, segs, accept) : undefined;
-  if (doc?.contentType === 'text/plain') {
-    res.writeHead(doc.code, { 'Content-Type': 'text/plain' });
+  if (doc && (typeof doc.body === 'string' || Buffer.isBuffer(doc.body))) {
+    res.writeHead(doc.code, { 'Content-Type': doc.contentType ?? 'text/plain' });
     res.end(doc.body);
     return;
   }

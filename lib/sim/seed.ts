@@ -1,7 +1,8 @@
 /**
  * What a fresh cluster already holds: the four system namespaces, the node the kubelet runs
- * on, the default StorageClass and the `kubernetes` Service (10.96.0.1:443), so `kubectl get
- * nodes,sc` and Helm's capability checks see a cluster like kind's.
+ * on, the two system PriorityClasses, the default StorageClass and the `kubernetes` Service
+ * (10.96.0.1:443), so `kubectl get nodes,pc,sc` and Helm's capability checks see a cluster like
+ * kind's.
  */
 import { createHash } from 'crypto';
 import { rfc3339 } from './clock';
@@ -64,6 +65,13 @@ export function seedCluster(api: ObjectApi): void {
     },
     { manager: 'kubelet', subresource: 'status' },
   );
+
+  // kube-apiserver's built-in classes, which charts name in priorityClassName
+  for (const [name, value, description] of [
+    ['system-node-critical', 2000001000, 'Used for system critical pods that must not be moved from their current node.'],
+    ['system-cluster-critical', 2000000000, 'Used for system critical pods that must run in the cluster, but can be moved to another node if necessary.'],
+  ] as const)
+    api.create(type('scheduling.k8s.io', 'priorityclasses'), undefined, { metadata: { name }, value, description }, as);
 
   api.create(
     type('storage.k8s.io', 'storageclasses'),
