@@ -44,7 +44,25 @@ export interface HttpContext {
   operations: OperationLog;
   podLogs: PodLogs;
   hostPort(): string;
+  /** Told of every request once its response ended (a watch: when its stream closed). */
+  onRequest?: (r: SimRequest) => void;
 }
+
+/** One HTTP request, as `helm-sfn sim --operation-log` writes it: no bodies, no headers but the user agent. */
+export interface SimRequest {
+  /** When it arrived (RFC 3339, milliseconds). */
+  time: string;
+  /** The sim's verb for resource requests (get, list, watch, create, apply, …), else the HTTP method in lower case. */
+  verb: string;
+  /** Path and query. */
+  path: string;
+  userAgent?: string;
+  /** The response status; 0 when the connection was reset. */
+  status: number;
+}
+
+/** The verb route() found for a request, for the request log. */
+const verbs = new WeakMap<IncomingMessage, string>();
 
 interface ResourceRequest {
   type: ResourceType;
@@ -160,6 +178,19 @@ function deleteOptions(q: URLSearchParams, body: unknown): DeleteOptions {
 
 export function createHandler(ctx: HttpContext): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
+    if (ctx.onRequest) {
+      const time = new Date(ctx.clock.now()).toISOString();
+      const log = ctx.onRequest;
+      res.on('close', () =>
+        log({
+          time,
+          verb: verbs.get(req) ?? (req.method ?? 'GET').toLowerCase(),
+          path: req.url ?? '/',
+          userAgent: req.headers['user-agent'],
+          status: res.headersSent ? res.statusCode : 0,
+        }),
+      );
+    }
     readBody(req)
       .then((body) => route(ctx, req, res, body))
       .catch((e) => {
@@ -220,6 +251,7 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
   const r = parseResourcePath(ctx.registry, gv.group, gv.version, gv.rest);
   const q = url.searchParams;
   const verb = verbOf(method, r, q, req.headers['content-type']);
+  verbs.set(req, verb);
   const manager = ['create', 'update', 'patch', 'apply', 'status'].includes(verb) ? managerOf(q, req) : undefined;
   const record = (code: number, outcome: string, name = r.name) =>
     ctx.operations.record({

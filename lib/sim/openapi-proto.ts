@@ -129,8 +129,16 @@ function pathItem(item: Json): Message {
   return m;
 }
 
-/** Encodes a Swagger 2.0 document built by openapi.ts as gnostic's `openapi_v2.Document`. */
+const encoded = new WeakMap<Json, Buffer>();
+
+/** Encodes a Swagger 2.0 document built by openapi.ts as gnostic's `openapi_v2.Document` (once per document). */
 export function encodeOpenapiV2(doc: Json): Buffer {
+  let bytes = encoded.get(doc);
+  if (!bytes) encoded.set(doc, (bytes = encodeDocument(doc)));
+  return bytes;
+}
+
+function encodeDocument(doc: Json): Buffer {
   const info = new Message().string(1, doc.info?.title).string(2, doc.info?.version).string(3, doc.info?.description);
   const paths = new Message();
   named(paths, 2, Object.entries(doc.paths ?? {}), pathItem);

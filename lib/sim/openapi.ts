@@ -161,8 +161,18 @@ function kindPaths(t: ResourceType): Record<string, Json> {
  */
 const permissive = (description: string, gvks: object[]): Json => ({ description, type: 'object', 'x-kubernetes-group-version-kind': gvks });
 
-/** The Swagger 2.0 document of every served kind. */
+const v2Cache = new WeakMap<Registry, { revision: number; doc: Json }>();
+
+/** The Swagger 2.0 document of every served kind (rebuilt when CRDs change the registry). */
 export function openapiV2(registry: Registry): Json {
+  const cached = v2Cache.get(registry);
+  if (cached?.revision === registry.revision) return cached.doc;
+  const doc = buildOpenapiV2(registry);
+  v2Cache.set(registry, { revision: registry.revision, doc });
+  return doc;
+}
+
+function buildOpenapiV2(registry: Registry): Json {
   const paths: Record<string, Json> = {};
   const definitions: Record<string, Json> = {
     [`${META}.Patch`]: { description: 'Patch is provided to give a concrete name and type to the Kubernetes PATCH request body.', type: 'object' },
