@@ -80,7 +80,7 @@ describe('kinds and containers of real charts, judged by kubectl and helm', () =
       'priorityclass.scheduling.k8s.io/system-node-critical 2000001000 false AGE PreemptLowerPriority',
       '',
       'NAME MIN AVAILABLE MAX UNAVAILABLE ALLOWED DISRUPTIONS AGE',
-      'poddisruptionbudget.policy/r1-controller 1 N/A 0 AGE',
+      'poddisruptionbudget.policy/r1-controller 1 N/A 1 AGE', // 2 ready pods, 1 must stay
       '',
       'NAME REFERENCE TARGETS MINPODS MAXPODS REPLICAS AGE',
       'horizontalpodautoscaler.autoscaling/r1-controller Deployment/r1-controller cpu: <unknown>/75% 2 5 0 AGE',
@@ -97,6 +97,9 @@ describe('kinds and containers of real charts, judged by kubectl and helm', () =
       'NAME ROLE AGE',
       'clusterrolebinding.rbac.authorization.k8s.io/r1-controller ClusterRole/r1-controller AGE',
     ]);
+    const pdb = env.sim.get('policy/v1', 'PodDisruptionBudget', 'default', 'r1-controller') as any;
+    expect(pdb.status).toMatchObject({ observedGeneration: 1, expectedPods: 2, currentHealthy: 2, desiredHealthy: 1, disruptionsAllowed: 1 });
+    expect(pdb.status.conditions).toEqual([expect.objectContaining({ type: 'DisruptionAllowed', status: 'True', reason: 'SufficientPods' })]);
   });
 
   it("defaults webhooks like kube-apiserver and keeps the chart's fields", () => {
