@@ -33,18 +33,37 @@ const tail = (text: string) => text.trim().split('\n').slice(-3).join(' | ');
 
 const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
-/** One process at a time per tool (jest runs test files in parallel workers). */
-function withLock<T>(name: string, work: () => T): T {
-  const lock = path.join(CACHE, `${name}.lock`);
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * One apt user at a time (jest runs test files in parallel workers, and two `apt-get update`s
+ * fail on apt's own lock). The lock directory holds its owner's pid, so a killed run's lock is
+ * taken over.
+ */
+function withAptLock<T>(work: () => T): T {
+  const lock = path.join(CACHE, 'apt.lock');
   fs.mkdirSync(CACHE, { recursive: true });
   const deadline = Date.now() + 600_000;
   for (;;) {
     try {
       fs.mkdirSync(lock);
+      fs.writeFileSync(path.join(lock, 'pid'), String(process.pid));
       break;
     } catch {
-      // a lock older than the longest download is left over from a killed run
-      if (Date.now() - fs.statSync(lock, { throwIfNoEntry: false })!.mtimeMs > 600_000) fs.rmSync(lock, { recursive: true, force: true });
+      let owner = 0;
+      try {
+        owner = Number(fs.readFileSync(path.join(lock, 'pid'), 'utf8'));
+      } catch {
+        // its owner is between mkdir and writing the pid, or just removed it
+      }
+      if (owner && !alive(owner)) fs.rmSync(lock, { recursive: true, force: true });
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}`);
       sleepSync(200);
     }
@@ -76,7 +95,7 @@ function unpacked(name: string, packages: string[], prepare: (root: string) => s
   const root = path.join(CACHE, name);
   if (fs.existsSync(path.join(root, '.complete'))) return { ok: true, value: root, note: `cached in ${root}` };
   for (const tool of ['apt-get', 'dpkg-deb']) if (run(tool, ['--version']).code !== 0) return { ok: false, reason: `${tool} is not available on this machine` };
-  return withLock(name, () => {
+  return withAptLock(() => {
     if (fs.existsSync(path.join(root, '.complete'))) return { ok: true, value: root, note: `cached in ${root}` };
     const started = Date.now();
     const tmp = `${root}.tmp-${process.pid}`;
