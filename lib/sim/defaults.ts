@@ -86,6 +86,18 @@ function defaultService(spec: Loose, ctx: DefaultingContext): void {
   if (spec.type === 'LoadBalancer') spec.allocateLoadBalancerNodePorts ??= true;
 }
 
+/** admissionregistration/v1 defaults of one webhook (SetDefaults_ValidatingWebhook, …_MutatingWebhook). */
+function defaultWebhook(w: Loose, mutating: boolean): void {
+  w.failurePolicy ??= 'Fail';
+  w.matchPolicy ??= 'Equivalent';
+  w.namespaceSelector ??= {};
+  w.objectSelector ??= {};
+  w.timeoutSeconds ??= 10;
+  if (mutating) w.reinvocationPolicy ??= 'Never';
+  for (const r of w.rules ?? []) r.scope ??= '*';
+  if (w.clientConfig?.service) w.clientConfig.service.port ??= 443;
+}
+
 /** Fills the defaults of `obj` in place; idempotent, so applying it twice changes nothing. */
 export function applyDefaults(type: ResourceType, obj: KubeObject, ctx: DefaultingContext): KubeObject {
   const o = obj as Loose;
@@ -150,6 +162,39 @@ export function applyDefaults(type: ResourceType, obj: KubeObject, ctx: Defaulti
       break;
     case 'batch/Job':
       defaultJobSpec((o.spec ??= {}), o.metadata.name, o.metadata.uid);
+      break;
+    case 'admissionregistration.k8s.io/ValidatingWebhookConfiguration':
+    case 'admissionregistration.k8s.io/MutatingWebhookConfiguration':
+      for (const w of o.webhooks ?? []) defaultWebhook(w, type.kind === 'MutatingWebhookConfiguration');
+      break;
+    case 'admissionregistration.k8s.io/ValidatingAdmissionPolicy': {
+      o.spec ??= {};
+      o.spec.failurePolicy ??= 'Fail';
+      const match = o.spec.matchConstraints;
+      if (match) {
+        match.matchPolicy ??= 'Equivalent';
+        match.namespaceSelector ??= {};
+        match.objectSelector ??= {};
+        for (const r of match.resourceRules ?? []) r.scope ??= '*';
+      }
+      break;
+    }
+    case 'scheduling.k8s.io/PriorityClass':
+      o.preemptionPolicy ??= 'PreemptLowerPriority';
+      break;
+    case 'storage.k8s.io/CSIDriver':
+      o.spec ??= {};
+      o.spec.attachRequired ??= true;
+      o.spec.podInfoOnMount ??= false;
+      o.spec.storageCapacity ??= false;
+      o.spec.requiresRepublish ??= false;
+      o.spec.fsGroupPolicy ??= 'ReadWriteOnceWithFSType';
+      o.spec.volumeLifecycleModes ??= ['Persistent'];
+      break;
+    case 'autoscaling/HorizontalPodAutoscaler':
+      o.spec ??= {};
+      o.spec.minReplicas ??= 1;
+      if (!o.spec.metrics?.length) o.spec.metrics = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }];
       break;
     case 'batch/CronJob':
       o.spec ??= {};
@@ -233,6 +278,23 @@ function validatePodSpec(spec: Loose | undefined, field: string): StatusCause[] 
   return out;
 }
 
+/** The admissionregistration/v1 checks chart authors meet (ValidateValidatingWebhookConfiguration). */
+function validateWebhooks(webhooks: Loose[] | undefined): StatusCause[] {
+  const out: StatusCause[] = [];
+  const seen = new Set<string>();
+  (webhooks ?? []).forEach((w, i) => {
+    const at = `webhooks[${i}]`;
+    if (!w.name) out.push(required(`${at}.name`));
+    else if (seen.has(w.name)) out.push({ reason: 'FieldValueDuplicate', message: `Duplicate value: ${JSON.stringify(w.name)}`, field: `${at}.name` });
+    else if (w.name.split('.').length < 3) out.push(invalidValue(`${at}.name`, w.name, 'should be a domain with at least three segments separated by dots'));
+    seen.add(w.name);
+    if (!w.sideEffects) out.push(required(`${at}.sideEffects`, 'must specify one of None, NoneOnDryRun'));
+    if (!w.admissionReviewVersions?.length) out.push(required(`${at}.admissionReviewVersions`, 'must specify one of v1, v1beta1'));
+    if (!w.clientConfig?.url === !w.clientConfig?.service) out.push(required(`${at}.clientConfig`, 'exactly one of url or service is required'));
+  });
+  return out;
+}
+
 /** The 422 causes of an object about to be stored (empty = valid). */
 export function validate(type: ResourceType, obj: KubeObject): StatusCause[] {
   const o = obj as Loose;
@@ -257,6 +319,10 @@ export function validate(type: ResourceType, obj: KubeObject): StatusCause[] {
         causes.push(invalidValue('spec.template.metadata.labels', labels, '`selector` does not match template `labels`'));
       break;
     }
+    case 'admissionregistration.k8s.io/ValidatingWebhookConfiguration':
+    case 'admissionregistration.k8s.io/MutatingWebhookConfiguration':
+      causes.push(...validateWebhooks(o.webhooks));
+      break;
     case 'batch/Job': {
       causes.push(...validatePodSpec(o.spec?.template?.spec, 'spec.template.spec'));
       const policy = o.spec?.template?.spec?.restartPolicy;

@@ -1,9 +1,8 @@
 /**
  * What clients ask before they touch objects: /version, legacy discovery (APIVersions,
- * APIGroupList, APIResourceList), aggregated discovery v2 (apidiscovery.k8s.io/v2) and the
- * OpenAPI v3 stub kubectl and Helm consult for server-side field validation.
+ * APIGroupList, APIResourceList) and aggregated discovery v2 (apidiscovery.k8s.io/v2). The
+ * OpenAPI documents are in openapi.ts.
  */
-import { createHash } from 'crypto';
 import type { Registry, ResourceType } from './registry';
 
 export const KUBERNETES_VERSION = { major: '1', minor: '34', gitVersion: 'v1.34.0+sim' };
@@ -20,7 +19,7 @@ export const versionInfo = () => ({
 });
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
-const verbsOf = (t: ResourceType): string[] => (t.review ? ['create'] : ALL_VERBS);
+export const verbsOf = (t: ResourceType): string[] => (t.review ? ['create'] : ALL_VERBS);
 const SUB_VERBS: Record<string, string[]> = { status: ['get', 'patch', 'update'], scale: ['get', 'patch', 'update'], log: ['get'] };
 
 function subresourceKind(type: ResourceType, sub: string): { group: string; version: string; kind: string } {
@@ -127,53 +126,4 @@ export function aggregatedDiscovery(registry: Registry, which: 'core' | 'groups'
         .map((gv) => ({ version: gv.version, resources: registry.inGroupVersion(group, gv.version).map(discoveryResource), freshness: 'Current' })),
     })),
   };
-}
-
-const gvPath = (group: string, version: string): string => (group ? `apis/${group}/${version}` : `api/${version}`);
-
-function gvHash(registry: Registry, group: string, version: string): string {
-  const content = JSON.stringify(registry.inGroupVersion(group, version));
-  return createHash('sha512').update(content).digest('hex').toUpperCase().slice(0, 128);
-}
-
-export function openapiIndex(registry: Registry) {
-  const paths: Record<string, { serverRelativeURL: string }> = {};
-  for (const gv of registry.groupVersions()) {
-    const p = gvPath(gv.group, gv.version);
-    paths[p] = { serverRelativeURL: `/openapi/v3/${p}?hash=${gvHash(registry, gv.group, gv.version)}` };
-  }
-  return { paths };
-}
-
-function schemaName(t: ResourceType): string {
-  if (t.custom) return `${t.group.split('.').reverse().join('.')}.${t.version}.${t.kind}`;
-  const short = t.group ? t.group.replace(/\.k8s\.io$/, '').replace(/\.authorization$/, '') : 'core';
-  return `io.k8s.api.${short}.${t.version}.${t.kind}`;
-}
-
-/**
- * One group-version document. kubectl's `supportsQueryParamV3` needs a PATCH operation with the
- * GVK and a `fieldValidation` query parameter; the schemas are permissive.
- */
-export function openapiGroupVersion(registry: Registry, group: string, version: string) {
-  const types = registry.inGroupVersion(group, version);
-  if (types.length === 0) return undefined;
-  const paths: Record<string, object> = {};
-  const schemas: Record<string, object> = {};
-  const query = (name: string) => ({ name, in: 'query', schema: { type: name === 'force' ? 'boolean' : 'string', uniqueItems: true } });
-  for (const t of types) {
-    const gvk = { group: t.group, version: t.version, kind: t.kind };
-    const base = `/${gvPath(group, version)}${t.namespaced ? '/namespaces/{namespace}' : ''}/${t.plural}/{name}`;
-    paths[base] = {
-      patch: {
-        operationId: `patch${t.kind}`,
-        'x-kubernetes-action': 'patch',
-        'x-kubernetes-group-version-kind': gvk,
-        parameters: ['dryRun', 'fieldManager', 'fieldValidation', 'force'].map(query),
-        responses: { '200': { description: 'OK', content: { 'application/json': { schema: { $ref: `#/components/schemas/${schemaName(t)}` } } } } },
-      },
-    };
-    schemas[schemaName(t)] = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, 'x-kubernetes-group-version-kind': [gvk] };
-  }
-  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: KUBERNETES_VERSION.gitVersion }, paths, components: { schemas } };
 }

@@ -23,7 +23,8 @@ export interface FaultRule {
   rate?: number;
   /** Fire at most this many times. */
   times?: number;
-  effect: FaultEffect;
+  /** What happens; with several, one picked at random each time the rule fires. */
+  effect: FaultEffect | FaultEffect[];
 }
 
 export interface FaultTarget {
@@ -53,8 +54,9 @@ export class SimFaults {
   add(rule: FaultRule): number {
     const rate = rule.rate ?? 1;
     if (!(rate >= 0 && rate <= 1)) throw new Error(`fault rule: rate must be between 0 and 1, got ${rule.rate}`);
-    if (rule.effect.type === 'error' && !(rule.effect.code >= 400 && rule.effect.code <= 599))
-      throw new Error(`fault rule: an error code must be 4xx or 5xx, got ${rule.effect.code}`);
+    const effects = [rule.effect].flat();
+    if (effects.length === 0) throw new Error('fault rule: needs at least one effect');
+    for (const e of effects) if (e.type === 'error' && !(e.code >= 400 && e.code <= 599)) throw new Error(`fault rule: an error code must be 4xx or 5xx, got ${e.code}`);
     const id = this.nextId++;
     this.active.push({ ...rule, id, fired: 0 });
     return id;
@@ -86,11 +88,13 @@ export class SimFaults {
   decide(t: FaultTarget): FaultDecision {
     const out: FaultDecision = { latencyMs: 0 };
     for (const rule of this.active) {
-      if (rule.effect.type !== 'latency' && out.failure) continue;
+      const effects = [rule.effect].flat();
+      if (out.failure && effects.every((e) => e.type !== 'latency')) continue;
       if (!this.matches(rule, t)) continue;
       rule.fired++;
-      if (rule.effect.type === 'latency') out.latencyMs += rule.effect.ms;
-      else out.failure = rule.effect;
+      const effect = effects.length === 1 ? effects[0] : effects[Math.floor(this.clock.random() * effects.length)];
+      if (effect.type === 'latency') out.latencyMs += effect.ms;
+      else out.failure ??= effect;
     }
     return out;
   }

@@ -14,16 +14,17 @@ import {
   apiGroupList,
   apiResourceList,
   apiVersions,
-  openapiGroupVersion,
-  openapiIndex,
   versionInfo,
 } from './discovery';
+import { openapiGroupVersion, openapiIndex, openapiV2 } from './openapi';
+import { encodeOpenapiV2, OPENAPI_V2_PROTOBUF } from './openapi-proto';
 import { asSimError, badRequest, internalError, methodNotAllowed, SimError, tooManyRequests, unknownPath, unsupportedMediaType } from './errors';
 import type { FaultTarget, SimFaults, SimVerb } from './faults';
 import { PATCH_TYPES, type DeleteOptions, type ObjectApi, type PatchType, type PropagationPolicy } from './objects';
 import type { OperationLog } from './operations';
 import type { PodLogs } from './podlogs';
 import { decodeProtobuf, PROTOBUF_MAGIC } from './protobuf';
+import { queryBool, queryFlag, wantsPretty } from './query';
 import { answerReview } from './reviews';
 import { apiVersionOf, type Registry, type ResourceType } from './registry';
 import { formatLabelSelector, fromSelectorObject, parseFieldSelector, parseLabelSelector } from './selectors';
@@ -43,7 +44,25 @@ export interface HttpContext {
   operations: OperationLog;
   podLogs: PodLogs;
   hostPort(): string;
+  /** Told of every request once its response ended (a watch: when its stream closed). */
+  onRequest?: (r: SimRequest) => void;
 }
+
+/** One HTTP request, as `helm-sfn sim --operation-log` writes it: no bodies, no headers but the user agent. */
+export interface SimRequest {
+  /** When it arrived (RFC 3339, milliseconds). */
+  time: string;
+  /** The sim's verb for resource requests (get, list, watch, create, apply, …), else the HTTP method in lower case. */
+  verb: string;
+  /** Path and query. */
+  path: string;
+  userAgent?: string;
+  /** The response status; 0 when the connection was reset. */
+  status: number;
+}
+
+/** The verb route() found for a request, for the request log. */
+const verbs = new WeakMap<IncomingMessage, string>();
 
 interface ResourceRequest {
   type: ResourceType;
@@ -58,7 +77,8 @@ const BODY_TYPES = ['application/json', 'application/yaml', 'application/vnd.kub
 const WRITE_VERBS: ReadonlySet<SimVerb> = new Set(['create', 'update', 'patch', 'apply', 'status']);
 
 function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json', headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
+  const q = new URL(res.req.url ?? '/', 'http://sim').searchParams;
+  const text = wantsPretty(q, res.req.headers['user-agent']) ? `${JSON.stringify(body, null, 2)}\n` : JSON.stringify(body);
   res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
@@ -105,8 +125,6 @@ function parseResourcePath(registry: Registry, group: string, version: string, r
   return { type, namespace, name, subresource };
 }
 
-const flag = (q: URLSearchParams, name: string): boolean => ['true', '1'].includes(q.get(name) ?? '');
-
 function managerOf(q: URLSearchParams, req: IncomingMessage): string {
   return q.get('fieldManager') || (req.headers['user-agent'] ?? 'unknown').split('/')[0];
 }
@@ -114,7 +132,7 @@ function managerOf(q: URLSearchParams, req: IncomingMessage): string {
 function verbOf(method: string, r: ResourceRequest, q: URLSearchParams, contentType: string | undefined): SimVerb {
   if (method === 'GET') {
     if (r.subresource === 'log') return 'log';
-    if (!r.name) return flag(q, 'watch') ? 'watch' : 'list';
+    if (!r.name) return queryFlag(q, 'watch') ? 'watch' : 'list';
     return 'get';
   }
   if (r.subresource === 'status' && (method === 'PUT' || method === 'PATCH')) return 'status';
@@ -153,7 +171,7 @@ function deleteOptions(q: URLSearchParams, body: unknown): DeleteOptions {
   const grace = q.get('gracePeriodSeconds') ?? b.gracePeriodSeconds;
   return {
     propagationPolicy: (q.get('propagationPolicy') ?? b.propagationPolicy) as PropagationPolicy | undefined,
-    orphanDependents: q.has('orphanDependents') ? flag(q, 'orphanDependents') : b.orphanDependents,
+    orphanDependents: queryBool(q, 'orphanDependents') ?? b.orphanDependents,
     gracePeriodSeconds: grace === undefined || grace === null ? undefined : Number(grace),
     preconditions: b.preconditions,
     dryRun: q.get('dryRun') === 'All' || (Array.isArray(b.dryRun) && b.dryRun.includes('All')),
@@ -162,6 +180,19 @@ function deleteOptions(q: URLSearchParams, body: unknown): DeleteOptions {
 
 export function createHandler(ctx: HttpContext): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
+    if (ctx.onRequest) {
+      const time = new Date(ctx.clock.now()).toISOString();
+      const log = ctx.onRequest;
+      res.on('close', () =>
+        log({
+          time,
+          verb: verbs.get(req) ?? (req.method ?? 'GET').toLowerCase(),
+          path: req.url ?? '/',
+          userAgent: req.headers['user-agent'],
+          status: res.headersSent ? res.statusCode : 0,
+        }),
+      );
+    }
     readBody(req)
       .then((body) => route(ctx, req, res, body))
       .catch((e) => {
@@ -186,6 +217,11 @@ function discoveryDocument(ctx: HttpContext, path: string, segs: string[], accep
   if (['/healthz', '/livez', '/readyz'].includes(path)) return ok('ok', 'text/plain');
   if (path === '/api') return aggregated ? ok(aggregatedDiscovery(ctx.registry, 'core'), AGGREGATED_CONTENT_TYPE) : ok(apiVersions(ctx.hostPort()));
   if (path === '/apis') return aggregated ? ok(aggregatedDiscovery(ctx.registry, 'groups'), AGGREGATED_CONTENT_TYPE) : ok(apiGroupList(ctx.registry));
+  if (path === '/openapi/v2') {
+    const doc = openapiV2(ctx.registry);
+    // the '@' in the protobuf media type is not valid in a Content-Type, so kube-openapi answers octet-stream
+    return accept.includes(OPENAPI_V2_PROTOBUF) ? ok(encodeOpenapiV2(doc), 'application/octet-stream') : ok(doc);
+  }
   if (path === '/openapi/v3') return ok(openapiIndex(ctx.registry));
   if (segs[0] === 'openapi' && segs[1] === 'v3') {
     const gv = splitGroupVersion(segs.slice(2));
@@ -205,8 +241,8 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
   const path = url.pathname.replace(/\/+$/, '') || '/';
 
   const doc = method === 'GET' ? discoveryDocument(ctx, path, segs, accept) : undefined;
-  if (doc?.contentType === 'text/plain') {
-    res.writeHead(doc.code, { 'Content-Type': 'text/plain' });
+  if (doc && (typeof doc.body === 'string' || Buffer.isBuffer(doc.body))) {
+    res.writeHead(doc.code, { 'Content-Type': doc.contentType ?? 'text/plain' });
     res.end(doc.body);
     return;
   }
@@ -217,6 +253,7 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
   const r = parseResourcePath(ctx.registry, gv.group, gv.version, gv.rest);
   const q = url.searchParams;
   const verb = verbOf(method, r, q, req.headers['content-type']);
+  verbs.set(req, verb);
   const manager = ['create', 'update', 'patch', 'apply', 'status'].includes(verb) ? managerOf(q, req) : undefined;
   const record = (code: number, outcome: string, name = r.name) =>
     ctx.operations.record({
@@ -315,7 +352,7 @@ async function handleResource(
       const labels = parseLabelSelector(q.get('labelSelector'));
       const fields = parseFieldSelector(q.get('fieldSelector'), type.kind);
       if (verb === 'watch') {
-        const sendInitialEvents = flag(q, 'sendInitialEvents');
+        const sendInitialEvents = queryFlag(q, 'sendInitialEvents');
         ctx.watches.serve(
           res,
           {
@@ -325,7 +362,7 @@ async function handleResource(
             fields,
             resourceVersion: q.get('resourceVersion') ?? undefined,
             sendInitialEvents,
-            allowBookmarks: flag(q, 'allowWatchBookmarks'),
+            allowBookmarks: queryFlag(q, 'allowWatchBookmarks'),
             timeoutSeconds: q.has('timeoutSeconds') ? Number(q.get('timeoutSeconds')) : undefined,
             // `kubectl get -w` watches Tables: each event carries a one-row Table
             render: wantsTable ? (o, first) => tableEvent(toTable(type, [o], include, ctx.clock.now(), o.metadata.resourceVersion!), first) : undefined,
@@ -365,7 +402,7 @@ async function handleResource(
       const { object, created } = api.patch(type, namespace, name, patchType, decodeBody(rawBody, req.headers['content-type']) ?? {}, {
         manager: manager!,
         dryRun,
-        force: flag(q, 'force'),
+        force: queryFlag(q, 'force'),
         subresource: subresource as 'status' | undefined,
       });
       sendJson(res, created ? 201 : 200, object);
@@ -407,11 +444,11 @@ function servePodLog(ctx: HttpContext, res: ServerResponse, pod: KubeObject, q: 
   if (!names.includes(container)) throw badRequest(`container ${container} is not valid for pod ${podName}`);
   const statuses: Loose[] = [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])];
   const state = statuses.find((s) => s.name === container);
-  const previous = flag(q, 'previous');
+  const previous = queryFlag(q, 'previous');
   if (!previous && (!state || state.state?.waiting))
     throw badRequest(`container "${container}" in pod "${podName}" is waiting to start: ${state?.state?.waiting?.reason ?? 'ContainerCreating'}`);
   if (previous && !(state?.restartCount > 0)) throw badRequest(`previous terminated container "${container}" in pod "${podName}" not found`);
-  const timestamps = flag(q, 'timestamps');
+  const timestamps = queryFlag(q, 'timestamps');
   const format = (l: { time: number; text: string }) => `${timestamps ? `${rfc3339Micro(l.time)} ` : ''}${l.text}\n`;
   const uid = pod.metadata.uid!;
   let { lines } = ctx.podLogs.read(uid, container, previous);
@@ -424,7 +461,7 @@ function servePodLog(ctx: HttpContext, res: ServerResponse, pod: KubeObject, q: 
   const limit = q.get('limitBytes');
   if (limit) text = text.slice(0, Number(limit));
   res.writeHead(200, { 'Content-Type': 'text/plain' });
-  if (!flag(q, 'follow') || ended) {
+  if (!queryFlag(q, 'follow') || ended) {
     res.end(text);
     return { code: 200, outcome: 'ok' };
   }

@@ -16,7 +16,7 @@ import * as path from 'path';
 import { SimClock } from './clock';
 import { startControllers } from './controllers';
 import { SimFaults } from './faults';
-import { createHandler } from './http';
+import { createHandler, type SimRequest } from './http';
 import { ObjectApi } from './objects';
 import { OperationLog, type SimOperation } from './operations';
 import { PodLogs } from './podlogs';
@@ -26,6 +26,7 @@ import { Store } from './storage';
 import { Watches } from './watch';
 
 export type { SimOperation } from './operations';
+export type { SimRequest } from './http';
 export type { FaultEffect, FaultRule, SimVerb } from './faults';
 export { SimFaults } from './faults';
 
@@ -48,6 +49,8 @@ export interface SimClusterOptions {
    * `contentType`); default false. Bodies may hold Secret data: for tests only.
    */
   captureBodies?: boolean;
+  /** Told of every HTTP request once its response ended (watches: when the stream closed). */
+  onRequest?: (r: SimRequest) => void;
 }
 
 export interface SimCluster {
@@ -111,7 +114,9 @@ export async function startSimCluster(opts: SimClusterOptions = {}): Promise<Sim
   seedCluster(api);
 
   let hostPort = '';
-  const server = http.createServer(createHandler({ registry, store, api, clock, watches, faults, operations, podLogs, hostPort: () => hostPort }));
+  const server = http.createServer(
+    createHandler({ registry, store, api, clock, watches, faults, operations, podLogs, hostPort: () => hostPort, onRequest: opts.onRequest }),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());

@@ -1,7 +1,8 @@
 /**
  * Decoder for the protobuf request bodies typed Go clients send (Helm's release storage,
  * Helm's DeleteOptions, `kubectl create secret|configmap|namespace|deployment|job|cronjob|
- * service` and `kubectl run`). Fields outside these tables are dropped. Wire format: the magic
+ * service|priorityclass|pdb|clusterrole|role|clusterrolebinding|rolebinding|ingress` and
+ * `kubectl run`). Fields outside these tables are dropped. Wire format: the magic
  * "k8s\0", then runtime.Unknown{typeMeta=1{apiVersion=1, kind=2}, raw=2, contentEncoding=3,
  * contentType=4}. Field numbers from k8s.io/api and k8s.io/apimachinery `generated.proto`.
  * Responses are always JSON, so there is no encoder.
@@ -19,6 +20,8 @@ interface FieldSpec {
   repeated?: boolean;
   /** Go pointer fields (`*bool`, `*int64`): present means set, even to a zero value. */
   pointer?: boolean;
+  /** An embedded struct whose fields JSON inlines into the parent (`json:",inline"`). */
+  inline?: boolean;
 }
 
 type Schema = Record<number, FieldSpec>;
@@ -132,6 +135,30 @@ const JOB_SPEC: Schema = {
   10: f('suspend', 'bool', { pointer: true }),
 };
 
+// k8s.io/api/rbac/v1 generated.proto
+const POLICY_RULE: Schema = {
+  1: f('verbs', 'string', { repeated: true }),
+  2: f('apiGroups', 'string', { repeated: true }),
+  3: f('resources', 'string', { repeated: true }),
+  4: f('resourceNames', 'string', { repeated: true }),
+  5: f('nonResourceURLs', 'string', { repeated: true }),
+};
+const ROLE_BINDING: Schema = {
+  1: f('metadata', OBJECT_META),
+  2: f('subjects', { 1: f('kind', 'string'), 2: f('apiGroup', 'string'), 3: f('name', 'string'), 4: f('namespace', 'string') }, { repeated: true }),
+  3: f('roleRef', { 1: f('apiGroup', 'string'), 2: f('kind', 'string'), 3: f('name', 'string') }),
+};
+
+// k8s.io/api/networking/v1 generated.proto
+const INGRESS_BACKEND: Schema = {
+  3: f('resource', { 1: f('apiGroup', 'string', { pointer: true }), 2: f('kind', 'string'), 3: f('name', 'string') }),
+  4: f('service', { 1: f('name', 'string'), 2: f('port', { 1: f('name', 'string'), 2: f('number', 'int') }) }),
+};
+const INGRESS_RULE: Schema = {
+  1: f('host', 'string'),
+  2: f('ingressRuleValue', { 1: f('http', { 1: f('paths', { 1: f('path', 'string'), 2: f('backend', INGRESS_BACKEND), 3: f('pathType', 'string', { pointer: true }) }, { repeated: true }) }) }, { inline: true }),
+};
+
 const SCHEMAS: Record<string, Schema> = {
   Secret: {
     1: f('metadata', OBJECT_META),
@@ -197,6 +224,40 @@ const SCHEMAS: Record<string, Schema> = {
       7: f('sessionAffinity', 'string'),
       8: f('loadBalancerIP', 'string'),
       11: f('externalName', 'string'),
+    }),
+  },
+  // k8s.io/api/scheduling/v1, policy/v1, rbac/v1 and networking/v1: `kubectl create priorityclass|pdb|clusterrole|role|clusterrolebinding|rolebinding|ingress`
+  PriorityClass: {
+    1: f('metadata', OBJECT_META),
+    2: f('value', 'int'),
+    3: f('globalDefault', 'bool'),
+    4: f('description', 'string'),
+    5: f('preemptionPolicy', 'string', { pointer: true }),
+  },
+  PodDisruptionBudget: {
+    1: f('metadata', OBJECT_META),
+    2: f('spec', {
+      1: f('minAvailable', 'intOrString'),
+      2: f('selector', LABEL_SELECTOR),
+      3: f('maxUnavailable', 'intOrString'),
+      4: f('unhealthyPodEvictionPolicy', 'string', { pointer: true }),
+    }),
+  },
+  ClusterRole: {
+    1: f('metadata', OBJECT_META),
+    2: f('rules', POLICY_RULE, { repeated: true }),
+    3: f('aggregationRule', { 1: f('clusterRoleSelectors', LABEL_SELECTOR, { repeated: true }) }),
+  },
+  Role: { 1: f('metadata', OBJECT_META), 2: f('rules', POLICY_RULE, { repeated: true }) },
+  ClusterRoleBinding: ROLE_BINDING,
+  RoleBinding: ROLE_BINDING,
+  Ingress: {
+    1: f('metadata', OBJECT_META),
+    2: f('spec', {
+      1: f('defaultBackend', INGRESS_BACKEND),
+      2: f('tls', { 1: f('hosts', 'string', { repeated: true }), 2: f('secretName', 'string') }, { repeated: true }),
+      3: f('rules', INGRESS_RULE, { repeated: true }),
+      4: f('ingressClassName', 'string', { pointer: true }),
     }),
   },
   DeleteOptions: {
@@ -324,7 +385,8 @@ function decodeMessage(buf: Buffer, schema: Schema): Record<string, unknown> {
       continue;
     }
     const value = decodeValue(fl, spec.type);
-    if (spec.repeated) out[spec.name] = [...((out[spec.name] as unknown[]) ?? []), value];
+    if (spec.inline) Object.assign(out, value);
+    else if (spec.repeated) out[spec.name] = [...((out[spec.name] as unknown[]) ?? []), value];
     else if (spec.pointer || !isZero(value)) out[spec.name] = value;
   }
   if (schema === MANAGED_FIELDS_ENTRY && out.fieldsV1) out.fieldsV1 = (out.fieldsV1 as { raw?: object }).raw ?? {};

@@ -41,6 +41,7 @@ const NO_GENERATION = { generation: false };
 const STATUS = { subresources: ['status'] as ResourceType['subresources'] };
 const WORKLOAD = { subresources: ['status', 'scale'] as ResourceType['subresources'], categories: ['all'] };
 const REVIEW = { namespaced: false, generation: false, review: true };
+const API_EXTENSIONS = { categories: ['api-extensions'] };
 
 const BUILT_INS: Record<string, BuiltIn[]> = {
   v1: [
@@ -82,9 +83,25 @@ const BUILT_INS: Record<string, BuiltIn[]> = {
   ],
   'policy/v1': [['poddisruptionbudgets', 'PodDisruptionBudget', { ...STATUS, shortNames: ['pdb'] }]],
   'autoscaling/v2': [['horizontalpodautoscalers', 'HorizontalPodAutoscaler', { ...STATUS, shortNames: ['hpa'], categories: ['all'] }]],
-  'apiextensions.k8s.io/v1': [['customresourcedefinitions', 'CustomResourceDefinition', { ...CLUSTER, ...STATUS, shortNames: ['crd', 'crds'] }]],
-  'storage.k8s.io/v1': [['storageclasses', 'StorageClass', { ...CLUSTER, ...NO_GENERATION, shortNames: ['sc'] }]],
+  'apiextensions.k8s.io/v1': [['customresourcedefinitions', 'CustomResourceDefinition', { ...CLUSTER, ...STATUS, ...API_EXTENSIONS, shortNames: ['crd', 'crds'] }]],
+  'storage.k8s.io/v1': [
+    ['storageclasses', 'StorageClass', { ...CLUSTER, ...NO_GENERATION, shortNames: ['sc'] }],
+    ['csidrivers', 'CSIDriver', { ...CLUSTER, ...NO_GENERATION }],
+    ['csinodes', 'CSINode', { ...CLUSTER, ...NO_GENERATION }],
+    ['csistoragecapacities', 'CSIStorageCapacity', NO_GENERATION],
+    ['volumeattachments', 'VolumeAttachment', { ...CLUSTER, ...STATUS, ...NO_GENERATION }],
+  ],
   'coordination.k8s.io/v1': [['leases', 'Lease', NO_GENERATION]],
+  'admissionregistration.k8s.io/v1': [
+    ['mutatingwebhookconfigurations', 'MutatingWebhookConfiguration', { ...CLUSTER, ...API_EXTENSIONS }],
+    ['validatingadmissionpolicies', 'ValidatingAdmissionPolicy', { ...CLUSTER, ...STATUS, ...API_EXTENSIONS }],
+    ['validatingadmissionpolicybindings', 'ValidatingAdmissionPolicyBinding', { ...CLUSTER, ...API_EXTENSIONS }],
+    ['validatingwebhookconfigurations', 'ValidatingWebhookConfiguration', { ...CLUSTER, ...API_EXTENSIONS }],
+  ],
+  'apiregistration.k8s.io/v1': [['apiservices', 'APIService', { ...CLUSTER, ...STATUS, ...NO_GENERATION, ...API_EXTENSIONS }]],
+  'scheduling.k8s.io/v1': [['priorityclasses', 'PriorityClass', { ...CLUSTER, ...NO_GENERATION, shortNames: ['pc'] }]],
+  'node.k8s.io/v1': [['runtimeclasses', 'RuntimeClass', { ...CLUSTER, ...NO_GENERATION }]],
+  'discovery.k8s.io/v1': [['endpointslices', 'EndpointSlice', {}]],
   'authorization.k8s.io/v1': [
     ['selfsubjectaccessreviews', 'SelfSubjectAccessReview', REVIEW],
     ['selfsubjectrulesreviews', 'SelfSubjectRulesReview', REVIEW],

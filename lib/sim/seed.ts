@@ -1,14 +1,22 @@
 /**
  * What a fresh cluster already holds: the four system namespaces, the node the kubelet runs
- * on, the default StorageClass and the `kubernetes` Service (10.96.0.1:443), so `kubectl get
- * nodes,sc` and Helm's capability checks see a cluster like kind's.
+ * on, the two system PriorityClasses, the default StorageClass and the `kubernetes` Service
+ * (10.96.0.1:443), so `kubectl get nodes,pc,sc` and Helm's capability checks see a cluster like
+ * kind's.
  */
+import { createHash } from 'crypto';
 import { rfc3339 } from './clock';
 import { SEED_NAMESPACES } from './controllers/namespaces';
 import { NODE_NAME } from './controllers/kubelet';
 import { DEFAULT_STORAGE_CLASS } from './defaults';
 import { KUBERNETES_VERSION } from './discovery';
 import type { ObjectApi } from './objects';
+
+/** A fixed UUID-shaped id per purpose (not from the seeded generator, so seeds keep replaying the same names). */
+const nodeId = (purpose: string): string => {
+  const h = createHash('sha256').update(`${NODE_NAME}/${purpose}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+};
 
 export function seedCluster(api: ObjectApi): void {
   const type = (group: string, plural: string) => api.registry.byPlural(group, 'v1', plural)!;
@@ -39,7 +47,12 @@ export function seedCluster(api: ObjectApi): void {
         ],
         capacity: { cpu: '2', memory: '24Gi', pods: '110' },
         allocatable: { cpu: '2', memory: '24Gi', pods: '110' },
+        daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+        // every field of NodeSystemInfo: typed clients (the Python client) refuse a Node without one
         nodeInfo: {
+          machineID: nodeId('machine').replace(/-/g, ''),
+          systemUUID: nodeId('system'),
+          bootID: nodeId('boot'),
           kubeletVersion: KUBERNETES_VERSION.gitVersion,
           kubeProxyVersion: KUBERNETES_VERSION.gitVersion,
           operatingSystem: 'linux',
@@ -52,6 +65,13 @@ export function seedCluster(api: ObjectApi): void {
     },
     { manager: 'kubelet', subresource: 'status' },
   );
+
+  // kube-apiserver's built-in classes, which charts name in priorityClassName
+  for (const [name, value, description] of [
+    ['system-node-critical', 2000001000, 'Used for system critical pods that must not be moved from their current node.'],
+    ['system-cluster-critical', 2000000000, 'Used for system critical pods that must run in the cluster, but can be moved to another node if necessary.'],
+  ] as const)
+    api.create(type('scheduling.k8s.io', 'priorityclasses'), undefined, { metadata: { name }, value, description }, as);
 
   api.create(
     type('storage.k8s.io', 'storageclasses'),

@@ -1,12 +1,15 @@
 /**
  * The sim's "kubelet" runs a container by interpreting a small shell subset of its
  * command/args: `sh -c "…"` scripts with `sleep N` (fractional, s/m/h suffixes), `echo …`,
- * `exit N`, `true`, `false`, `:`, `set -e`, separated by `;`, `&&`, `||` and newlines.
- * Anything else is logged and skipped. Pure: a script becomes a list of timed steps and an
- * exit code, which the kubelet then plays out on the sim's clock.
+ * `exit N`, `true`, `false`, `:`, `set -e`, `exec`, separated by `;`, `&&`, `||` and newlines.
+ * Any other program (a server binary, `wget`, an image's entrypoint) is a `program` step whose
+ * run the kubelet decides by the Pod's restartPolicy (see lib/sim/README.md, "Containers").
+ * Pure: a script becomes a list of steps and an exit code, which the kubelet plays out on the
+ * sim's clock.
  */
 
-export type Step = { kind: 'sleep'; ms: number } | { kind: 'log'; text: string };
+/** `program`: a program the sim does not model; it exits 0 if it ever exits. */
+export type Step = { kind: 'sleep'; ms: number } | { kind: 'log'; text: string } | { kind: 'program'; name: string };
 
 export interface ContainerProgram {
   steps: Step[];
@@ -91,7 +94,8 @@ export function interpretScript(script: string): ContainerProgram {
   let errexit = false;
   for (const { words, after } of parseScript(script)) {
     if ((after === '&&' && status !== 0) || (after === '||' && status === 0)) continue;
-    const [cmd, ...rest] = words;
+    const execed = words[0] === 'exec' && words.length > 1;
+    const [cmd, ...rest] = execed ? words.slice(1) : words;
     switch (cmd) {
       case 'sleep': {
         const ms = sleepMs(rest);
@@ -114,6 +118,7 @@ export function interpretScript(script: string): ContainerProgram {
         return { steps, exitCode: rest.length ? Number(rest[0]) & 0xff : status };
       case 'true':
       case ':':
+      case 'exec': // exec without a command changes nothing here
         status = 0;
         break;
       case 'false':
@@ -124,29 +129,42 @@ export function interpretScript(script: string): ContainerProgram {
         status = 0;
         break;
       default:
-        steps.push({ kind: 'log', text: `sim: unsupported command skipped: ${cmd}` });
+        steps.push({ kind: 'program', name: cmd });
         status = 0;
     }
+    // exec replaces the shell: its program's status is the container's
+    if (execed) return { steps, exitCode: status };
     if (errexit && status !== 0 && after !== '&&' && after !== '||') return { steps, exitCode: status };
   }
   return { steps, exitCode: status };
 }
 
 const SHELLS = new Set(['sh', '/bin/sh', 'bash', '/bin/bash', 'ash', '/bin/ash', 'dash', '/bin/dash', '/usr/bin/env sh']);
+/** Commands the subset models; as the first word of `args` they mark an image without ENTRYPOINT (busybox). */
+const MODELED = new Set(['sleep', '/bin/sleep', 'echo', '/bin/echo', 'true', '/bin/true', 'false', '/bin/false', 'exit', 'exec', ':']);
+
+/** The image's own entrypoint: a program the sim knows nothing about. */
+const ENTRYPOINT: ContainerProgram = { steps: [{ kind: 'program', name: '(image entrypoint)' }], exitCode: 0 };
 
 /**
- * The program of a container from its `command` and `args` (argv = command ++ args; without a
- * command the image's entrypoint is unknown, so args alone are read as argv). Undefined when
- * neither is set: the kubelet then uses its default run time.
+ * The program of a container. argv = command ++ args when a command is set. Without one, args
+ * replace an image's CMD: when they start with a shell or a modeled command (an image without
+ * ENTRYPOINT, such as busybox) they are the argv; otherwise they are flags for the image's
+ * entrypoint, which runs like an unmodeled program. Neither set: the image's entrypoint.
  */
-export function interpretContainer(command?: string[], args?: string[]): ContainerProgram | undefined {
-  const argv = [...(command ?? []), ...(args ?? [])];
-  if (argv.length === 0) return undefined;
+export function interpretContainer(command?: string[], args?: string[]): ContainerProgram {
+  const argv = command?.length ? [...command, ...(args ?? [])] : args?.length && (SHELLS.has(args[0]) || MODELED.has(args[0])) ? args : [];
+  if (argv.length === 0) return ENTRYPOINT;
   if (SHELLS.has(argv[0])) {
+    if (argv.length === 1) return { steps: [], exitCode: 0 }; // a shell reading an empty stdin
     const c = argv.findIndex((a, i) => i > 0 && /^-[a-z]*c[a-z]*$/.test(a));
-    if (c < 0 || c + 1 >= argv.length) return { steps: [], exitCode: 0 };
+    if (c < 0) return { steps: [{ kind: 'program', name: argv.slice(0, 2).join(' ') }], exitCode: 0 }; // a script file
+    if (c + 1 >= argv.length) return { steps: [], exitCode: 0 };
     return interpretScript(argv[c + 1]);
   }
   // a bare command: quote each word so the script parser keeps it intact
   return interpretScript(argv.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' '));
 }
+
+/** Whether the program reaches a step that, under restartPolicy Always, never returns. */
+export const reachesProgram = (p: ContainerProgram): boolean => p.steps.some((s) => s.kind === 'program');

@@ -96,6 +96,45 @@ const selector = (o: Loose): string =>
 const images = (o: Loose): string => (o.spec?.template?.spec?.containers ?? []).map((c: Loose) => c.image).join(',');
 const containerNames = (o: Loose): string => (o.spec?.template?.spec?.containers ?? []).map((c: Loose) => c.name).join(',');
 
+/** metav1.FormatLabelSelector: matchLabels then expressions, `<none>` when empty. */
+function labelSelector(sel: Loose | undefined): string {
+  const labels = Object.entries(sel?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  const expressions = (sel?.matchExpressions ?? []).map((e: Loose) => {
+    if (e.operator === 'Exists') return e.key;
+    if (e.operator === 'DoesNotExist') return `!${e.key}`;
+    return `${e.key} ${e.operator === 'In' ? 'in' : 'notin'} (${(e.values ?? []).join(',')})`;
+  });
+  return [...labels, ...expressions].join(',') || '<none>';
+}
+
+/** The TARGETS column: `cpu: <unknown>/80%` until a metrics pipeline reports (the sim has none). */
+function hpaTargets(o: Loose): string {
+  const targets = (o.spec?.metrics ?? []).map((m: Loose) => {
+    const target = m.resource?.target ?? m.containerResource?.target ?? m.pods?.target ?? m.object?.target ?? m.external?.target ?? {};
+    const want = target.averageUtilization !== undefined ? `${target.averageUtilization}%` : (target.averageValue ?? target.value ?? '<unset>');
+    const name = m.resource?.name ?? m.containerResource?.name;
+    return `${name ? `${name}: ` : ''}<unknown>/${want}`;
+  });
+  return targets.join(', ') || '<none>';
+}
+
+const subjects = (o: Loose, kind: string): string =>
+  (o.subjects ?? [])
+    .filter((s: Loose) => s.kind === kind)
+    .map((s: Loose) => (kind === 'ServiceAccount' ? `${s.namespace ?? ''}/${s.name}` : s.name))
+    .join(', ');
+
+const nodeAddress = (o: Loose, type: string): string => (o.status?.addresses ?? []).find((a: Loose) => a.type === type)?.address ?? '<none>';
+
+const ROLE_BINDING: Column[] = [
+  NAME,
+  col('Role', (o) => `${o.roleRef?.kind}/${o.roleRef?.name}`),
+  AGE,
+  col('Users', (o) => subjects(o, 'User'), 'string', 1),
+  col('Groups', (o) => subjects(o, 'Group'), 'string', 1),
+  col('ServiceAccounts', (o) => subjects(o, 'ServiceAccount'), 'string', 1),
+];
+
 const COLUMNS: Record<string, Column[]> = {
   '/Namespace': [NAME, col('Status', (o) => o.status?.phase ?? ''), AGE],
   '/Secret': [NAME, col('Type', (o) => o.type ?? ''), col('Data', (o) => Object.keys(o.data ?? {}).length, 'string'), AGE],
@@ -169,8 +208,10 @@ const COLUMNS: Record<string, Column[]> = {
     col('Roles', (o) => Object.keys(o.metadata?.labels ?? {}).filter((l) => l.startsWith('node-role.kubernetes.io/')).map((l) => l.slice('node-role.kubernetes.io/'.length)).join(',') || '<none>'),
     AGE,
     col('Version', (o) => o.status?.nodeInfo?.kubeletVersion ?? ''),
-    col('Internal-IP', (o) => (o.status?.addresses ?? []).find((a: Loose) => a.type === 'InternalIP')?.address ?? '<none>', 'string', 1),
+    col('Internal-IP', (o) => nodeAddress(o, 'InternalIP'), 'string', 1),
+    col('External-IP', (o) => nodeAddress(o, 'ExternalIP'), 'string', 1),
     col('OS-Image', (o) => o.status?.nodeInfo?.osImage ?? '', 'string', 1),
+    col('Kernel-Version', (o) => o.status?.nodeInfo?.kernelVersion ?? '', 'string', 1),
     col('Container-Runtime', (o) => o.status?.nodeInfo?.containerRuntimeVersion ?? '', 'string', 1),
   ],
   'storage.k8s.io/StorageClass': [
@@ -189,6 +230,99 @@ const COLUMNS: Record<string, Column[]> = {
     col('Message', (o) => o.message ?? ''),
   ],
   'apiextensions.k8s.io/CustomResourceDefinition': [NAME, col('Created At', (o) => o.metadata?.creationTimestamp ?? '', 'date')],
+  'admissionregistration.k8s.io/ValidatingWebhookConfiguration': [NAME, col('Webhooks', (o) => (o.webhooks ?? []).length, 'integer'), AGE],
+  'admissionregistration.k8s.io/MutatingWebhookConfiguration': [NAME, col('Webhooks', (o) => (o.webhooks ?? []).length, 'integer'), AGE],
+  'admissionregistration.k8s.io/ValidatingAdmissionPolicy': [
+    NAME,
+    col('Validations', (o) => (o.spec?.validations ?? []).length, 'integer'),
+    col('ParamKind', (o) => (o.spec?.paramKind ? `${o.spec.paramKind.apiVersion}/${o.spec.paramKind.kind}` : '<unset>')),
+    AGE,
+  ],
+  'admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding': [
+    NAME,
+    col('PolicyName', (o) => o.spec?.policyName ?? ''),
+    col('ParamRef', (o) => (o.spec?.paramRef ? [o.spec.paramRef.namespace, o.spec.paramRef.name ?? '*'].filter(Boolean).join('/') : '<unset>')),
+    AGE,
+  ],
+  'apiregistration.k8s.io/APIService': [
+    NAME,
+    col('Service', (o) => (o.spec?.service ? `${o.spec.service.namespace}/${o.spec.service.name}` : 'Local')),
+    col('Available', (o) => {
+      const c = (o.status?.conditions ?? []).find((x: Loose) => x.type === 'Available');
+      if (!c) return 'Unknown';
+      return c.status === 'True' ? 'True' : `${c.status} (${c.reason})`;
+    }),
+    AGE,
+  ],
+  'scheduling.k8s.io/PriorityClass': [
+    NAME,
+    col('Value', (o) => o.value ?? 0, 'integer'),
+    col('Global-Default', (o) => o.globalDefault ?? false, 'boolean'),
+    AGE,
+    col('PreemptionPolicy', (o) => o.preemptionPolicy ?? ''),
+  ],
+  'policy/PodDisruptionBudget': [
+    NAME,
+    col('Min Available', (o) => (o.spec?.minAvailable === undefined ? 'N/A' : String(o.spec.minAvailable))),
+    col('Max Unavailable', (o) => (o.spec?.maxUnavailable === undefined ? 'N/A' : String(o.spec.maxUnavailable))),
+    col('Allowed Disruptions', (o) => o.status?.disruptionsAllowed ?? 0, 'integer'),
+    AGE,
+  ],
+  'autoscaling/HorizontalPodAutoscaler': [
+    NAME,
+    col('Reference', (o) => `${o.spec?.scaleTargetRef?.kind}/${o.spec?.scaleTargetRef?.name}`),
+    col('Targets', hpaTargets),
+    col('MinPods', (o) => String(o.spec?.minReplicas ?? '<unset>')),
+    col('MaxPods', (o) => String(o.spec?.maxReplicas ?? 0)),
+    col('Replicas', (o) => String(o.status?.currentReplicas ?? 0)),
+    AGE,
+  ],
+  'networking.k8s.io/Ingress': [
+    NAME,
+    col('Class', (o) => o.spec?.ingressClassName ?? '<none>'),
+    col('Hosts', (o) => (o.spec?.rules ?? []).map((r: Loose) => r.host).filter(Boolean).join(',') || '*'),
+    col('Address', (o) => (o.status?.loadBalancer?.ingress ?? []).map((i: Loose) => i.ip ?? i.hostname).join(',')),
+    col('Ports', (o) => ((o.spec?.tls ?? []).length ? '80, 443' : '80')),
+    AGE,
+  ],
+  'networking.k8s.io/IngressClass': [
+    NAME,
+    col('Controller', (o) => o.spec?.controller ?? ''),
+    col('Parameters', (o) => {
+      const p = o.spec?.parameters;
+      return p ? `${p.kind}${p.apiGroup ? `.${p.apiGroup}` : ''}/${p.name}` : '<none>';
+    }),
+    AGE,
+  ],
+  'networking.k8s.io/NetworkPolicy': [NAME, col('Pod-Selector', (o) => labelSelector(o.spec?.podSelector)), AGE],
+  'rbac.authorization.k8s.io/Role': [NAME, col('Created At', (o) => o.metadata?.creationTimestamp ?? '')],
+  'rbac.authorization.k8s.io/ClusterRole': [NAME, col('Created At', (o) => o.metadata?.creationTimestamp ?? '')],
+  'rbac.authorization.k8s.io/RoleBinding': ROLE_BINDING,
+  'rbac.authorization.k8s.io/ClusterRoleBinding': ROLE_BINDING,
+  'coordination.k8s.io/Lease': [NAME, col('Holder', (o) => o.spec?.holderIdentity ?? ''), AGE],
+  'storage.k8s.io/CSIDriver': [
+    NAME,
+    col('AttachRequired', (o) => o.spec?.attachRequired ?? true, 'boolean'),
+    col('PodInfoOnMount', (o) => o.spec?.podInfoOnMount ?? false, 'boolean'),
+    col('StorageCapacity', (o) => o.spec?.storageCapacity ?? false, 'boolean'),
+    col('TokenRequests', (o) => (o.spec?.tokenRequests ? o.spec.tokenRequests.map((t: Loose) => t.audience).join(',') : '<unset>')),
+    col('RequiresRepublish', (o) => o.spec?.requiresRepublish ?? false, 'boolean'),
+    col('Modes', (o) => (o.spec?.volumeLifecycleModes ?? []).join(',') || '<none>'),
+    AGE,
+  ],
+  'storage.k8s.io/CSINode': [NAME, col('Drivers', (o) => (o.spec?.drivers ?? []).length, 'integer'), AGE],
+  'node.k8s.io/RuntimeClass': [NAME, col('Handler', (o) => o.handler ?? ''), AGE],
+  'discovery.k8s.io/EndpointSlice': [
+    NAME,
+    col('AddressType', (o) => o.addressType ?? ''),
+    col('Ports', (o) => (o.ports ?? []).map((p: Loose) => p.port ?? '<unset>').join(',') || '<unset>'),
+    col('Endpoints', (o) => {
+      const addresses: string[] = (o.endpoints ?? []).flatMap((e: Loose) => e.addresses ?? []);
+      if (!addresses.length) return '<unset>';
+      return addresses.length > 3 ? `${addresses.slice(0, 3).join(',')} + ${addresses.length - 3} more...` : addresses.join(',');
+    }),
+    AGE,
+  ],
 };
 
 /** Evaluates the simple `.a.b[0].c` JSONPaths printer columns use. */

@@ -31,14 +31,25 @@ describe('the kubelet shell subset', () => {
     ]);
   });
 
-  it('logs and skips unknown commands', () => {
-    expect(interpretScript('wget http://x; echo after')).toEqual({
+  it('turns programs it does not model into program steps that succeed', () => {
+    expect(interpretScript('wget http://x && echo after')).toEqual({
       steps: [
-        { kind: 'log', text: 'sim: unsupported command skipped: wget' },
+        { kind: 'program', name: 'wget' },
         { kind: 'log', text: 'after' },
       ],
       exitCode: 0,
     });
+  });
+
+  it('ends the script at exec, with the status of the program it runs', () => {
+    expect(interpretScript('echo start; exec nginx -g "daemon off;"; echo never')).toEqual({
+      steps: [
+        { kind: 'log', text: 'start' },
+        { kind: 'program', name: 'nginx' },
+      ],
+      exitCode: 0,
+    });
+    expect(interpretScript('exec false; echo never')).toEqual({ steps: [], exitCode: 1 });
   });
 
   it('stops at the first failure under set -e', () => {
@@ -57,9 +68,22 @@ describe('the kubelet shell subset', () => {
 
   it('reads sh -c scripts from command or args, and bare commands as argv', () => {
     expect(interpretContainer(['sh', '-c'], ['echo hi; exit 2'])).toEqual({ steps: [{ kind: 'log', text: 'hi' }], exitCode: 2 });
-    expect(interpretContainer(['/bin/sh', '-ec', 'sleep 0.1'])?.steps).toEqual([{ kind: 'sleep', ms: 100 }]);
-    expect(interpretContainer(['echo', "it's; fine"])?.steps).toEqual([{ kind: 'log', text: "it's; fine" }]);
-    expect(interpretContainer(undefined, undefined)).toBeUndefined();
+    expect(interpretContainer(['/bin/sh', '-ec', 'sleep 0.1']).steps).toEqual([{ kind: 'sleep', ms: 100 }]);
+    expect(interpretContainer(['echo', "it's; fine"]).steps).toEqual([{ kind: 'log', text: "it's; fine" }]);
+    expect(interpretContainer(['sh', '-c', 'exit 1'])).toEqual({ steps: [], exitCode: 1 });
+  });
+
+  const ENTRYPOINT = { steps: [{ kind: 'program', name: '(image entrypoint)' }], exitCode: 0 };
+  it.each([
+    ['neither command nor args', undefined, undefined, ENTRYPOINT],
+    ['args that are flags of the entrypoint', undefined, ['--save', '', '--appendonly', 'no'], ENTRYPOINT],
+    ['args naming a binary of the image', undefined, ['/nginx-ingress-controller', '--election-id=x'], ENTRYPOINT],
+    ['a server command', ['/manager'], ['--leader-elect'], { steps: [{ kind: 'program', name: '/manager' }], exitCode: 0 }],
+    ['a shell running a script file', ['sh', '/scripts/run.sh'], undefined, { steps: [{ kind: 'program', name: 'sh /scripts/run.sh' }], exitCode: 0 }],
+    ['args that start with a shell (an image without ENTRYPOINT)', undefined, ['sh', '-c', 'exit 3'], { steps: [], exitCode: 3 }],
+    ['args that start with a modeled command', undefined, ['sleep', '2'], { steps: [{ kind: 'sleep', ms: 2000 }], exitCode: 0 }],
+  ])('runs %s like the image would', (_what, command, args, program) => {
+    expect(interpretContainer(command, args)).toEqual(program);
   });
 
   it('records how statements are joined', () => {

@@ -1,7 +1,8 @@
 /**
  * `helm-sfn sim` (lib/cli/commands/sim.ts): flags, the kubeconfig it writes and announces, a
  * real `helm install` of a chart whose hook Job runs `sleep 1; echo done` with `kubectl logs`
- * showing `done`, and a clean stop on SIGTERM.
+ * showing `done`, a clean stop on SIGTERM, random faults (`--fault-rate`, `--fault-kinds`) as
+ * kubectl meets them and the `--operation-log` it writes.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -9,6 +10,7 @@ import * as path from 'path';
 import { Command } from 'commander';
 import { register, runSim, type SimIo } from '../../lib/cli/commands/sim';
 import { binaries } from '../../lib/helm/binaries';
+import { startSimCluster } from '../../lib/sim';
 import { execFile } from 'child_process';
 import { promisify } from 'util';
 import { CHART, eventually } from './support';
@@ -26,8 +28,49 @@ describe('helm-sfn sim', () => {
     [['--port', 'http'], "option '--port <n>' argument 'http' is invalid. must be an integer from 0 to 65535 (0 = a random free port)"],
     [['--port', '70000'], 'must be an integer from 0 to 65535'],
     [['--time-scale', '0'], "option '--time-scale <x>' argument '0' is invalid. must be a positive number"],
+    [['--fault-rate', '1.5'], "option '--fault-rate <p>' argument '1.5' is invalid. must be a probability from 0 to 1"],
+    [['--fault-rate', 'often'], "option '--fault-rate <p>' argument 'often' is invalid. must be a probability from 0 to 1"],
+    [['--fault-rate', '0.1', '--fault-kinds', '500,oops,302'], 'must be a comma-separated list of HTTP error statuses (400-599) and "reset", e.g. 500,429,reset; not "oops", "302"'],
+    [['--fault-kinds', '500'], "error: option '--fault-kinds <list>' needs --fault-rate <p>"],
+    [['--operation-log', '/nonexistent/dir/ops.jsonl'], "option '--operation-log <file>' argument '/nonexistent/dir/ops.jsonl' is invalid. cannot write a file in /nonexistent/dir"],
+    [['--operation-log', os.tmpdir()], `is invalid. ${os.tmpdir()} is a directory; name a file`],
   ])('rejects %j naming the flag and the rule', async (args, message) => {
     await expect(program().parseAsync(['node', 'helm-sfn', 'sim', ...args])).rejects.toThrow(message);
+  });
+
+  it('fails requests at the fault rate with the kinds asked for, and writes every request as a JSON line', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sim-faults-'));
+    const opsFile = path.join(dir, 'ops.jsonl');
+    const info: string[] = [];
+    let kubeconfig = '';
+    let stop!: (signal: string) => void;
+    const io: SimIo = { out: (l) => (kubeconfig = l.slice('export KUBECONFIG='.length)), info: (l) => info.push(l), untilStopped: () => new Promise((resolve) => (stop = resolve)) };
+    const running = runSim({ port: 0, timeScale: 0.1, faultRate: 1, faultKinds: [503], operationLog: opsFile }, io);
+    await eventually('the export line', () => kubeconfig !== '');
+    expect(info).toContain('helm-sfn sim: 100% of requests on resources fail with 503');
+
+    const env = { PATH: process.env.PATH ?? '', HOME: dir, KUBECONFIG: kubeconfig };
+    const res = await exec(binaries().kubectl, ['get', 'configmaps', '--request-timeout=5s'], { env }).catch((e) => e);
+    stop('SIGTERM');
+    await running;
+    expect(res.stderr).toBe('Error from server (ServiceUnavailable): injected fault (503)\n');
+
+    const lines = fs.readFileSync(opsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.every((l) => Object.keys(l).join() === 'time,verb,path,userAgent,status')).toBe(true);
+    expect(lines).toContainEqual({ time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), verb: 'get', path: '/api?timeout=5s', userAgent: expect.stringMatching(/^kubectl\/v1\.34/), status: 200 });
+    expect(lines).toContainEqual(expect.objectContaining({ verb: 'list', path: '/api/v1/namespaces/default/configmaps?limit=500&timeout=5s', status: 503 }));
+  });
+
+  it('picks one of several fault kinds each time a fault fires', async () => {
+    const sim = await startSimCluster({ seed: 7, controllers: false });
+    try {
+      sim.faults.add({ rate: 1, effect: [500, 429, 'reset'].map((k) => (k === 'reset' ? { type: 'reset' as const } : { type: 'error' as const, code: k as number })) });
+      const seen = new Set<string>();
+      for (let i = 0; i < 30; i++) seen.add(await fetch(`${sim.url}/api/v1/namespaces`).then((r) => String(r.status), () => 'reset'));
+      expect([...seen].sort()).toEqual(['429', '500', 'reset']);
+    } finally {
+      await sim.stop();
+    }
   });
 
   it('writes the kubeconfig it announces; real helm installs a hook chart and kubectl logs shows "done"', async () => {

@@ -1,17 +1,31 @@
 /**
  * `helm-sfn sim`: runs the simulated Kubernetes API server (lib/sim) in the foreground, writes
  * its kubeconfig, prints the `export KUBECONFIG=…` line and stops cleanly on SIGINT/SIGTERM.
+ * Optionally it fails a share of requests at random (`--fault-rate`, `--fault-kinds`) and writes
+ * every request as a JSON line (`--operation-log`).
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import { Command, InvalidArgumentError } from 'commander';
 import { KUBERNETES_VERSION } from '../../sim/discovery';
-import { startSimCluster } from '../../sim';
+import { startSimCluster, type FaultEffect, type SimRequest } from '../../sim';
+
+/** A random fault: an HTTP error status, or a connection reset. */
+export type FaultKind = number | 'reset';
 
 export interface SimFlags {
   port: number;
   kubeconfig?: string;
   timeScale: number;
+  /** Probability (0..1) that a request on a resource fails. */
+  faultRate?: number;
+  /** How such a request fails, one picked at random each time; default 500, 429 and reset. */
+  faultKinds?: FaultKind[];
+  /** Where to write one JSON line per request (time, verb, path, userAgent, status). */
+  operationLog?: string;
 }
+
+export const DEFAULT_FAULT_KINDS: FaultKind[] = [500, 429, 'reset'];
 
 export interface SimIo {
   /** The `export KUBECONFIG=…` line (stdout). */
@@ -34,6 +48,56 @@ function timeScale(value: string): number {
   return n;
 }
 
+function faultRate(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n >= 0 && n <= 1)) throw new InvalidArgumentError('must be a probability from 0 to 1 (0.05 fails one request in twenty)');
+  return n;
+}
+
+function faultKinds(value: string): FaultKind[] {
+  const kinds = value.split(',').map((k) => k.trim());
+  const bad = kinds.filter((k) => k !== 'reset' && !(/^\d{3}$/.test(k) && Number(k) >= 400 && Number(k) <= 599));
+  if (kinds.length === 0 || bad.length) throw new InvalidArgumentError(`must be a comma-separated list of HTTP error statuses (400-599) and "reset", e.g. 500,429,reset; not ${bad.map((b) => JSON.stringify(b)).join(', ')}`);
+  return [...new Set(kinds)].map((k) => (k === 'reset' ? 'reset' : Number(k)));
+}
+
+function operationLog(value: string): string {
+  const file = path.resolve(value);
+  const dir = path.dirname(file);
+  if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory()) throw new InvalidArgumentError(`${file} is a directory; name a file`);
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch {
+    throw new InvalidArgumentError(`cannot write a file in ${dir} (missing or not writable)`);
+  }
+  return file;
+}
+
+const faultEffect = (kind: FaultKind): FaultEffect => (kind === 'reset' ? { type: 'reset' } : { type: 'error', code: kind });
+
+/** `500, 429 or a connection reset` */
+function describeKinds(kinds: FaultKind[]): string {
+  const names = kinds.map((k) => (k === 'reset' ? 'a connection reset' : String(k)));
+  return names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
+}
+
+/** Appends JSON lines; lines after close (watches the stop ends) are dropped. */
+function jsonLines(file: string): { write(r: SimRequest): void; close(): Promise<void> } {
+  const out = fs.createWriteStream(file, { flags: 'w' });
+  let open = true;
+  return {
+    write: (r) => {
+      if (open) out.write(`${JSON.stringify({ time: r.time, verb: r.verb, path: r.path, userAgent: r.userAgent, status: r.status })}\n`);
+    },
+    close: () =>
+      new Promise((resolve, reject) => {
+        open = false;
+        out.end(() => resolve());
+        out.once('error', reject);
+      }),
+  };
+}
+
 const processIo: SimIo = {
   out: (line) => process.stdout.write(`${line}\n`),
   info: (line) => process.stderr.write(`${line}\n`),
@@ -51,15 +115,24 @@ const processIo: SimIo = {
 
 /** Starts the sim, reports where it is, and stops it when `io.untilStopped()` resolves. */
 export async function runSim(flags: SimFlags, io: SimIo = processIo): Promise<void> {
+  const log = flags.operationLog === undefined ? undefined : jsonLines(flags.operationLog);
   const sim = await startSimCluster({
     port: flags.port,
     timeScale: flags.timeScale,
     kubeconfigPath: flags.kubeconfig === undefined ? undefined : path.resolve(flags.kubeconfig),
+    onRequest: log?.write,
   });
   io.info(`helm-sfn sim: Kubernetes ${KUBERNETES_VERSION.gitVersion} API at ${sim.url} (time scale ${flags.timeScale}); Ctrl-C stops it`);
+  if (flags.faultRate) {
+    const kinds = flags.faultKinds ?? DEFAULT_FAULT_KINDS;
+    sim.faults.add({ rate: flags.faultRate, effect: kinds.map(faultEffect) });
+    io.info(`helm-sfn sim: ${Number((flags.faultRate * 100).toPrecision(6))}% of requests on resources fail with ${describeKinds(kinds)}`);
+  }
+  if (flags.operationLog) io.info(`helm-sfn sim: writing every request to ${flags.operationLog}`);
   io.out(`export KUBECONFIG=${sim.kubeconfigPath}`);
   const signal = await io.untilStopped();
   await sim.stop();
+  await log?.close();
   io.info(`helm-sfn sim: stopped (${signal})`);
 }
 
@@ -70,5 +143,11 @@ export function register(program: Command): void {
     .option('--port <n>', 'port on 127.0.0.1 (0 = random)', port, 0)
     .option('--kubeconfig <file>', 'where to write the kubeconfig (default: a temporary file)')
     .option('--time-scale <x>', 'multiply every simulated duration (sleep, pod start, back-off)', timeScale, 1)
-    .action((flags: SimFlags) => runSim(flags));
+    .option('--fault-rate <p>', 'fail this share (0..1) of the requests on resources, at random (discovery is never faulted)', faultRate)
+    .option('--fault-kinds <list>', 'how they fail, one picked per fault: HTTP statuses and "reset" (default: 500,429,reset)', faultKinds)
+    .option('--operation-log <file>', 'write every request as a JSON line: time, verb, path, userAgent, status (no bodies)', operationLog)
+    .action((flags: SimFlags, cmd: Command) => {
+      if (flags.faultKinds && flags.faultRate === undefined) cmd.error("error: option '--fault-kinds <list>' needs --fault-rate <p>");
+      return runSim(flags);
+    });
 }

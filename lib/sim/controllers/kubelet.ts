@@ -1,14 +1,17 @@
 /**
  * The sim's single node and its kubelet: binds new Pods to `sim-node`, starts their containers
  * after a short ContainerCreating delay and plays each container's program (lib/sim/shell.ts)
- * on the sim clock, writing log lines and container states. Init containers run first, one at
+ * on the sim clock, writing log lines and container states. A program the sim does not model
+ * (a server, an image's entrypoint) runs until killed in a Pod with restartPolicy Always (what
+ * Deployments, StatefulSets and DaemonSets require) and exits 0 after `defaultRun` otherwise
+ * (Jobs, hook and test Pods). Init containers run first, one at
  * a time. restartPolicy decides what an exit means (Never: terminated; OnFailure: restart on
  * non-zero; Always: restart), with the kubelet's 10 s doubling back-off. A deleted Pod is
  * stopped and then removed.
  */
 import { createHash } from 'crypto';
 import { rfc3339 } from '../clock';
-import { interpretContainer, type ContainerProgram } from '../shell';
+import { interpretContainer, reachesProgram, type ContainerProgram } from '../shell';
 import type { KubeObject, StoreEvent } from '../storage';
 import { ControllerClient, guarded, isType, WorkQueue, type Controller, type ControllerContext, type Loose } from './runtime';
 
@@ -18,7 +21,7 @@ const HOST_IP = '172.18.0.2';
 /** Simulated durations (ms), multiplied by the time scale. */
 export const KUBELET_TIMING = {
   containerCreating: 100,
-  /** How long a container without command runs when its Pod is meant to finish (Job pods). */
+  /** How long a program the sim does not model runs when its Pod is meant to finish (Job pods, init containers). */
   defaultRun: 1000,
   /** How long a stopping container takes before the Pod object goes (capped by its grace period). */
   termination: 200,
@@ -30,7 +33,7 @@ interface ContainerRuntime {
   name: string;
   init: boolean;
   image: string;
-  program?: ContainerProgram;
+  program: ContainerProgram;
   /** readinessProbe.initialDelaySeconds in simulated ms: the probe passes from then on. */
   readyAfter: number;
   probeDelayOver: boolean;
@@ -182,25 +185,28 @@ export class Kubelet implements Controller {
     this.podEvent(rt, 'Normal', 'Pulled', `Container image "${c.image}" already present on machine`);
     this.podEvent(rt, 'Normal', 'Created', `Created container: ${c.name}`);
     this.podEvent(rt, 'Normal', 'Started', `Started container ${c.name}`);
-    if (!c.program) {
-      if (rt.restartPolicy !== 'Always' || c.init) rt.cancels.push(this.after(rt, KUBELET_TIMING.defaultRun, () => this.exited(rt, c, 0)));
-      return;
-    }
     const steps = c.program.steps;
     const exitCode = c.program.exitCode;
     const next = (i: number): void => {
       if (rt.stopping) return;
       for (; i < steps.length; i++) {
         const step = steps[i];
-        if (step.kind === 'log') this.ctx.podLogs.append(rt.uid, c.name, { time: this.ctx.clock.now(), text: step.text });
-        else {
-          rt.cancels.push(this.after(rt, step.ms, () => next(i + 1)));
-          return;
+        if (step.kind === 'log') {
+          this.ctx.podLogs.append(rt.uid, c.name, { time: this.ctx.clock.now(), text: step.text });
+          continue;
         }
+        if (step.kind === 'program' && this.runsUntilKilled(rt, c)) return;
+        rt.cancels.push(this.after(rt, step.kind === 'sleep' ? step.ms : KUBELET_TIMING.defaultRun, () => next(i + 1)));
+        return;
       }
       this.exited(rt, c, exitCode);
     };
     next(0);
+  }
+
+  /** An unmodeled program is a server in a Pod that is restarted whenever it ends; init containers always finish. */
+  private runsUntilKilled(rt: PodRuntime, c: ContainerRuntime): boolean {
+    return rt.restartPolicy === 'Always' && !c.init;
   }
 
   private exited(rt: PodRuntime, c: ContainerRuntime, exitCode: number): void {
@@ -261,7 +267,7 @@ export class Kubelet implements Controller {
     return rt.containers.every((c) => c.exitCode === 0) ? 'Succeeded' : 'Failed';
   }
 
-  private containerStatus(c: ContainerRuntime): Loose {
+  private containerStatus(rt: PodRuntime, c: ContainerRuntime): Loose {
     const at = (ms?: number) => (ms === undefined ? undefined : rfc3339(ms));
     const state =
       c.state === 'running'
@@ -274,7 +280,7 @@ export class Kubelet implements Controller {
       name: c.name,
       state,
       lastState: last ? { terminated: { exitCode: last.exitCode, reason: exitReason(last.exitCode), startedAt: at(last.startedAt), finishedAt: at(last.finishedAt), containerID: c.containerID } } : {},
-      ready: this.ready(c),
+      ready: this.ready(rt, c),
       restartCount: c.restartCount,
       image: c.image,
       imageID: `docker.io/library/${c.image}@sha256:${createHash('sha256').update(c.image ?? '').digest('hex')}`,
@@ -285,11 +291,12 @@ export class Kubelet implements Controller {
 
   /**
    * Ready while running (once a readinessProbe's initial delay is over), except that a container
-   * whose script will exit non-zero never is; a completed init container is ready.
+   * whose script will exit non-zero (and serves nothing before) never is; a completed init
+   * container is ready.
    */
-  private ready(c: ContainerRuntime): boolean {
+  private ready(rt: PodRuntime, c: ContainerRuntime): boolean {
     if (c.init) return c.state === 'terminated' && c.exitCode === 0;
-    return c.state === 'running' && c.probeDelayOver && (c.program === undefined || c.program.exitCode === 0);
+    return c.state === 'running' && c.probeDelayOver && (c.program.exitCode === 0 || (this.runsUntilKilled(rt, c) && reachesProgram(c.program)));
   }
 
   private writeStatus(rt: PodRuntime, stored?: KubeObject): void {
@@ -298,9 +305,9 @@ export class Kubelet implements Controller {
     const now = rfc3339(this.ctx.clock.now());
     const phase = this.phase(rt);
     const initialized = rt.initContainers.every((c) => c.state === 'terminated' && c.exitCode === 0);
-    const allReady = rt.startTime !== undefined && initialized && rt.containers.every((c) => this.ready(c));
+    const allReady = rt.startTime !== undefined && initialized && rt.containers.every((c) => this.ready(rt, c));
     const finished = phase === 'Succeeded' || phase === 'Failed';
-    const readyReason = finished ? { reason: 'PodCompleted' } : allReady ? {} : { reason: 'ContainersNotReady', message: `containers with unready status: [${rt.containers.filter((c) => !this.ready(c)).map((c) => c.name).join(' ')}]` };
+    const readyReason = finished ? { reason: 'PodCompleted' } : allReady ? {} : { reason: 'ContainersNotReady', message: `containers with unready status: [${rt.containers.filter((c) => !this.ready(rt, c)).map((c) => c.name).join(' ')}]` };
     const cond = (type: string, ok: boolean, extra: Loose = {}) => {
       const old = (pod.status?.conditions ?? []).find((x: Loose) => x.type === type);
       const status = ok ? 'True' : 'False';
@@ -319,8 +326,8 @@ export class Kubelet implements Controller {
       hostIP: HOST_IP,
       hostIPs: [{ ip: HOST_IP }],
       ...(started ? { podIP: rt.podIP, podIPs: [{ ip: rt.podIP }], startTime: rfc3339(rt.startTime!) } : {}),
-      ...(rt.initContainers.length ? { initContainerStatuses: rt.initContainers.map((c) => this.containerStatus(c)) } : {}),
-      containerStatuses: rt.containers.map((c) => this.containerStatus(c)),
+      ...(rt.initContainers.length ? { initContainerStatuses: rt.initContainers.map((c) => this.containerStatus(rt, c)) } : {}),
+      containerStatuses: rt.containers.map((c) => this.containerStatus(rt, c)),
       qosClass: pod.status?.qosClass ?? 'BestEffort',
     };
     this.client.setStatus(this.podType(), pod as KubeObject, status);

@@ -52,6 +52,30 @@ describe('kubelet', () => {
     await eventually('server to be ready', () => pod('server')?.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
   });
 
+  it("runs an image's entrypoint (args only) until killed under restartPolicy Always, and to a successful end under Never", async () => {
+    const entrypoint = (name: string, restartPolicy: string) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name },
+      spec: { restartPolicy, containers: [{ name: 'c', image: 'registry.example.com/controller:1.0', args: ['--leader-elect', '--port=8443'] }] },
+    });
+    await send(sim, 'POST', PODS, entrypoint('served', 'Always'));
+    await send(sim, 'POST', PODS, entrypoint('task', 'Never'));
+    const task = await eventually('task to succeed', () => pod('task')?.status?.phase === 'Succeeded' && pod('task'));
+    expect(task.status.containerStatuses[0].state.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    // started together, the server outlives the task: still running, ready, never restarted
+    expect(pod('served').status.phase).toBe('Running');
+    expect(pod('served').status.containerStatuses[0]).toMatchObject({ ready: true, restartCount: 0, state: { running: {} } });
+  });
+
+  it('serves from a script that execs a program, and crash-loops a script that only echoes', async () => {
+    await send(sim, 'POST', PODS, podManifest('execs', 'echo starting; exec /server --port 80', 'Always'));
+    await send(sim, 'POST', PODS, podManifest('echoes', 'echo hi', 'Always'));
+    await eventually('echoes to restart', () => (pod('echoes')?.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1);
+    expect(pod('execs').status.containerStatuses[0]).toMatchObject({ ready: true, restartCount: 0, state: { running: {} } });
+    expect(sim.podLogs('default', 'execs')).toEqual(['starting']);
+  });
+
   it('marks a container with a readinessProbe ready only after its initial delay', async () => {
     const probed = podManifest('probed', undefined, 'Always') as any;
     probed.spec.containers[0].readinessProbe = { httpGet: { path: '/', port: 80 }, initialDelaySeconds: 30 };
