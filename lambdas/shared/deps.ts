@@ -1,7 +1,9 @@
 /**
  * Engine deps inside Lambda, chosen per invocation: the cluster is the registry entry named by
- * the event's `ctx.cluster` (and the execution's name becomes the assumed role's session name).
- * Connections, tokens and kube clients are cached per cluster key across invocations.
+ * the event's `ctx.cluster`. Connections, tokens, assumed-role credentials and kube clients are
+ * cached per cluster key for the container's life (one AssumeRole per role per container, in a
+ * session named after the container); a 401/403 from the cluster renews them once
+ * (`RefreshCredentials`).
  */
 import { tmpdir } from 'os';
 import * as path from 'path';
@@ -10,14 +12,14 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { EngineDeps, Logger } from '../../lib/engine/deps';
 import { HelmCliRenderer } from '../../lib/helm/renderer';
-import { ClusterAccess, executionNameOf, type ClusterConnection } from '../../lib/kube/aws/cluster-access';
+import { ClusterAccess, containerSessionName, type ClusterConnection } from '../../lib/kube/aws/cluster-access';
 import { resolveClusterKey } from '../../lib/kube/aws/registry';
 import type { KubeClient } from '../../lib/kube/client';
 import { ClientNodeKubeClient, loadKubeConfig } from '../../lib/kube/client-node';
 import type { LambdaConfig } from './config';
 import { LazyKubeClient } from './lazy-kube';
 import { engineLogger } from './powertools';
-import { s3Fetcher } from './s3-sources';
+import { FETCHABLE_SCHEMES, s3Fetcher } from './s3-sources';
 import { statusPublisher } from './status-events';
 
 /** Which cluster and execution one invocation works for. */
@@ -28,23 +30,33 @@ export interface InvocationScope {
   readonly execution?: string;
 }
 
+/**
+ * Renews a cluster's credentials after its API server refused them (401/403: a rotated token
+ * secret, revoked role credentials): re-reads the secret or re-assumes the role and makes a new
+ * token. Resolves to the new connection; rejects with ClusterUnreachable/KubeTransient like a
+ * first connection. The kube adapter calls it at most once per refused request, then retries
+ * that request once with the new token.
+ */
+export type RefreshCredentials = () => Promise<ClusterConnection>;
+
 /** The AWS side of the deps; tests pass clients and a kube client factory of their own. */
 export interface AwsDepsOptions {
-  readonly access?: Pick<ClusterAccess, 'connect'>;
+  readonly access?: Pick<ClusterAccess, 'connect' | 'refresh'>;
   readonly s3?: S3Client;
   readonly events?: EventBridgeClient;
-  readonly kubeClient?: (connection: ClusterConnection) => KubeClient;
+  /** Builds the kube client of one connection; `refreshCredentials` is for its 401/403 handling. */
+  readonly kubeClient?: (connection: ClusterConnection, refreshCredentials: RefreshCredentials) => KubeClient;
   readonly logger?: Logger;
   readonly clock?: () => Date;
 }
 
 export class AwsDeps {
-  private readonly access: Pick<ClusterAccess, 'connect'>;
+  private readonly access: Pick<ClusterAccess, 'connect' | 'refresh'>;
   private readonly fetch: (source: string) => Promise<string>;
   private readonly publish?: ReturnType<typeof statusPublisher>;
   private readonly logger: Logger;
   private readonly clock: () => Date;
-  private readonly kubeClient: (connection: ClusterConnection) => KubeClient;
+  private readonly kubeClient: NonNullable<AwsDepsOptions['kubeClient']>;
   /** One kube client per cluster key, rebuilt when its token changes. */
   private readonly clients = new Map<string, { token: string; client: KubeClient }>();
 
@@ -53,7 +65,7 @@ export class AwsDeps {
     opts: AwsDepsOptions = {},
   ) {
     this.clock = opts.clock ?? (() => new Date());
-    this.access = opts.access ?? new ClusterAccess(config.clusters, { defaultRegion: config.region, clock: this.clock });
+    this.access = opts.access ?? new ClusterAccess(config.clusters, { defaultRegion: config.region, sessionName: config.sessionName, clock: this.clock });
     this.fetch = s3Fetcher(opts.s3 ?? new S3Client({ region: config.region }), path.join(tmpdir(), 'helm-sfn-sources'));
     if (config.eventBus) this.publish = statusPublisher(opts.events ?? new EventBridgeClient({ region: config.region }), config.eventBus);
     this.logger = opts.logger ?? engineLogger();
@@ -63,11 +75,18 @@ export class AwsDeps {
   forInvocation(scope: InvocationScope): EngineDeps {
     const publish = this.publish;
     return {
-      kube: new LazyKubeClient(() => this.connect(scope)),
+      kube: new LazyKubeClient(
+        () => this.connect(scope, false),
+        () => this.connect(scope, true),
+      ),
       renderer: new HelmCliRenderer(this.config.helmBinary),
       fetch: this.fetch,
       localSources: false,
-      inputPolicy: { pollSeconds: this.config.pollSeconds, resolveCluster: (key) => resolveClusterKey(this.config.clusters, key) },
+      inputPolicy: {
+        pollSeconds: this.config.pollSeconds,
+        resolveCluster: (key) => resolveClusterKey(this.config.clusters, key),
+        sourceSchemes: FETCHABLE_SCHEMES,
+      },
       clock: this.clock,
       logger: this.logger,
       ...(publish ? { notify: (change) => publish({ ...change, cluster: change.cluster ?? scope.cluster, execution: scope.execution }) } : {}),
@@ -75,12 +94,14 @@ export class AwsDeps {
     };
   }
 
-  private async connect(scope: InvocationScope): Promise<KubeClient> {
+  /** The kube client of the scope's cluster; `renew`: after a 401/403, with new credentials. */
+  private async connect(scope: InvocationScope, renew: boolean): Promise<KubeClient> {
     const key = resolveClusterKey(this.config.clusters, scope.cluster);
-    const connection = await this.access.connect(key, executionNameOf(scope.execution));
+    const connection = renew ? await this.access.refresh(key) : await this.access.connect(key);
     const cached = this.clients.get(key);
     if (cached?.token === connection.token) return cached.client;
-    const client = this.kubeClient(connection);
+    if (renew) this.logger.info('cluster credentials renewed after the cluster refused them', { cluster: key });
+    const client = this.kubeClient(connection, () => this.access.refresh(key));
     this.clients.set(key, { token: connection.token, client });
     return client;
   }
