@@ -105,7 +105,10 @@ export class ClusterProxy {
         this.stallNext = undefined;
         const record: Stall = { method: req.method ?? 'GET', path: req.url ?? '/', abandonedByClient: false };
         this.stalls.push(record);
-        const timer = setTimeout(() => req.socket.destroy(), stall.ms);
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          req.socket.destroy();
+        }, stall.ms);
         this.timers.add(timer);
         req.socket.once('close', () => {
           if (this.timers.delete(timer)) {
