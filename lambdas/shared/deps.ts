@@ -12,7 +12,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { EngineDeps, Logger } from '../../lib/engine/deps';
 import { HelmCliRenderer } from '../../lib/helm/renderer';
-import { ClusterAccess, containerSessionName, type ClusterConnection } from '../../lib/kube/aws/cluster-access';
+import { ClusterAccess, type ClusterConnection, type RefreshCredentials } from '../../lib/kube/aws/cluster-access';
 import { resolveClusterKey } from '../../lib/kube/aws/registry';
 import type { KubeClient } from '../../lib/kube/client';
 import { ClientNodeKubeClient, loadKubeConfig } from '../../lib/kube/client-node';
@@ -29,15 +29,6 @@ export interface InvocationScope {
   /** The execution's ARN. */
   readonly execution?: string;
 }
-
-/**
- * Renews a cluster's credentials after its API server refused them (401/403: a rotated token
- * secret, revoked role credentials): re-reads the secret or re-assumes the role and makes a new
- * token. Resolves to the new connection; rejects with ClusterUnreachable/KubeTransient like a
- * first connection. The kube adapter calls it at most once per refused request, then retries
- * that request once with the new token.
- */
-export type RefreshCredentials = () => Promise<ClusterConnection>;
 
 /** The AWS side of the deps; tests pass clients and a kube client factory of their own. */
 export interface AwsDepsOptions {
@@ -98,6 +89,8 @@ export class AwsDeps {
   private async connect(scope: InvocationScope, renew: boolean): Promise<KubeClient> {
     const key = resolveClusterKey(this.config.clusters, scope.cluster);
     const connection = renew ? await this.access.refresh(key) : await this.access.connect(key);
+    // joins CloudTrail and the cluster's audit log (they show the role session) to this line's execution
+    this.logger.info('cluster connection', { cluster: key, roleSession: this.config.sessionName });
     const cached = this.clients.get(key);
     if (cached?.token === connection.token) return cached.client;
     if (renew) this.logger.info('cluster credentials renewed after the cluster refused them', { cluster: key });

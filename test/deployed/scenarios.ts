@@ -206,7 +206,8 @@ export const SCENARIOS: Scenario[] = [
     async run(h) {
       await h.createNamespace('eks');
       const before = h.aws.calls.filter((c) => c.action === 'AssumeRole').length;
-      succeeded(await h.execute({ action: 'install', release: RELEASE, namespace: 'eks', cluster: 'sim-eks', chart: { source: h.chartSource } }));
+      const installed = await h.execute({ action: 'install', release: RELEASE, namespace: 'eks', cluster: 'sim-eks', chart: { source: h.chartSource } });
+      succeeded(installed);
       succeeded(await h.execute({ action: 'uninstall', release: RELEASE, namespace: 'eks', cluster: 'sim-eks' }));
       const assumed = h.aws.calls.filter((c) => c.action === 'AssumeRole').slice(before);
       const sessions = assumed.map((c) => String(c.params.RoleSessionName));
@@ -215,6 +216,9 @@ export const SCENARIOS: Scenario[] = [
       assert.equal(new Set(sessions).size, sessions.length, `a container assumed the role twice: ${sessions.join(', ')}`);
       const containers = new Set([...h.functions.values()].flatMap((f) => f.containers.map((c) => `helm-sfn-${c.id}`)));
       assert.ok(sessions.every((s) => containers.has(s)), 'each session name is a container (its log stream id)');
+      // CloudTrail shows the session; the function's log joins it to the execution
+      const lines = [...h.functions.values()].flatMap((f) => f.logs).filter((l) => l.includes('"cluster connection"') && l.includes(installed.arn));
+      assert.ok(sessions.some((s) => lines.some((l) => l.includes(`"roleSession":"${s}"`))), 'a log line names the session and the execution');
       assert.deepEqual(history(h, 'eks'), []);
       return `${assumed.length} AssumeRole calls for ${new Set(sessions).size} containers`;
     },

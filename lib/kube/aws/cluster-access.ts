@@ -22,6 +22,15 @@ export interface ClusterConnection {
   readonly token: string;
 }
 
+/**
+ * Renews one cluster's credentials after its API server refused them (401/403: a rotated token
+ * secret, revoked role credentials): re-reads the secret, or re-assumes the role and signs a new
+ * EKS token. Resolves to the new connection (server, CA, token); rejects like a first connection
+ * (ClusterUnreachable, KubeTransient). Meant for the kube adapter: call it at most once per
+ * refused request, then repeat that request once with the new token.
+ */
+export type RefreshCredentials = () => Promise<ClusterConnection>;
+
 export interface ClusterAccessOptions {
   /** Region of clusters that name none (the Lambda's region). */
   readonly defaultRegion: string;
