@@ -15,7 +15,7 @@ import { HelmCliRenderer } from '../../lib/helm/renderer';
 import { ClusterAccess, type ClusterConnection, type RefreshCredentials } from '../../lib/kube/aws/cluster-access';
 import { resolveClusterKey } from '../../lib/kube/aws/registry';
 import type { KubeClient } from '../../lib/kube/client';
-import { ClientNodeKubeClient, loadKubeConfig } from '../../lib/kube/client-node';
+import { ClientNodeKubeClient, loadKubeConfig, writeKubeconfig } from '../../lib/kube/client-node';
 import type { LambdaConfig } from './config';
 import { LazyKubeClient } from './lazy-kube';
 import { engineLogger } from './powertools';
@@ -70,7 +70,11 @@ export class AwsDeps {
         () => this.connect(scope, false),
         () => this.connect(scope, true),
       ),
-      renderer: new HelmCliRenderer(this.config.helmBinary),
+      // helm renders against the cluster (capabilities, lookup, ownership) with the task's own credentials
+      renderer: new HelmCliRenderer({
+        helmBinary: this.config.helmBinary,
+        kubeconfig: async () => writeKubeconfig({ cluster: await this.connection(scope) }, path.join(tmpdir(), 'helm-sfn-kube', `${process.pid}.yaml`)),
+      }),
       fetch: this.fetch,
       localSources: false,
       inputPolicy: {
@@ -85,10 +89,14 @@ export class AwsDeps {
     };
   }
 
+  private connection(scope: InvocationScope): Promise<ClusterConnection> {
+    return this.access.connect(resolveClusterKey(this.config.clusters, scope.cluster));
+  }
+
   /** The kube client of the scope's cluster; `renew`: after a 401/403, with new credentials. */
   private async connect(scope: InvocationScope, renew: boolean): Promise<KubeClient> {
     const key = resolveClusterKey(this.config.clusters, scope.cluster);
-    const connection = renew ? await this.access.refresh(key) : await this.access.connect(key);
+    const connection = renew ? await this.access.refresh(key) : await this.connection(scope);
     // joins CloudTrail and the cluster's audit log (they show the role session) to this line's execution
     this.logger.info('cluster connection', { cluster: key, roleSession: this.config.sessionName });
     const cached = this.clients.get(key);

@@ -5,7 +5,7 @@
  * them once per invocation and repeats the refused call, which the API server never executed.
  */
 import type { KubeObject, ObjectRef } from '../../lib/core/objects';
-import type { ApplyOptions, KubeClient, ListOptions } from '../../lib/kube/client';
+import type { ApplyOptions, KubeClient, ListOptions, PatchType } from '../../lib/kube/client';
 
 export class LazyKubeClient implements KubeClient {
   private client: Promise<KubeClient> | undefined;
@@ -39,8 +39,11 @@ export class LazyKubeClient implements KubeClient {
   apply(obj: KubeObject, opts: ApplyOptions) {
     return this.call((c) => c.apply(obj, opts));
   }
-  create(obj: KubeObject) {
-    return this.call((c) => c.create(obj));
+  patch(ref: ObjectRef, patch: unknown, type: Exclude<PatchType, 'apply'>, opts?: { fieldManager?: string }) {
+    return this.call((c) => c.patch(ref, patch, type, opts));
+  }
+  create(obj: KubeObject, opts?: { fieldManager?: string }) {
+    return this.call((c) => c.create(obj, opts));
   }
   replace(obj: KubeObject) {
     return this.call((c) => c.replace(obj));
@@ -59,6 +62,9 @@ export class LazyKubeClient implements KubeClient {
   }
   serverVersion() {
     return this.call((c) => c.serverVersion());
+  }
+  resourceFor(apiVersion: string, kind: string) {
+    return this.call((c) => c.resourceFor(apiVersion, kind));
   }
 }
 

@@ -1,5 +1,5 @@
 /** Flags every release command shares, and how they become the execution input's options. */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { collect, durationSeconds, hookMode, keyValue, outputFormat } from './options';
 import { withRemoteFlags, type RemoteFlags } from './remote/flags';
 
@@ -15,6 +15,39 @@ export interface ReleaseFlags extends RemoteFlags {
   historyMax?: number;
   output: 'table' | 'json';
   kubeconfig?: string;
+  serverSide?: boolean | 'auto';
+  forceConflicts?: boolean;
+  forceReplace?: boolean;
+  takeOwnership?: boolean;
+}
+
+/**
+ * Helm 4's apply flags. `--server-side` takes true|false (install, default true) or also auto
+ * (upgrade and rollback, default auto: the method the last revision used).
+ */
+export const withApplyFlags = (cmd: Command, auto: boolean): Command =>
+  cmd
+    .option(
+      '--server-side [mode]',
+      auto ? 'server-side apply: true, false or auto (default: auto, the method the last revision used)' : 'server-side apply: true or false (default true)',
+      (v: string) => {
+        if (v === 'true' || v === 'false') return v === 'true';
+        if (auto && v === 'auto') return 'auto';
+        throw new InvalidArgumentError(`must be true${auto ? ', false or auto' : ' or false'}`);
+      },
+    )
+    .option('--force-conflicts', 'server-side apply takes over fields other managers own')
+    .option('--force-replace', 'replace objects (PUT) instead of patching them')
+    .option('--take-ownership', 'adopt existing objects no release, or another release, owns');
+
+export function applyOptions(flags: ReleaseFlags): Record<string, unknown> {
+  return {
+    // a bare --server-side is true, as in helm
+    ...(flags.serverSide !== undefined ? { serverSide: flags.serverSide } : {}),
+    ...(flags.forceConflicts ? { forceConflicts: true } : {}),
+    ...(flags.forceReplace ? { forceReplace: true } : {}),
+    ...(flags.takeOwnership ? { takeOwnership: true } : {}),
+  };
 }
 
 export const withReleaseFlags = (cmd: Command): Command =>

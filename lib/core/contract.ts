@@ -55,6 +55,8 @@ export interface HookCursor {
   readonly status?: 'running' | 'succeeded' | 'failed' | 'timedOut' | 'done';
   /** RFC3339 time the group's objects were created. */
   readonly startedAt?: string;
+  /** succeeded: when the previous group was seen finished; the next group's record write stores it. */
+  readonly completedAt?: string;
   readonly polls?: number;
   readonly nextPollSeconds?: number;
   /** Names of hooks that failed or timed out (for the console; logs go in the error cause). */

@@ -141,6 +141,13 @@ function buildSchema(allowLocal: boolean) {
       installIfMissing: bool().meta({ description: 'upgrade: install when the release does not exist (Helm upgrade --install).' }),
       reuseValues: bool().meta({ description: "upgrade: merge the last revision's values (Helm --reuse-values)." }),
       resetValues: bool().meta({ description: "upgrade: use only the chart's values and this input's (Helm --reset-values)." }),
+      serverSide: z
+        .union([z.boolean(), z.literal('auto')], rule('must be true, false or "auto"'))
+        .optional()
+        .meta({ description: 'Server-side apply (Helm 4 --server-side). install: default true; upgrade and rollback: default "auto" = the method the last revision used (client-side for Helm 3 releases).' }),
+      forceConflicts: bool().meta({ description: 'Server-side apply takes fields other managers own (Helm --force-conflicts).' }),
+      forceReplace: bool().meta({ description: 'Replace objects (PUT) instead of patching them (Helm --force-replace).' }),
+      takeOwnership: bool().meta({ description: 'Adopt existing objects that no release, or another release, owns (Helm --take-ownership).' }),
       pollSeconds,
     })
     .prefault({});

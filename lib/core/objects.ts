@@ -95,3 +95,27 @@ export function annotationOf(obj: Pick<KubeObject, 'metadata'>, key: string): st
   if (!annotations || !Object.hasOwn(annotations, key)) return undefined;
   return annotations[key] ?? '';
 }
+
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const RELEASE_NAME_ANNOTATION = 'meta.helm.sh/release-name';
+export const RELEASE_NAMESPACE_ANNOTATION = 'meta.helm.sh/release-namespace';
+
+/**
+ * Why an existing object may not join a release, in Helm's words (pkg/action/validate.go
+ * existingResourceConflict, checkOwnership, requireValue), or undefined when the release owns it.
+ */
+export function ownershipConflict(live: Pick<KubeObject, 'kind' | 'metadata'>, release: string, namespace: string): string | undefined {
+  const require = (where: 'label' | 'annotation', meta: Record<string, string> | undefined, key: string, value: string) => {
+    const actual = meta?.[key];
+    if (actual === undefined) return `${where} validation error: missing key "${key}": must be set to "${value}"`;
+    return actual === value ? undefined : `${where} validation error: key "${key}" must equal "${value}": current value is "${actual}"`;
+  };
+  const problems = [
+    require('label', live.metadata.labels, MANAGED_BY_LABEL, 'Helm'),
+    require('annotation', live.metadata.annotations, RELEASE_NAME_ANNOTATION, release),
+    require('annotation', live.metadata.annotations, RELEASE_NAMESPACE_ANNOTATION, namespace),
+  ].filter((p): p is string => p !== undefined);
+  if (!problems.length) return undefined;
+  const where = live.metadata.namespace ? ` in namespace "${live.metadata.namespace}"` : '';
+  return `${live.kind} "${live.metadata.name}"${where} exists and cannot be imported into the current release: invalid ownership metadata; ${problems.join('; ')}`;
+}

@@ -2,7 +2,7 @@
  * What every task needs from the outside world, passed in as one bag (Helm's `Configuration`
  * idea): Lambdas and the local runner build it; tests give it a simulated cluster and a clock.
  */
-import type { HelmChart } from '../core/release';
+import type { HelmRelease } from '../core/release';
 import type { KubeClient } from '../kube/client';
 
 export interface RenderRequest {
@@ -10,29 +10,26 @@ export interface RenderRequest {
   readonly namespace: string;
   /** A local chart directory or .tgz (see `fetch`). */
   readonly chartPath: string;
-  /** Values merged first: an upgrade's reused values (`--reuse-values`). */
-  readonly baseValues?: Record<string, unknown>;
   /** Inline values (the input's `values`), merged after `valuesFiles`. */
   readonly values?: Record<string, unknown>;
   readonly valuesFiles?: string[];
   readonly set?: string[];
-  readonly isUpgrade?: boolean;
-  /** Also print the chart's crds/ documents (install only: Helm never upgrades CRDs). */
-  readonly includeCrds?: boolean;
-  readonly kubeVersion?: string;
+  /** upgrade: the records Helm's upgrade reads (the last revision and the last deployed one). */
+  readonly history?: readonly HelmRelease[];
+  readonly reuseValues?: boolean;
+  readonly resetValues?: boolean;
+  /** Helm 4 `--server-side`: the apply method the new record states. */
+  readonly serverSide?: boolean | 'auto';
 }
 
-export interface RenderedChart {
-  /** `helm template` output: regular resources and hooks. */
-  readonly manifest: string;
-  /** The chart as Helm stores it in a release record (metadata, templates, values, …). */
-  readonly chart: HelmChart;
-  /** The user-supplied values, merged, as Helm stores them in the record's `config`. */
-  readonly config: Record<string, unknown>;
-}
+/** What Helm would store for a new revision, rendered against the target cluster. */
+export type RenderedRelease = HelmRelease;
 
 export interface Renderer {
-  render(req: RenderRequest): Promise<RenderedChart>;
+  /** The release `helm install|upgrade` would create: chart, config, manifest, hooks, notes, apply method. */
+  render(req: RenderRequest): Promise<RenderedRelease>;
+  /** install: the chart's crds/ documents, applied before rendering (Helm's installCRDs). */
+  crds(req: Pick<RenderRequest, 'release' | 'namespace' | 'chartPath' | 'values' | 'valuesFiles' | 'set'>): Promise<string>;
 }
 
 export interface Logger {

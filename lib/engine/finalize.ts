@@ -29,7 +29,9 @@ export async function finalize({ ctx }: { ctx: ReleaseContext }, deps: EngineDep
       await supersedeAndSet(store, rel, 'deployed', rel.info.description ?? 'Rollback complete', { last_deployed: now });
       break;
     case 'test':
-      break; // tests never change a release's status (their runs are on the record already)
+      // the hooks' last runs, once more at the end; never a status change (pkg/action/release_testing.go)
+      await store.update(rel);
+      break;
   }
   return summary(rel, ctx);
 }

@@ -12,7 +12,7 @@ import { pollDelaySeconds } from '../core/polling';
 import { hookState, type HookState } from '../core/readiness';
 import type { HelmRelease } from '../core/release';
 import type { EngineDeps } from './deps';
-import { FIELD_MANAGER, hookGroups, hookObject, storedHook } from './record';
+import { FIELD_MANAGER, effectiveAction, hookGroups, hookObject, storedHook } from './record';
 import { currentRecord, storeFor } from './releases';
 
 export interface HookTaskInput {
@@ -40,6 +40,10 @@ export async function applyHookGroup({ ctx, hook }: HookTaskInput, deps: EngineD
   const { hooks, weight } = groups[hook.group];
   const startedAt = deps.clock().toISOString();
   const deletedBy = deps.clock().getTime() + Math.min(ctx.options.timeoutSeconds, DELETE_WAIT_SECONDS) * 1000;
+  // the previous group's success reaches the record with this write, as in Helm's one write per hook
+  if (hook.completedAt && hook.group > 0) {
+    for (const h of groups[hook.group - 1].hooks) markRun(rel, h, { completed_at: hook.completedAt, phase: 'Succeeded' });
+  }
   for (const h of hooks) {
     const ref = hookRef(h, ctx.namespace);
     if (beforeCreation(h).action === 'delete') {
@@ -55,7 +59,9 @@ export async function applyHookGroup({ ctx, hook }: HookTaskInput, deps: EngineD
   // Helm persists the record (phase Running) before creating each hook; once per group is enough
   await store.update(rel);
   for (const h of hooks) {
-    await deps.kube.apply(hookObject(h, ctx.namespace), { fieldManager: FIELD_MANAGER });
+    // Helm 4 creates hooks by server-side apply on ssa releases and on uninstall, by POST on csa ones (Helm 3's way)
+    if (rel.apply_method === 'ssa' || effectiveAction(ctx) === 'uninstall') await deps.kube.apply(hookObject(h, ctx.namespace), { fieldManager: FIELD_MANAGER });
+    else await deps.kube.create(hookObject(h, ctx.namespace), { fieldManager: FIELD_MANAGER });
     deps.logger.debug('created hook', { hook: `${h.kind}/${h.name}`, event: hook.event, weight });
   }
   return {
@@ -86,9 +92,15 @@ export async function pollHookGroup({ ctx, hook }: HookTaskInput, deps: EngineDe
   if (timedOut.length) return { ...hook, status: 'timedOut', failed: timedOut, hooks };
 
   if (states.every((s) => s.state === 'succeeded')) {
-    for (const s of states) markRun(rel, s.hook, { completed_at: now.toISOString(), phase: 'Succeeded' });
-    await store.update(rel);
-    return { event: hook.event, group: hook.group + 1, groups: hook.groups, status: 'succeeded', hooks };
+    const completedAt = now.toISOString();
+    const last = hook.group + 1 >= (hook.groups ?? 0);
+    // Helm writes the record once per hook, before creating it: a success is stored by the next
+    // group's write, or here when no group of this event follows
+    if (last) {
+      for (const s of states) markRun(rel, s.hook, { completed_at: completedAt, phase: 'Succeeded' });
+      await store.update(rel);
+    }
+    return { event: hook.event, group: hook.group + 1, groups: hook.groups, status: 'succeeded', completedAt, hooks };
   }
   const polls = (hook.polls ?? 0) + 1;
   return { ...hook, status: 'running', polls, nextPollSeconds: pollDelaySeconds(polls, ctx.options.pollSeconds), hooks };

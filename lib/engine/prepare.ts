@@ -8,12 +8,12 @@ import { ErrorName, HelmSfnError } from '../core/errors';
 import { parseExecutionInput, refuseUnfetchableSources, withDefaultPollSeconds, type ExecutionInput } from '../core/input';
 import { classifyManifest } from '../core/hooks';
 import { splitManifest } from '../core/manifest';
-import { describeRef, refOf, type KubeObject } from '../core/objects';
+import { describeRef, ownershipConflict, refKey, refOf, type KubeObject } from '../core/objects';
 import { planRelease, type ReleasePlan } from '../core/plan';
 import { isPending, lastDeployed, latest, nextRevision, recordsToPrune, type HelmRelease } from '../core/release';
-import { upgradeBaseValues } from '../core/values';
-import type { EngineDeps, RenderedChart } from './deps';
-import { FIELD_MANAGER, effectiveAction, toHelmHook } from './record';
+import type { EngineDeps, RenderedRelease } from './deps';
+import { unmappedKind } from '../kube/client';
+import { FIELD_MANAGER, effectiveAction, hookObject, hooksOf, resourcesOf } from './record';
 import { storeFor, type ReleaseStore } from './releases';
 
 const CRD_WAIT_SECONDS = 60;
@@ -54,7 +54,10 @@ export async function prepare({ ctx, input }: { ctx: ReleaseContext; input: unkn
   }
 }
 
-/** Helm's availableName + render + Create(pending-install): the record creation is the lock. */
+/**
+ * Helm's install (pkg/action/install.go): availableName, CRDs from crds/, render against the
+ * cluster, every object mapped to a served kind, then Create(pending-install) — the lock.
+ */
 async function prepareInstall(ctx: ReleaseContext, input: ExecutionInput, store: ReleaseStore, deps: EngineDeps, history?: HelmRelease[]): Promise<ReleaseContext> {
   const records = history ?? (await store.history(ctx.release, ctx.namespace));
   const mine = await ownLock(records, ctx, store);
@@ -64,18 +67,21 @@ async function prepareInstall(ctx: ReleaseContext, input: ExecutionInput, store:
   if (last && !(history && last.info.status === 'uninstalled')) {
     throw new HelmSfnError(ErrorName.ReleaseLocked, `cannot re-use a name that is still in use: ${ctx.release} has ${records.length} revision(s) in ${ctx.namespace}`);
   }
-  const revision = nextRevision(records);
-  const rendered = await render(ctx, input, deps, { includeCrds: true });
-  await installCrds(rendered.manifest, deps);
-  const plan = planRelease({ action: 'install', release: ctx.release, namespace: ctx.namespace, manifest: rendered.manifest, hookMode: ctx.options.hookMode });
+  const chart = await chartRequest(ctx, input, deps);
+  await installCrds(await deps.renderer.crds(chart), deps);
+  const rendered = await deps.renderer.render({ ...chart, serverSide: ctx.options.serverSide ?? true });
+  const plan = await mappedPlan(ctx, 'install', rendered, '', deps);
+  await assertAdoptable(ctx, 'install', rendered, '', deps);
   const now = deps.clock().toISOString();
-  await lock(store, renderedRecord(ctx, rendered, plan, revision, { first_deployed: now, last_deployed: now, status: 'pending-install', description: 'Initial install underway' }), deps);
+  const revision = nextRevision(records);
+  await lock(store, newRecord(rendered, revision, { first_deployed: now, last_deployed: now, status: 'pending-install', description: 'Initial install underway' }), deps);
   return { ...ctx, action: 'install', revision, warnings: bounded(plan.warnings) };
 }
 
 /**
- * Helm's upgrade (pkg/action/upgrade.go): refuse a pending release, render the new chart with
- * the chosen values, prune history, then Create(pending-upgrade) — the lock.
+ * Helm's upgrade (pkg/action/upgrade.go): refuse a pending release, render the new chart against
+ * the cluster from the records Helm reads (values reuse, apply method), prune history, then
+ * Create(pending-upgrade) — the lock.
  */
 async function prepareUpgrade(ctx: ReleaseContext, input: ExecutionInput, store: ReleaseStore, deps: EngineDeps): Promise<ReleaseContext> {
   const history = await store.history(ctx.release, ctx.namespace);
@@ -88,23 +94,20 @@ async function prepareUpgrade(ctx: ReleaseContext, input: ExecutionInput, store:
   }
   assertNotPending(last, ctx);
   const current = lastDeployed(history) ?? last;
-  const supplied = Boolean((input.values && Object.keys(input.values).length) || input.valuesFrom?.length || input.set?.length);
-  const { reuseValues, resetValues } = input.options;
-  const baseValues = upgradeBaseValues({ previous: current.config ?? {}, supplied, reuseValues, resetValues });
-  const rendered = await render(ctx, input, deps, { isUpgrade: true, baseValues });
-  const plan = planRelease({
-    action: 'upgrade',
-    release: ctx.release,
-    namespace: ctx.namespace,
-    manifest: rendered.manifest,
-    previousManifest: current.manifest ?? '',
-    hookMode: ctx.options.hookMode,
+  const { reuseValues, resetValues, serverSide } = ctx.options;
+  const rendered = await deps.renderer.render({
+    ...(await chartRequest(ctx, input, deps)),
+    history: [...new Set([current, last])],
+    reuseValues,
+    resetValues,
+    serverSide: serverSide ?? 'auto',
   });
-  const revision = last.version + 1;
+  const plan = await mappedPlan(ctx, 'upgrade', rendered, current.manifest ?? '', deps);
+  await assertAdoptable(ctx, 'update', rendered, current.manifest ?? '', deps);
   await pruneHistory(history, ctx, store);
   const info = { first_deployed: current.info.first_deployed, last_deployed: deps.clock().toISOString(), status: 'pending-upgrade' as const, description: 'Preparing upgrade' };
-  await lock(store, renderedRecord(ctx, rendered, plan, revision, info), deps);
-  return { ...ctx, revision, previousRevision: current.version, warnings: bounded(plan.warnings) };
+  await lock(store, newRecord(rendered, last.version + 1, info), deps);
+  return { ...ctx, revision: last.version + 1, previousRevision: current.version, warnings: bounded(plan.warnings) };
 }
 
 /**
@@ -125,15 +128,17 @@ async function prepareRollback(ctx: ReleaseContext, requested: number | undefine
     throw new HelmSfnError(ErrorName.ReleaseNotFound, wanted ? `release "${ctx.release}" has no ${wanted} version` : `release "${ctx.release}" has no revision to roll back to`);
   }
   const revision = last.version + 1;
+  await mappedPlan(ctx, 'rollback', target, last.manifest ?? '', deps);
   await pruneHistory(history, ctx, store);
   const now = deps.clock().toISOString();
+  // Helm copies the target revision whole — notes and hooks' last runs too — and states the apply method anew
   await lock(
     store,
     {
       ...target,
-      info: { first_deployed: last.info.first_deployed, last_deployed: now, status: 'pending-rollback', description: `Rollback to ${target.version}` },
-      hooks: (target.hooks ?? []).map((h) => ({ ...h, last_run: { phase: '' } })),
+      info: { first_deployed: last.info.first_deployed, last_deployed: now, status: 'pending-rollback', description: `Rollback to ${target.version}`, ...(target.info.notes ? { notes: target.info.notes } : {}) },
       version: revision,
+      apply_method: applyMethod(ctx.options.serverSide ?? 'auto', last),
     },
     deps,
   );
@@ -190,31 +195,57 @@ async function pruneHistory(history: HelmRelease[], ctx: ReleaseContext, store: 
   for (const old of recordsToPrune(history, ctx.options.historyMax)) await store.remove(ctx.release, ctx.namespace, old.version);
 }
 
-async function render(
-  ctx: ReleaseContext,
-  input: ExecutionInput,
-  deps: EngineDeps,
-  extra: { includeCrds?: boolean; isUpgrade?: boolean; baseValues?: Record<string, unknown> },
-): Promise<RenderedChart> {
+/** The chart and values of an install or upgrade, fetched to local files. */
+async function chartRequest(ctx: ReleaseContext, input: ExecutionInput, deps: EngineDeps) {
   if (!input.chart) throw new HelmSfnError(ErrorName.InvalidInput, `chart: required for ${ctx.action}`);
   const chartPath = await deps.fetch(input.chart.source);
   const valuesFiles = await Promise.all((input.valuesFrom ?? []).map((source) => deps.fetch(source)));
-  return deps.renderer.render({ release: ctx.release, namespace: ctx.namespace, chartPath, values: input.values, valuesFiles, set: input.set, ...extra });
+  return { release: ctx.release, namespace: ctx.namespace, chartPath, values: input.values, valuesFiles, set: input.set };
 }
 
-/** The new revision's record from a render: what Helm stores (pkg/action/install.go, upgrade.go). */
-function renderedRecord(ctx: ReleaseContext, rendered: RenderedChart, plan: ReleasePlan, revision: number, info: HelmRelease['info']): HelmRelease {
-  return {
-    name: ctx.release,
-    info,
-    chart: rendered.chart,
-    ...(Object.keys(rendered.config).length ? { config: rendered.config } : {}),
-    manifest: plan.releaseManifest,
-    hooks: plan.releaseHooks.map(toHelmHook),
-    version: revision,
-    namespace: ctx.namespace,
-    apply_method: 'ssa',
-  };
+/**
+ * The action's plan, after every object of the release — hooks included — was resolved to a kind
+ * the cluster serves: Helm maps the whole release before its first write, so an unknown kind
+ * fails here, with Helm's message, and nothing is written.
+ */
+async function mappedPlan(ctx: ReleaseContext, action: 'install' | 'upgrade' | 'rollback', rel: HelmRelease, previousManifest: string, deps: EngineDeps): Promise<ReleasePlan> {
+  const plan = planRelease({ action, release: ctx.release, namespace: ctx.namespace, manifest: rel.manifest ?? '', hooks: hooksOf(rel), previousManifest, hookMode: ctx.options.hookMode, noHooks: ctx.options.noHooks });
+  const hookObjects = ctx.options.noHooks ? [] : plan.releaseHooks.map((h) => hookObject(h, ctx.namespace));
+  const objects = [...resourcesOf(rel).map((d) => d.object), ...hookObjects];
+  const kinds = new Map(objects.map((o) => [`${o.apiVersion}/${o.kind}`, o]));
+  await Promise.all(
+    [...kinds.values()].map(async (o) => {
+      if (!(await deps.kube.resourceFor(o.apiVersion, o.kind))) throw unmappedKind({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace ?? ctx.namespace });
+    }),
+  );
+  return plan;
+}
+
+/**
+ * Helm's existingResourceConflict, before the lock: an object this revision adds that already
+ * exists must belong to the release (or be adopted with takeOwnership). Upgrades check only
+ * what the current revision lacks, as Helm does.
+ */
+async function assertAdoptable(ctx: ReleaseContext, verb: 'install' | 'update', rel: HelmRelease, currentManifest: string, deps: EngineDeps): Promise<void> {
+  if (ctx.options.takeOwnership) return;
+  const current = new Set((currentManifest.trim() ? splitManifest(currentManifest) : []).map((d) => refKey(refOf(d.object, ctx.namespace))));
+  for (const doc of resourcesOf(rel)) {
+    const ref = refOf(doc.object, ctx.namespace);
+    if (current.has(refKey(ref))) continue;
+    const live = await deps.kube.get(ref);
+    const conflict = live && ownershipConflict(live, ctx.release, ctx.namespace);
+    if (conflict) throw new HelmSfnError(ErrorName.ApplyFailed, `unable to continue with ${verb}: ${conflict}`);
+  }
+}
+
+/** Helm 4's apply method for a new revision (pkg/action: `--server-side` true | false | auto = the last revision's). */
+export function applyMethod(serverSide: boolean | 'auto', last: HelmRelease | undefined): 'ssa' | 'csa' {
+  return serverSide === 'auto' ? (last?.apply_method === 'ssa' ? 'ssa' : 'csa') : serverSide ? 'ssa' : 'csa';
+}
+
+/** Helm's rendered release as the new revision's record: what Helm stores, with our status. */
+function newRecord(rendered: RenderedRelease, version: number, info: HelmRelease['info']): HelmRelease {
+  return { ...rendered, info: { ...info, ...(rendered.info?.notes ? { notes: rendered.info.notes } : {}) }, version };
 }
 
 /** Creating the revision's record takes the release's lock. */
@@ -227,8 +258,8 @@ async function lock(store: ReleaseStore, record: HelmRelease, deps: EngineDeps):
  * CRDs from the chart's crds/ directories, before anything else (pkg/action/install.go
  * installCRDs): applied, then given up to 60 s to be Established. Never upgraded or deleted.
  */
-async function installCrds(manifest: string, deps: EngineDeps): Promise<void> {
-  const crds = classifyManifest(splitManifest(manifest)).crds;
+async function installCrds(crdManifest: string, deps: EngineDeps): Promise<void> {
+  const crds = classifyManifest(splitManifest(crdManifest)).crds;
   for (const doc of crds) await deps.kube.apply(doc.object, { fieldManager: FIELD_MANAGER });
   const deadline = deps.clock().getTime() + CRD_WAIT_SECONDS * 1000;
   for (const doc of crds) {

@@ -1,14 +1,19 @@
 /**
- * Regular resources: server-side apply in InstallOrder (same-kind runs in parallel, like Helm's
- * `perform`), deletion in UninstallOrder with the keep policy, and readiness/gone checks.
+ * Regular resources: applied in InstallOrder by Helm 4's apply method (same-kind runs in
+ * parallel, like Helm's `perform`), deletion in UninstallOrder with the keep policy, and readiness/gone checks.
  */
 import type { ApplyCursor, ReleaseContext, WaitCursor } from '../core/contract';
 import { ErrorName, HelmSfnError } from '../core/errors';
 import { classifyManifest } from '../core/hooks';
 import type { ManifestDocument } from '../core/manifest';
-import { describeRef, refKey, refOf, type KubeObject, type ObjectRef } from '../core/objects';
+import { describeRef, MANAGED_BY_LABEL, ownershipConflict, RELEASE_NAME_ANNOTATION, RELEASE_NAMESPACE_ANNOTATION, refKey, refOf, type KubeObject, type ObjectRef } from '../core/objects';
 import { planRelease, RESOURCE_POLICY_ANNOTATION } from '../core/plan';
 import { lastDeployed, type HelmRelease } from '../core/release';
+import { goMarshal, type JsonObject } from '../core/go-json';
+import { createMergePatch, createThreeWayJsonMergePatch } from '../core/json-merge-patch';
+import { upgradeManagedFieldsPatch } from '../core/managed-fields';
+import { patchSchemaFor } from '../core/patch-meta';
+import { createThreeWayMergePatch } from '../core/strategic-merge-patch';
 import { pollDelaySeconds } from '../core/polling';
 import { resourceReady } from '../core/readiness';
 import type { EngineDeps } from './deps';
@@ -25,13 +30,39 @@ const SHOWN = 5;
 export async function applyResources({ ctx, apply }: { ctx: ReleaseContext; apply: ApplyCursor }, deps: EngineDeps): Promise<ApplyCursor> {
   const rel = await currentRecord(ctx, deps);
   const docs = classifyManifest(resourcesOf(rel)).resources; // InstallOrder
+  const method = await applyMethodOf(rel, ctx, deps);
   const end = Math.min(docs.length, apply.next + BATCH);
   for (const run of sameKindRuns(docs.slice(apply.next, end))) {
     for (let i = 0; i < run.length; i += PARALLEL) {
-      await Promise.all(run.slice(i, i + PARALLEL).map((doc) => applyOwned(doc, ctx, deps)));
+      await Promise.all(run.slice(i, i + PARALLEL).map((doc) => applyOwned(doc, ctx, method, deps)));
     }
   }
   return { next: end, total: docs.length, done: end >= docs.length };
+}
+
+/**
+ * How this revision's objects reach the cluster (Helm 4 pkg/kube/client.go): server-side apply,
+ * or client-side — POST, then three-way patches against the previous revision's objects.
+ */
+interface ApplyMethod {
+  readonly serverSide: boolean;
+  /** The previous revision's objects by refKey: a client-side patch's `original`. */
+  readonly previous: Map<string, KubeObject>;
+  /** csa → ssa: the `helm` client-side manager's fields move to its Apply entry first. */
+  readonly upgradeManagedFields: boolean;
+}
+
+async function applyMethodOf(rel: HelmRelease, ctx: ReleaseContext, deps: EngineDeps): Promise<ApplyMethod> {
+  const serverSide = rel.apply_method === 'ssa';
+  const prior = ctx.previousRevision === undefined ? undefined : await storeFor(ctx, deps).get(ctx.release, ctx.namespace, ctx.previousRevision).catch(() => undefined);
+  const previous = new Map(
+    (prior ? resourcesOf(prior) : []).map((d) => {
+      const ref = refOf(d.object, ctx.namespace);
+      // as Helm's resource builder reads the manifest: namespaced objects in the release namespace
+      return [refKey(ref), ref.namespace ? { ...d.object, metadata: { ...d.object.metadata, namespace: ref.namespace } } : d.object];
+    }),
+  );
+  return { serverSide, previous, upgradeManagedFields: serverSide && prior !== undefined && prior.apply_method !== 'ssa' };
 }
 
 /**
@@ -129,13 +160,40 @@ export async function checkResources({ ctx, wait }: { ctx: ReleaseContext; wait:
   return { mode: wait.mode, startedAt, polls, status: 'waiting', nextPollSeconds, pending: pending.slice(0, SHOWN) };
 }
 
-/** Apply one object with Helm's ownership metadata; refuse to adopt another owner's object. */
-async function applyOwned(doc: ManifestDocument, ctx: ReleaseContext, deps: EngineDeps): Promise<void> {
+/**
+ * Apply one object with Helm's ownership metadata, by the release's apply method; refuse to adopt
+ * another owner's object unless told to take ownership.
+ */
+async function applyOwned(doc: ManifestDocument, ctx: ReleaseContext, method: ApplyMethod, deps: EngineDeps): Promise<void> {
   const obj = withOwnership(doc.object, ctx);
   const ref = refOf(obj, ctx.namespace);
   const live = await deps.kube.get(ref);
-  if (live) assertOwnedBy(live, ref, ctx);
-  await deps.kube.apply(obj, { fieldManager: FIELD_MANAGER });
+  const conflict = live && !ctx.options.takeOwnership ? ownershipConflict(live, ctx.release, ctx.namespace) : undefined;
+  // prepare checked before the lock; an object created since then is refused here
+  if (conflict) throw new HelmSfnError(ErrorName.ApplyFailed, conflict);
+  if (live && ctx.options.forceReplace) {
+    // Helm's --force-replace: a PUT over the live object's version
+    await deps.kube.replace({ ...obj, metadata: { ...obj.metadata, resourceVersion: live.metadata.resourceVersion } });
+  } else if (method.serverSide) {
+    const upgrade = live && method.upgradeManagedFields ? upgradeManagedFieldsPatch(live as never, [FIELD_MANAGER], FIELD_MANAGER) : undefined;
+    if (upgrade) await deps.kube.patch(ref, upgrade.body, 'json');
+    await deps.kube.apply(obj, { fieldManager: FIELD_MANAGER, force: ctx.options.forceConflicts });
+  } else if (!live) {
+    await deps.kube.create(obj, { fieldManager: FIELD_MANAGER });
+  } else {
+    // v4: an object the previous revision lacked (adopted, or left by a failed upgrade) is its own baseline
+    const original = (ctx.options.takeOwnership ? obj : method.previous.get(refKey(ref))) ?? live;
+    const patch = clientSidePatch(original as JsonObject, obj as JsonObject, live as JsonObject, ctx.options.takeOwnership);
+    if (patch.body !== '{}') await deps.kube.patch(ref, patch.body, patch.type, { fieldManager: FIELD_MANAGER });
+  }
+}
+
+/** Helm's createPatch: a three-way strategic merge for built-in kinds, a JSON merge patch for the rest. */
+function clientSidePatch(original: JsonObject, modified: JsonObject, current: JsonObject, threeWayForUnstructured: boolean): { type: 'strategic' | 'merge'; body: string } {
+  const schema = patchSchemaFor(modified.apiVersion as string, modified.kind as string);
+  if (schema) return { type: 'strategic', body: goMarshal(createThreeWayMergePatch(original, modified, current, schema)) };
+  const patch = threeWayForUnstructured ? createThreeWayJsonMergePatch(original, modified, current) : createMergePatch(original, modified);
+  return { type: 'merge', body: goMarshal(patch) };
 }
 
 /** Helm stamps every regular object so `helm` can tell what a release owns (pkg/action/validate.go). */
@@ -147,28 +205,10 @@ export function withOwnership(obj: KubeObject, ctx: ReleaseContext): KubeObject 
     metadata: {
       ...m,
       ...(ref.namespace ? { namespace: ref.namespace } : {}),
-      labels: { ...m.labels, 'app.kubernetes.io/managed-by': 'Helm' },
-      annotations: { ...m.annotations, 'meta.helm.sh/release-name': ctx.release, 'meta.helm.sh/release-namespace': ctx.namespace },
+      labels: { ...m.labels, [MANAGED_BY_LABEL]: 'Helm' },
+      annotations: { ...m.annotations, [RELEASE_NAME_ANNOTATION]: ctx.release, [RELEASE_NAMESPACE_ANNOTATION]: ctx.namespace },
     },
   };
-}
-
-/** Helm's message (pkg/action/validate.go existingResourceConflict), so users recognise it. */
-function assertOwnedBy(live: KubeObject, ref: ObjectRef, ctx: ReleaseContext): void {
-  const a = live.metadata.annotations ?? {};
-  const where = ref.namespace ? ` in namespace "${ref.namespace}"` : '';
-  const problem =
-    a['meta.helm.sh/release-name'] !== ctx.release
-      ? `annotation validation error: key "meta.helm.sh/release-name" must equal "${ctx.release}": current value is "${a['meta.helm.sh/release-name'] ?? ''}"`
-      : a['meta.helm.sh/release-namespace'] !== ctx.namespace
-        ? `annotation validation error: key "meta.helm.sh/release-namespace" must equal "${ctx.namespace}": current value is "${a['meta.helm.sh/release-namespace'] ?? ''}"`
-        : undefined;
-  if (problem) {
-    throw new HelmSfnError(
-      ErrorName.ApplyFailed,
-      `${ref.kind} "${ref.name}"${where} exists and cannot be imported into the current release: invalid ownership metadata; ${problem}`,
-    );
-  }
 }
 
 /** Consecutive items of the same kind: Helm waits for one run before starting the next. */

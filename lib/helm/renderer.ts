@@ -1,50 +1,98 @@
 /**
- * The engine's Renderer on the real helm binary: inline values go through a temporary values
- * file (merged last, like Helm merges `-f` files in order), and the chart is loaded the way Helm
- * stores it in a release record.
+ * The engine's Renderer on the real helm binary: `helm install|upgrade --dry-run=server -o json`
+ * against the target cluster. Helm itself then does everything a real install or upgrade does
+ * before its first write — discovery for `.Capabilities` (API versions, kube version), `lookup`,
+ * values (reuse/reset rules included), NOTES.txt, the chart as its loader reads it — and prints
+ * the release it would store. A dry run skips what Helm checks against the live objects (kinds
+ * served, ownership): the engine does those before it writes.
+ *
+ * Helm's release storage is an in-memory driver seeded with the records the upgrade reads (its
+ * last and its deployed revision): helm never sees our lock, and never writes to the cluster.
  */
 import { existsSync } from 'fs';
 import { mkdtemp, rm, writeFile } from 'fs/promises';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { ErrorName, HelmSfnError } from '../core/errors';
-import type { RenderedChart, Renderer, RenderRequest } from '../engine/deps';
-import { mergeValues } from '../core/values';
-import { loadChartForRecord, renderChart, userSuppliedValues } from './render';
+import type { HelmRelease } from '../core/release';
+import type { RenderedRelease, Renderer, RenderRequest } from '../engine/deps';
+import { helmEnv, runHelm, valueArgs } from './render';
+import { binaries } from './binaries';
+
+export interface HelmCliRendererOptions {
+  /** The helm executable; default: the one unzipped from the layer package. */
+  readonly helmBinary?: string;
+  /** A kubeconfig for the target cluster (helm reads discovery, lookups and live objects). */
+  readonly kubeconfig: () => Promise<string>;
+}
 
 export class HelmCliRenderer implements Renderer {
-  /** @param helmBinary the helm executable; default: the one unzipped from the layer package */
-  constructor(private readonly helmBinary?: string) {}
+  constructor(private readonly opts: HelmCliRendererOptions) {}
 
-  async render(req: RenderRequest): Promise<RenderedChart> {
-    const dir = await mkdtemp(path.join(tmpdir(), 'helm-sfn-values-'));
+  async render(req: RenderRequest): Promise<RenderedRelease> {
+    const dir = await mkdtemp(path.join(tmpdir(), 'helm-sfn-render-'));
     try {
-      // JSON is YAML: helm reads inline values as values files, merged in this order
-      const layer = async (name: string, values: Record<string, unknown> | undefined) => {
-        if (!values || Object.keys(values).length === 0) return [];
-        const file = path.join(dir, name);
-        await writeFile(file, JSON.stringify(values), { mode: 0o600 });
-        return [file];
+      // JSON is YAML: inline values reach helm as the last values file, as Helm merges `-f` files in order
+      const inline = req.values && Object.keys(req.values).length ? [path.join(dir, 'values.json')] : [];
+      if (inline.length) await writeFile(inline[0], JSON.stringify(req.values), { mode: 0o600 });
+      const upgrade = req.history !== undefined;
+      const releases = path.join(dir, 'releases.json');
+      await writeFile(releases, JSON.stringify(req.history ?? []), { mode: 0o600 }); // helm's memory driver fails without its file
+      const args = [
+        upgrade ? 'upgrade' : 'install',
+        `--namespace=${req.namespace}`,
+        '--dry-run=server',
+        '--output=json',
+        `--server-side=${req.serverSide ?? (upgrade ? 'auto' : 'true')}`,
+        ...valueArgs({ valuesFiles: [...(req.valuesFiles ?? []), ...inline], set: req.set }),
+        ...(req.reuseValues ? ['--reuse-values'] : []),
+        ...(req.resetValues ? ['--reset-values'] : []),
+            '--',
+        req.release,
+        req.chartPath,
+      ];
+      const env = {
+        ...helmEnv(dir),
+        KUBECONFIG: await this.opts.kubeconfig(),
+        HELM_DRIVER: 'memory',
+        HELM_MEMORY_DRIVER_DATA: releases,
       };
-      const valuesFiles = [...(await layer('base.json', req.baseValues)), ...(req.valuesFiles ?? []), ...(await layer('values.json', req.values))];
-      const fromFiles = (req.valuesFiles ?? []).length > 0 || (req.set ?? []).length > 0;
-      const common = { release: req.release, namespace: req.namespace, chart: req.chartPath, valuesFiles, set: req.set, helmBinary: this.helmBinary };
-      const [{ manifest }, config, chart] = await Promise.all([
-        renderChart({
-          ...common,
-          isUpgrade: req.isUpgrade,
-          kubeVersion: req.kubeVersion,
-          includeCrds: req.includeCrds,
-        }),
-        // only files and --set need helm to merge them; inline layers are plain JSON
-        fromFiles ? userSuppliedValues(common) : mergeValues(req.baseValues ?? {}, req.values ?? {}),
-        loadChartForRecord(req.chartPath),
-      ]);
-      return { manifest, chart, config };
+      const { stdout } = await runHelm(this.opts.helmBinary ?? binaries().helm, args, env);
+      return parseRelease(stdout);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   }
+
+  /** The chart's crds/ documents (its enabled subcharts' too), which install applies before rendering. */
+  async crds(req: Pick<RenderRequest, 'release' | 'namespace' | 'chartPath' | 'values' | 'valuesFiles' | 'set'>): Promise<string> {
+    const dir = await mkdtemp(path.join(tmpdir(), 'helm-sfn-crds-'));
+    try {
+      const inline = req.values && Object.keys(req.values).length ? [path.join(dir, 'values.json')] : [];
+      if (inline.length) await writeFile(inline[0], JSON.stringify(req.values), { mode: 0o600 });
+      // `helm template --include-crds` applies values to subchart conditions, as install does
+      const args = ['template', `--namespace=${req.namespace}`, '--include-crds', '--no-hooks', ...valueArgs({ valuesFiles: [...(req.valuesFiles ?? []), ...inline], set: req.set }), '--', req.release, req.chartPath];
+      return (await runHelm(this.opts.helmBinary ?? binaries().helm, args, helmEnv(dir))).stdout;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+function parseRelease(stdout: string): HelmRelease {
+  try {
+    return JSON.parse(stdout) as HelmRelease;
+  } catch {
+    throw new HelmSfnError(ErrorName.ChartRenderFailed, 'helm printed no release (unreadable JSON)');
+  }
+}
+
+/** The kubeconfig helm reads for a local run: the one given, else $KUBECONFIG's first file, else ~/.kube/config. */
+export function localKubeconfig(given?: string): string {
+  const candidates = [given, ...(process.env.KUBECONFIG ?? '').split(path.delimiter), path.join(process.env.HOME ?? '', '.kube', 'config')];
+  const found = candidates.find((f): f is string => Boolean(f) && existsSync(f!));
+  if (!found) throw new HelmSfnError(ErrorName.ClusterUnreachable, `no kubeconfig: ${given ?? 'set KUBECONFIG or create ~/.kube/config'}`);
+  return path.resolve(found);
 }
 
 /** Local sources only (the CLI and tests); s3:// and other remote sources need the AWS fetcher. */

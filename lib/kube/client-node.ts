@@ -1,12 +1,21 @@
 /**
- * KubeClient on @kubernetes/client-node 1.x — the only module that imports it.
- * client-node turns timestamps into Date objects; objects are passed back through JSON so the
- * engine only ever sees plain JSON, as the API server sent it.
+ * KubeClient over plain HTTP requests, with @kubernetes/client-node used only for what it does
+ * well: reading kubeconfigs and authenticating requests (tokens, exec plugins, client
+ * certificates, CAs). This is the only module that imports it.
+ *
+ * Objects are sent and received as raw JSON, never through client-node's typed models: those
+ * drop or rename fields they do not model (a NetworkPolicy's `from`, a CRD schema's `enum`,
+ * `default` and `x-kubernetes-*`; kubernetes-client/javascript#2825), which loses data.
+ * Resource paths come from the API server's discovery, as kubectl and helm map kinds.
  */
+import * as fs from 'fs';
+import * as http from 'http';
+import * as https from 'https';
+import * as path from 'path';
 import * as k8s from '@kubernetes/client-node';
 import { ErrorName, HelmSfnError } from '../core/errors';
 import type { KubeObject, ObjectRef } from '../core/objects';
-import { AlreadyExistsError, type ApplyOptions, type KubeClient, type ListOptions } from './client';
+import { AlreadyExistsError, unmappedKind, type ApplyOptions, type KubeClient, type ListOptions, type PatchType, type ServedResource } from './client';
 
 export interface KubeConfigSource {
   /** A kubeconfig file; default: $KUBECONFIG, then ~/.kube/config. */
@@ -33,39 +42,118 @@ export function loadKubeConfig(source: KubeConfigSource = {}): k8s.KubeConfig {
   return kc;
 }
 
+/**
+ * A kubeconfig file for other clients of the same cluster (the helm binary), private to this
+ * process (0600): it may hold a bearer token.
+ */
+export async function writeKubeconfig(source: KubeConfigSource, file: string): Promise<string> {
+  await fs.promises.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  await fs.promises.writeFile(file, loadKubeConfig(source).exportConfig(), { mode: 0o600 });
+  return file;
+}
+
+export interface RequestPolicy {
+  /** One attempt's limit; a stalled connection becomes KubeTransient after it. Default 20 s. */
+  readonly attemptTimeoutMs?: number;
+  /** How long one call keeps retrying transient failures (idempotent requests only). Default 20 s. */
+  readonly retryBudgetMs?: number;
+  /** First backoff; doubles per attempt with full jitter, capped at 4 s. Default 200 ms. */
+  readonly backoffMs?: number;
+  /**
+   * Called once when the API server refuses the credentials (401/403): a rotated token or an
+   * expired role session. It returns fresh credentials, and the request is tried again once.
+   */
+  readonly refreshCredentials?: () => Promise<k8s.KubeConfig>;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly random?: () => number;
+}
+
+const DEFAULTS = { attemptTimeoutMs: 20_000, retryBudgetMs: 20_000, backoffMs: 200 };
+const MAX_BACKOFF_MS = 4_000;
+const USER_AGENT = 'helm-sfn';
+
+const CONTENT_TYPES: Record<PatchType, string> = {
+  apply: 'application/apply-patch+yaml',
+  strategic: 'application/strategic-merge-patch+json',
+  merge: 'application/merge-patch+json',
+  json: 'application/json-patch+json',
+};
+
+interface Request {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  readonly path: string;
+  readonly query?: Record<string, string | number | boolean | undefined>;
+  readonly body?: unknown;
+  readonly contentType?: string;
+  /** Safe to send again after a failure whose outcome is unknown (a reset, a 500, a timeout). */
+  readonly idempotent: boolean;
+  /** Plain text instead of JSON (pod logs). */
+  readonly text?: boolean;
+}
+
+/** An API server answer other than 2xx, with its Status body when there is one. */
+class ApiError extends Error {
+  constructor(
+    readonly code: number,
+    readonly status: { message?: string; reason?: string } | undefined,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(status?.message ?? `HTTP ${code}`);
+  }
+}
+
 export class ClientNodeKubeClient implements KubeClient {
-  private readonly objects: k8s.KubernetesObjectApi;
-  private readonly core: k8s.CoreV1Api;
-  private readonly version: k8s.VersionApi;
+  private readonly policy: Required<Omit<RequestPolicy, 'refreshCredentials'>> & Pick<RequestPolicy, 'refreshCredentials'>;
+  /** group/version → its resources, from discovery; refreshed when a kind is missing (a CRD just created). */
+  private readonly discovered = new Map<string, Promise<ServedResource[] | undefined>>();
 
-  constructor(kc: k8s.KubeConfig) {
-    this.objects = k8s.KubernetesObjectApi.makeApiClient(kc);
-    this.core = kc.makeApiClient(k8s.CoreV1Api);
-    this.version = kc.makeApiClient(k8s.VersionApi);
+  constructor(
+    private kc: k8s.KubeConfig,
+    policy: RequestPolicy = {},
+  ) {
+    this.policy = {
+      ...DEFAULTS,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      random: Math.random,
+      ...policy,
+    };
   }
 
-  apply(obj: KubeObject, opts: ApplyOptions): Promise<KubeObject> {
-    return call(`apply ${describe(obj)}`, () =>
-      this.objects.patch(obj, undefined, undefined, opts.fieldManager, opts.force ?? false, k8s.PatchStrategy.ServerSideApply),
-    );
+  async apply(obj: KubeObject, opts: ApplyOptions): Promise<KubeObject> {
+    const path = await this.objectPath(obj);
+    // Helm 4's exact query (pkg/kube/client.go patchResourceServerSide)
+    const query = { fieldManager: opts.fieldManager, fieldValidation: 'Strict', force: opts.force ?? false };
+    return this.send(`apply ${describe(obj)}`, { method: 'PATCH', path, query, body: obj, contentType: CONTENT_TYPES.apply, idempotent: true });
   }
 
-  async create(obj: KubeObject): Promise<KubeObject> {
+  async create(obj: KubeObject, opts: { fieldManager?: string } = {}): Promise<KubeObject> {
+    const path = await this.collectionPath(obj.apiVersion, obj.kind, obj.metadata.namespace);
+    const what = `create ${describe(obj)}`;
     try {
-      return await call(`create ${describe(obj)}`, () => this.objects.create(obj));
+      // a POST that may have been processed is not sent again: a retry would report AlreadyExists for our own object
+      return await this.send(what, { method: 'POST', path, query: { fieldManager: opts.fieldManager }, body: obj, idempotent: false });
     } catch (e) {
-      if (e instanceof HelmSfnError && statusReason(e.cause) === 'AlreadyExists') throw new AlreadyExistsError(e.message, { cause: e });
+      if (e instanceof HelmSfnError && statusReason(e) === 'AlreadyExists') throw new AlreadyExistsError(e.message, { cause: e });
       throw e;
     }
   }
 
-  replace(obj: KubeObject): Promise<KubeObject> {
-    return call(`replace ${describe(obj)}`, () => this.objects.replace(obj));
+  async replace(obj: KubeObject): Promise<KubeObject> {
+    const path = await this.objectPath(obj);
+    // a PUT without resourceVersion is unconditional, so sending it twice is harmless
+    return this.send(`replace ${describe(obj)}`, { method: 'PUT', path, body: obj, idempotent: !obj.metadata.resourceVersion });
+  }
+
+  async patch(ref: ObjectRef, patch: unknown, type: Exclude<PatchType, 'apply'>, opts: { fieldManager?: string } = {}): Promise<KubeObject> {
+    const path = await this.objectPath(ref);
+    // a patch computed against a known state gives the same object when applied twice
+    return this.send(`patch ${describe(ref)}`, { method: 'PATCH', path, query: { fieldManager: opts.fieldManager }, body: patch, contentType: CONTENT_TYPES[type], idempotent: true });
   }
 
   async get(ref: ObjectRef): Promise<KubeObject | undefined> {
+    const path = await this.objectPath(ref);
     try {
-      return await call(`get ${describe(ref)}`, () => this.objects.read(header(ref)));
+      return await this.send(`get ${describe(ref)}`, { method: 'GET', path, idempotent: true });
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw e;
@@ -73,10 +161,9 @@ export class ClientNodeKubeClient implements KubeClient {
   }
 
   async delete(ref: ObjectRef): Promise<boolean> {
+    const path = await this.objectPath(ref);
     try {
-      await call(`delete ${describe(ref)}`, () =>
-        this.objects.delete(header(ref), undefined, undefined, undefined, undefined, 'Background'),
-      );
+      await this.send(`delete ${describe(ref)}`, { method: 'DELETE', path, query: { propagationPolicy: 'Background' }, idempotent: true });
       return true;
     } catch (e) {
       if (isNotFound(e)) return false;
@@ -85,19 +172,17 @@ export class ClientNodeKubeClient implements KubeClient {
   }
 
   async list(apiVersion: string, kind: string, namespace: string | undefined, opts: ListOptions = {}): Promise<KubeObject[]> {
-    const where = `list ${kind}${namespace ? ` in ${namespace}` : ''}`;
-    const result = await call(where, () =>
-      this.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, opts.fieldSelector, opts.labelSelector),
-    );
-    // built-in list items carry no apiVersion/kind on the wire; restore them for the caller
-    return (result.items as KubeObject[]).map((item) => ({ ...item, apiVersion, kind }));
+    const path = await this.collectionPath(apiVersion, kind, namespace);
+    const query = { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector };
+    const result = await this.send<{ items?: KubeObject[] }>(`list ${kind}${namespace ? ` in ${namespace}` : ''}`, { method: 'GET', path, query, idempotent: true });
+    // list items carry no apiVersion/kind on the wire; restore them for the caller
+    return (result.items ?? []).map((item) => ({ ...item, apiVersion, kind }));
   }
 
   async podLogs(namespace: string, pod: string, container: string, tailLines: number): Promise<string> {
+    const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`;
     try {
-      return await call(`logs of ${namespace}/${pod}`, () =>
-        this.core.readNamespacedPodLog({ name: pod, namespace, container, tailLines }),
-      );
+      return await this.send<string>(`logs of ${namespace}/${pod}`, { method: 'GET', path, query: { container, tailLines }, idempotent: true, text: true });
     } catch (e) {
       // a pod that is gone, or not started yet (400 "waiting to start"), simply has no log to show
       if (isNotFound(e) || statusCode(e) === 400) return '';
@@ -106,13 +191,133 @@ export class ClientNodeKubeClient implements KubeClient {
   }
 
   async serverVersion(): Promise<string> {
-    const info = await call('get server version', () => this.version.getCode());
+    const info = await this.send<{ gitVersion: string }>('get server version', { method: 'GET', path: '/version', idempotent: true });
     return info.gitVersion;
+  }
+
+  async resourceFor(apiVersion: string, kind: string): Promise<ServedResource | undefined> {
+    const find = async () => (await this.groupVersion(apiVersion))?.find((r) => r.kind === kind);
+    const found = await find();
+    if (found) return found;
+    // a kind created since we looked (a CRD): look once more
+    this.discovered.delete(apiVersion);
+    return find();
+  }
+
+  private groupVersion(apiVersion: string): Promise<ServedResource[] | undefined> {
+    let cached = this.discovered.get(apiVersion);
+    if (!cached) {
+      const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+      cached = this.send<{ resources: { name: string; kind: string; namespaced: boolean }[] }>(`discover ${apiVersion}`, { method: 'GET', path, idempotent: true }).then(
+        (list) => list.resources.filter((r) => !r.name.includes('/')).map((r) => ({ apiVersion, kind: r.kind, plural: r.name, namespaced: r.namespaced })),
+        (e: unknown) => {
+          this.discovered.delete(apiVersion);
+          if (isNotFound(e)) return undefined;
+          throw e;
+        },
+      );
+      this.discovered.set(apiVersion, cached);
+    }
+    return cached;
+  }
+
+  private async served(apiVersion: string, kind: string, name?: string, namespace?: string): Promise<ServedResource> {
+    const resource = await this.resourceFor(apiVersion, kind);
+    if (!resource) throw unmappedKind({ apiVersion, kind, name: name ?? '', namespace });
+    return resource;
+  }
+
+  private async collectionPath(apiVersion: string, kind: string, namespace: string | undefined, name?: string): Promise<string> {
+    const r = await this.served(apiVersion, kind, name, namespace);
+    const root = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    const ns = r.namespaced ? `/namespaces/${encodeURIComponent(namespace || 'default')}` : '';
+    return `${root}${ns}/${r.plural}`;
+  }
+
+  private async objectPath(o: KubeObject | ObjectRef): Promise<string> {
+    const name = 'metadata' in o ? o.metadata.name : o.name;
+    const namespace = 'metadata' in o ? o.metadata.namespace : o.namespace;
+    return `${await this.collectionPath(o.apiVersion, o.kind, namespace, name)}/${encodeURIComponent(name)}`;
+  }
+
+  /**
+   * One API call with our error names. Transient failures of idempotent requests are retried
+   * with full-jitter exponential backoff within the retry budget (429 and 503 always: the
+   * server did not act on them); refused credentials are refreshed once.
+   */
+  private async send<T>(what: string, req: Request): Promise<T> {
+    const deadline = Date.now() + this.policy.retryBudgetMs;
+    let refreshed = false;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return (await this.once(req)) as T;
+      } catch (raw) {
+        const e = mapError(what, raw);
+        const code = statusCode(raw);
+        if ((code === 401 || code === 403) && this.policy.refreshCredentials && !refreshed) {
+          refreshed = true;
+          this.kc = await this.policy.refreshCredentials();
+          continue;
+        }
+        const retriable = e instanceof HelmSfnError && e.name === ErrorName.KubeTransient && (req.idempotent || code === 429 || code === 503);
+        const backoff = Math.max(retryAfterMs(raw), this.policy.random() * Math.min(MAX_BACKOFF_MS, this.policy.backoffMs * 2 ** attempt));
+        if (!retriable || Date.now() + backoff > deadline) throw e;
+        await this.policy.sleep(backoff);
+      }
+    }
+  }
+
+  private async once(req: Request): Promise<unknown> {
+    const cluster = this.kc.getCurrentCluster();
+    if (!cluster) throw new HelmSfnError(ErrorName.ClusterUnreachable, 'the kubeconfig has no current cluster');
+    const url = new URL(cluster.server.replace(/\/+$/, '') + req.path);
+    for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    // a string body is sent as it is: patches computed byte for byte as Helm computes them
+    const body = req.body === undefined ? undefined : Buffer.from(typeof req.body === 'string' ? req.body : JSON.stringify(req.body));
+    const opts: https.RequestOptions = {
+      method: req.method,
+      headers: {
+        Accept: req.text ? '*/*' : 'application/json',
+        'User-Agent': USER_AGENT,
+        ...(body ? { 'Content-Type': req.contentType ?? 'application/json', 'Content-Length': body.length } : {}),
+      },
+    };
+    await this.kc.applyToHTTPSOptions(opts);
+    const transport = url.protocol === 'https:' ? https : http;
+    if (url.protocol !== 'https:') delete opts.agent; // client-node builds an https agent whatever the scheme
+    return new Promise((resolve, reject) => {
+      const request = transport.request(url, opts, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const code = res.statusCode ?? 0;
+          if (code >= 200 && code < 300) {
+            if (req.text) return resolve(text);
+            try {
+              return resolve(text ? JSON.parse(text) : {});
+            } catch {
+              return reject(new ApiError(code, { message: `unreadable response to ${req.method} ${req.path}` }));
+            }
+          }
+          reject(new ApiError(code, parseStatus(text), Number(res.headers['retry-after']) || undefined));
+        });
+      });
+      request.setTimeout(this.policy.attemptTimeoutMs, () => request.destroy(Object.assign(new Error(`no answer within ${this.policy.attemptTimeoutMs} ms`), { code: 'ETIMEDOUT' })));
+      request.on('error', reject);
+      request.end(body);
+    });
   }
 }
 
-function header(ref: ObjectRef): KubeObject {
-  return { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } };
+function parseStatus(text: string): { message?: string; reason?: string } | undefined {
+  try {
+    const body: unknown = JSON.parse(text);
+    return typeof body === 'object' && body !== null ? (body as { message?: string; reason?: string }) : undefined;
+  } catch {
+    return text ? { message: text.slice(0, 500) } : undefined;
+  }
 }
 
 function describe(o: { kind: string; metadata?: { name?: string; namespace?: string }; name?: string; namespace?: string }): string {
@@ -121,57 +326,34 @@ function describe(o: { kind: string; metadata?: { name?: string; namespace?: str
   return `${o.kind} ${namespace ? `${namespace}/` : ''}${name}`;
 }
 
-/** Run one API call, return plain JSON, and give failures our error names. */
-async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    const result = await fn();
-    return typeof result === 'object' && result !== null ? JSON.parse(JSON.stringify(result)) : result;
-  } catch (e) {
-    throw mapError(what, e);
-  }
-}
-
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN']);
 const TRANSIENT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'UND_ERR_SOCKET']);
 
 export function mapError(what: string, e: unknown): Error {
   if (e instanceof HelmSfnError) return e;
-  const code = statusCode(e);
-  if (code !== undefined) {
-    const message = `${what}: ${statusMessage(e) ?? `HTTP ${code}`}`;
-    if (code === 429 || code >= 500) return new HelmSfnError(ErrorName.KubeTransient, message, { cause: e });
-    if (code === 401 || code === 403) return new HelmSfnError(ErrorName.ClusterUnreachable, message, { cause: e });
+  if (e instanceof ApiError) {
+    const message = `${what}: ${e.status?.message ? withoutObjectValues(e.status.message) : `HTTP ${e.code}`}`;
+    if (e.code === 429 || e.code >= 500) return new HelmSfnError(ErrorName.KubeTransient, message, { cause: e });
+    if (e.code === 401 || e.code === 403) return new HelmSfnError(ErrorName.ClusterUnreachable, message, { cause: e });
     return new HelmSfnError(ErrorName.ApplyFailed, message, { cause: e });
   }
   const sysCode = systemCode(e);
   const message = `${what}: ${e instanceof Error ? e.message : String(e)}`;
   if (sysCode && UNREACHABLE_CODES.has(sysCode)) return new HelmSfnError(ErrorName.ClusterUnreachable, message, { cause: e });
   if (sysCode && TRANSIENT_CODES.has(sysCode)) return new HelmSfnError(ErrorName.KubeTransient, message, { cause: e });
-  if (/socket hang up|network|fetch failed|premature close/i.test(message)) return new HelmSfnError(ErrorName.KubeTransient, message, { cause: e });
+  if (/socket hang up|network|premature close/i.test(message)) return new HelmSfnError(ErrorName.KubeTransient, message, { cause: e });
   return e instanceof Error ? e : new Error(message);
 }
 
-function statusCode(e: unknown): number | undefined {
-  if (e instanceof HelmSfnError) return statusCode(e.cause);
-  return e instanceof k8s.ApiException ? e.code : undefined;
+function apiError(e: unknown): ApiError | undefined {
+  if (e instanceof ApiError) return e;
+  return e instanceof HelmSfnError && e.cause instanceof ApiError ? e.cause : undefined;
 }
 
-function statusBody(e: unknown): { message?: string; reason?: string } | undefined {
-  if (e instanceof HelmSfnError) return statusBody(e.cause);
-  if (!(e instanceof k8s.ApiException)) return undefined;
-  const body: unknown = e.body;
-  if (typeof body === 'object' && body !== null) return body as { message?: string; reason?: string };
-  try {
-    return JSON.parse(String(body));
-  } catch {
-    return undefined;
-  }
-}
-
-const statusMessage = (e: unknown) => {
-  const message = statusBody(e)?.message;
-  return message === undefined ? undefined : withoutObjectValues(message);
-};
+const statusCode = (e: unknown) => apiError(e)?.code;
+const statusReason = (e: unknown) => apiError(e)?.status?.reason;
+const isNotFound = (e: unknown) => statusCode(e) === 404;
+const retryAfterMs = (e: unknown) => (apiError(e)?.retryAfterSeconds ?? 0) * 1000;
 
 /**
  * The API server quotes whole objects in some messages ("spec.template: Invalid value:
@@ -194,10 +376,8 @@ export function withoutObjectValues(message: string): string {
   }
   return out + message.slice(from);
 }
-const statusReason = (e: unknown) => statusBody(e)?.reason;
-const isNotFound = (e: unknown) => statusCode(e) === 404;
 
-/** node-fetch wraps system errors: FetchError.code / .errno, or a nested cause. */
+/** Node wraps system errors: .code / .errno, or a nested cause. */
 function systemCode(e: unknown): string | undefined {
   for (let cur: any = e, depth = 0; cur && depth < 5; cur = cur.cause, depth++) {
     if (typeof cur.code === 'string') return cur.code;

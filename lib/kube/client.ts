@@ -1,10 +1,12 @@
 /**
- * The cluster port: just what the engine needs, in our own types. The adapter on
- * @kubernetes/client-node (./client-node.ts) is the only implementation and the only importer
- * of that package. Every method maps API failures to our error names:
- * 429/5xx/dropped connection ⇒ KubeTransient (the workflow retries), no answer/refused
- * credentials ⇒ ClusterUnreachable, conflicts and 422 ⇒ ApplyFailed with the API's message.
+ * The cluster port: just what the engine needs, in our own types. The adapter (./client-node.ts)
+ * is the only implementation and the only importer of @kubernetes/client-node. Objects go to
+ * the API server exactly as given. Every method maps API failures to our error names:
+ * 429/5xx/dropped connection ⇒ KubeTransient (retried inside the adapter first, then by the
+ * workflow), no answer/refused credentials ⇒ ClusterUnreachable, conflicts and 422 ⇒ ApplyFailed
+ * with the API's message; a kind the cluster does not serve ⇒ ApplyFailed with Helm's message.
  */
+import { ErrorName, HelmSfnError } from '../core/errors';
 import type { KubeObject, ObjectRef } from '../core/objects';
 
 export interface ApplyOptions {
@@ -12,6 +14,18 @@ export interface ApplyOptions {
   readonly fieldManager: string;
   /** Take over fields owned by other managers (Helm: `--force-conflicts`). */
   readonly force?: boolean;
+}
+
+/** PATCH bodies: server-side apply, strategic merge, JSON merge (RFC 7386), JSON patch (RFC 6902). */
+export type PatchType = 'apply' | 'strategic' | 'merge' | 'json';
+
+/** A kind the API server serves, from discovery. */
+export interface ServedResource {
+  readonly apiVersion: string;
+  readonly kind: string;
+  /** The resource name in paths, e.g. `deployments`. */
+  readonly plural: string;
+  readonly namespaced: boolean;
 }
 
 export interface ListOptions {
@@ -23,9 +37,11 @@ export interface KubeClient {
   /** Server-side apply: creates or updates, idempotent. */
   apply(obj: KubeObject, opts: ApplyOptions): Promise<KubeObject>;
   /** POST; an existing object is an error (`AlreadyExistsError`), which makes create a lock. */
-  create(obj: KubeObject): Promise<KubeObject>;
+  create(obj: KubeObject, opts?: { fieldManager?: string }): Promise<KubeObject>;
   /** PUT; without `metadata.resourceVersion` it is unconditional (Helm's release writes). */
   replace(obj: KubeObject): Promise<KubeObject>;
+  /** PATCH of an existing object (client-side apply's three-way merge, managed-fields upgrades); a string patch is sent verbatim. */
+  patch(ref: ObjectRef, patch: unknown, type: Exclude<PatchType, 'apply'>, opts?: { fieldManager?: string }): Promise<KubeObject>;
   /** The live object, or undefined when it does not exist. */
   get(ref: ObjectRef): Promise<KubeObject | undefined>;
   /** Delete with background propagation; false when it was already gone. */
@@ -35,9 +51,20 @@ export interface KubeClient {
   podLogs(namespace: string, pod: string, container: string, tailLines: number): Promise<string>;
   /** e.g. "v1.34.0" */
   serverVersion(): Promise<string>;
+  /** How the cluster serves a kind (discovery), or undefined when it does not. */
+  resourceFor(apiVersion: string, kind: string): Promise<ServedResource | undefined>;
 }
 
 /** Thrown by `create` when the object exists (HTTP 409 AlreadyExists). */
 export class AlreadyExistsError extends Error {
   override readonly name = 'AlreadyExists';
 }
+
+/** Helm's message for a kind the cluster does not serve (k8s.io/cli-runtime mapper + helm's hint). */
+export function unmappedKind(o: { apiVersion: string; kind: string; name: string; namespace?: string }): HelmSfnError {
+  return new HelmSfnError(
+    ErrorName.ApplyFailed,
+    `resource mapping not found for name: "${o.name}" namespace: "${o.namespace ?? ''}" from "": no matches for kind "${o.kind}" in version "${o.apiVersion}"\nensure CRDs are installed first`,
+  );
+}
+

@@ -10,7 +10,7 @@ import { ErrorName, HelmSfnError } from '../core/errors';
 import { functionId, HelmReleaseOrchestrator } from '../construct/orchestrator';
 import { engineTasks, type EngineDeps } from '../engine';
 import type { Logger } from '../engine/deps';
-import { HelmCliRenderer, localPath } from '../helm/renderer';
+import { HelmCliRenderer, localKubeconfig, localPath } from '../helm/renderer';
 import { ClientNodeKubeClient, loadKubeConfig } from '../kube/client-node';
 import { extractStateMachines, lambdaFunctions, type AslDefinition, type CfnTemplate, type Json } from './asl';
 import { handlersByConstructId, runDefinition, type ExecutionEvent, type LocalRunResult, type TaskHandler } from './runner';
@@ -60,7 +60,8 @@ export function localDeps(opts: LocalReleaseOptions = {}): EngineDeps {
   const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
   return {
     kube: new ClientNodeKubeClient(loadKubeConfig({ kubeconfigPath: opts.kubeconfigPath })),
-    renderer: new HelmCliRenderer(), // the layer's helm, unzipped on first render
+    // the layer's helm (unzipped on first render), against the same cluster
+    renderer: new HelmCliRenderer({ kubeconfig: async () => localKubeconfig(opts.kubeconfigPath) }),
     fetch: localPath,
     localSources: true,
     clock: () => new Date(),

@@ -1,13 +1,15 @@
 /**
  * Field ownership and server-side apply, simplified from sigs.k8s.io/structured-merge-diff:
- * an object is a set of leaf field paths; keyed lists (containers by name, ports by port +
- * protocol, …) are associative, every other list is atomic. managedFields record which
+ * an object is a set of leaf field paths; keyed lists (containers by name, ports by containerPort
+ * + protocol, … as the OpenAPI's x-kubernetes-list-map-keys say, lib/core/patch-meta) are
+ * associative, every other list is atomic. managedFields record which
  * manager owns which paths (FieldsV1 encoding); an Update takes ownership of what it changed,
  * an Apply owns exactly what it applied, conflicts are checked after merging and defaulting,
  * and fields a manager stops applying are removed unless someone else owns them.
  */
 import { applyConflict, type StatusCause } from './errors';
-import { isObject, itemKey, mergeKeysFor, type Json, type JsonObject } from './patch';
+import type { PatchSchema } from '../core/patch-meta';
+import { applyKeysOf, isObject, itemKey, type Json, type JsonObject } from './patch';
 import type { ManagedFieldsEntry } from './storage';
 
 /** Path segments `f:<field>` or `k:<json key>` joined by newlines (never inside JSON). */
@@ -22,9 +24,8 @@ const UNTRACKED_METADATA = new Set([
 
 export type Scope = 'main' | 'status';
 
-function collect(value: Json, segments: string[], field: string, out: Set<FieldPath>): void {
+function collect(value: Json, segments: string[], keys: string[] | undefined, schema: PatchSchema | undefined, out: Set<FieldPath>): void {
   if (Array.isArray(value)) {
-    const keys = mergeKeysFor(field, value);
     if (!keys || value.length === 0) {
       out.add(segments.join(SEP));
       return;
@@ -32,29 +33,45 @@ function collect(value: Json, segments: string[], field: string, out: Set<FieldP
     for (const item of value) {
       const itemSegs = [...segments, `k:${itemKey(item, keys)}`];
       out.add(itemSegs.join(SEP));
-      if (isObject(item)) for (const [k, v] of Object.entries(item)) collect(v, [...itemSegs, `f:${k}`], k, out);
+      if (isObject(item)) collectFields(item, itemSegs, schema, out);
     }
     return;
   }
   if (isObject(value) && Object.keys(value).length > 0) {
-    for (const [k, v] of Object.entries(value)) collect(v, [...segments, `f:${k}`], k, out);
+    collectFields(value, segments, schema, out);
     return;
   }
   out.add(segments.join(SEP));
 }
 
-/** The leaf paths of an object: everything but apiVersion/kind and server metadata; status only in the status scope. */
-export function fieldPaths(obj: JsonObject, scope: Scope, hasStatusSubresource: boolean): Set<FieldPath> {
+function collectFields(obj: JsonObject, segments: string[], schema: PatchSchema | undefined, out: Set<FieldPath>): void {
+  for (const [k, v] of Object.entries(obj)) {
+    const field = schema?.field(k);
+    collect(v, [...segments, `f:${k}`], applyKeysOf(schema, k), field && (field.schema.element() ?? field.schema), out);
+  }
+}
+
+/**
+ * The leaf paths of an object: everything but apiVersion/kind and server metadata; status only
+ * in the status scope. `schema` is the kind's (undefined for custom resources: atomic lists).
+ */
+export function fieldPaths(obj: JsonObject, scope: Scope, hasStatusSubresource: boolean, schema?: PatchSchema): Set<FieldPath> {
   const out = new Set<FieldPath>();
   for (const [k, v] of Object.entries(obj)) {
     if (k === 'apiVersion' || k === 'kind') continue;
     const isStatus = k === 'status';
     if (hasStatusSubresource && (scope === 'status') !== isStatus) continue;
     if (k === 'metadata' && isObject(v)) {
-      for (const [mk, mv] of Object.entries(v)) if (!UNTRACKED_METADATA.has(mk)) collect(mv, ['f:metadata', `f:${mk}`], mk, out);
+      const meta = schema?.field('metadata')?.schema;
+      for (const [mk, mv] of Object.entries(v)) {
+        if (UNTRACKED_METADATA.has(mk)) continue;
+        const field = meta?.field(mk);
+        collect(mv, ['f:metadata', `f:${mk}`], applyKeysOf(meta, mk), field && (field.schema.element() ?? field.schema), out);
+      }
       continue;
     }
-    collect(v, [`f:${k}`], k, out);
+    const field = schema?.field(k);
+    collect(v, [`f:${k}`], applyKeysOf(schema, k), field && (field.schema.element() ?? field.schema), out);
   }
   return out;
 }
@@ -146,22 +163,24 @@ export function removePaths(obj: JsonObject, paths: Iterable<FieldPath>): JsonOb
 }
 
 /** Merges an applied configuration into the live object: maps recurse, keyed lists merge by key, the rest replaces. */
-export function applyMerge(live: Json | undefined, applied: Json, field = ''): Json {
+export function applyMerge(live: Json | undefined, applied: Json, schema?: PatchSchema, keys?: string[]): Json {
   if (isObject(applied)) {
     const out: JsonObject = isObject(live) ? { ...live } : {};
     for (const [k, v] of Object.entries(applied)) {
       if (v === null) delete out[k];
-      else out[k] = applyMerge(out[k], v, k);
+      else {
+        const field = schema?.field(k);
+        out[k] = applyMerge(out[k], v, field && (field.schema.element() ?? field.schema), applyKeysOf(schema, k));
+      }
     }
     return out;
   }
   if (Array.isArray(applied) && Array.isArray(live)) {
-    const keys = mergeKeysFor(field, [...live, ...applied]);
     if (!keys) return structuredClone(applied);
     const appliedIds = applied.map((i) => itemKey(i, keys));
     const merged = applied.map((item, n) => {
       const existing = live.find((l) => itemKey(l, keys) === appliedIds[n]);
-      return applyMerge(existing, item);
+      return applyMerge(existing, item, schema);
     });
     return [...merged, ...live.filter((l) => !appliedIds.includes(itemKey(l, keys)))];
   }

@@ -54,6 +54,8 @@ interface ResourceRequest {
 
 const TABLE_CONTENT_TYPE = 'application/json;as=Table;v=v1;g=meta.k8s.io';
 const BODY_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
+/** Verbs whose request bodies `captureBodies` records. */
+const WRITE_VERBS: ReadonlySet<SimVerb> = new Set(['create', 'update', 'patch', 'apply', 'status']);
 
 function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json', headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -228,6 +230,9 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
       fieldManager: manager,
       subresource: r.subresource,
       userAgent: (req.headers['user-agent'] ?? '').split(' ')[0] || undefined,
+      ...(ctx.operations.captureBodies && WRITE_VERBS.has(verb) && !body.subarray(0, 4).equals(PROTOBUF_MAGIC)
+        ? { contentType: req.headers['content-type'], body: body.toString('utf8') }
+        : {}),
     });
 
   const target: FaultTarget = { verb, type: r.type, namespace: r.namespace, name: r.name };

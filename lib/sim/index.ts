@@ -43,6 +43,11 @@ export interface SimClusterOptions {
   controllers?: boolean;
   /** Seed of the random generator (uids, generated names, container ids); default: the current time. */
   seed?: number;
+  /**
+   * Record each write request's Content-Type and body in the operation log (`body`,
+   * `contentType`); default false. Bodies may hold Secret data: for tests only.
+   */
+  captureBodies?: boolean;
 }
 
 export interface SimCluster {
@@ -96,7 +101,7 @@ export async function startSimCluster(opts: SimClusterOptions = {}): Promise<Sim
   const registry = new Registry();
   const store = new Store();
   const api = new ObjectApi(registry, store, clock);
-  const operations = new OperationLog(clock);
+  const operations = new OperationLog(clock, undefined, opts.captureBodies ?? false);
   const faults = new SimFaults(clock);
   const podLogs = new PodLogs();
   const watches = new Watches(store, clock);

@@ -19,12 +19,28 @@ import {
 import { rfc3339, type SimClock } from './clock';
 import { applyDefaults, checkDecodable, initialStatus, validate, validateImmutable, type DefaultingContext } from './defaults';
 import { alreadyExists, badRequest, conflict, deleteSuccess, forbidden, invalid, notFound, unsupportedMediaType } from './errors';
+import { patchSchemaFor } from '../core/patch-meta';
 import { jsonPatch, mergePatch, strategicMerge, type Json, type JsonObject } from './patch';
 import { apiVersionOf, typeKey, type Registry, type ResourceType } from './registry';
 import { matchesFields, matchesLabels, type FieldRequirement, type LabelSelector } from './selectors';
 import type { KubeObject, Store } from './storage';
 
 type Loose = Record<string, any>;
+
+
+/**
+ * A Service's allocated cluster IPs survive an update that leaves them out (the REST strategy's
+ * PrepareForUpdate), whether a write omits them or an applier stops owning them.
+ */
+function keepAllocatedValues(type: ResourceType, current: KubeObject, next: KubeObject): void {
+  const spec = (next as Loose).spec;
+  if (type.group !== '' || type.kind !== 'Service' || !spec || spec.clusterIP) return;
+  spec.clusterIP = (current as Loose).spec?.clusterIP;
+  spec.clusterIPs ??= (current as Loose).spec?.clusterIPs;
+}
+
+/** The patch metadata of a built-in kind (lib/core/patch-meta); custom resources have none. */
+const schemaOf = (type: ResourceType) => (type.custom ? undefined : patchSchemaFor(apiVersionOf(type), type.kind));
 
 export interface WriteOptions {
   /** The field manager: `fieldManager` query parameter, else the User-Agent before '/'. */
@@ -151,7 +167,7 @@ export class ObjectApi implements DefaultingContext {
   }
 
   private paths(type: ResourceType, o: KubeObject, scope: Scope) {
-    return fieldPaths(o as unknown as JsonObject, scope, type.subresources.includes('status'));
+    return fieldPaths(o as unknown as JsonObject, scope, type.subresources.includes('status'), schemaOf(type));
   }
 
   private recording(type: ResourceType, manager: string, subresource?: string) {
@@ -218,16 +234,17 @@ export class ObjectApi implements DefaultingContext {
     const hasStatus = type.subresources.includes('status');
     if (subresource === 'status') return { ...clone(current), status: clone((incoming as Loose).status) };
     const out = clone(incoming) as Loose;
-    const keep = ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'managedFields', 'resourceVersion'];
+    // managedFields a main-resource write sets explicitly replace the stored ones, as the API
+    // server's field manager does (how csaupgrade moves client-side ownership to an applier)
+    const requested = incoming.metadata.managedFields;
+    const setsManagedFields = !subresource && Array.isArray(requested) && requested.length > 0 && !same(requested, current.metadata.managedFields);
+    const keep = ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'resourceVersion', ...(setsManagedFields ? [] : ['managedFields'])];
     for (const k of keep) {
       if (current.metadata[k] === undefined) delete out.metadata[k];
       else out.metadata[k] = clone(current.metadata[k]);
     }
     if (hasStatus) out.status = clone((current as Loose).status);
-    if (type.group === '' && type.kind === 'Service' && out.spec && !out.spec.clusterIP) {
-      out.spec.clusterIP = (current as Loose).spec?.clusterIP;
-      out.spec.clusterIPs ??= (current as Loose).spec?.clusterIPs;
-    }
+    keepAllocatedValues(type, current, out as KubeObject);
     if (type.group === '' && type.kind === 'Namespace' && !out.spec) out.spec = clone((current as Loose).spec);
     return out as KubeObject;
   }
@@ -240,7 +257,7 @@ export class ObjectApi implements DefaultingContext {
     next.metadata.managedFields =
       ownership ??
       recordUpdate(
-        current.metadata.managedFields,
+        next.metadata.managedFields,
         this.paths(type, current, scope),
         this.paths(type, next, scope),
         (p) => !same(valueAt(current as unknown as Json, p), valueAt(next as unknown as Json, p)),
@@ -274,8 +291,9 @@ export class ObjectApi implements DefaultingContext {
     if (patchType === 'application/merge-patch+json') patched = mergePatch(base, patch as Json);
     else if (patchType === 'application/json-patch+json') patched = jsonPatch(base, patch as Json);
     else {
-      if (type.custom) throw unsupportedMediaType(['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml']);
-      patched = strategicMerge(base, patch as Json);
+      const schema = schemaOf(type);
+      if (!schema) throw unsupportedMediaType(['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml']);
+      patched = strategicMerge(base, patch as Json, schema);
     }
     const incoming = this.normalizeBody(type, namespace, patched, 'patch');
     if (incoming.metadata.name !== name) throw badRequest(`the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`);
@@ -302,11 +320,12 @@ export class ObjectApi implements DefaultingContext {
     const entries = current.metadata.managedFields;
     const { metadata: appliedMeta, ...appliedRest } = applied as Loose;
     const { uid: _u, resourceVersion: _r, generation: _g, creationTimestamp: _c, managedFields: _m, ...appliedMetaFields } = appliedMeta;
-    let merged = applyMerge(current as unknown as Json, { ...appliedRest, metadata: appliedMetaFields }) as JsonObject;
+    let merged = applyMerge(current as unknown as Json, { ...appliedRest, metadata: appliedMetaFields }, schemaOf(type)) as JsonObject;
     merged = removePaths(merged, pathsToRemove(entries, opts.manager, appliedPaths, opts.subresource));
     const next = merged as unknown as KubeObject;
     if (hasStatus && scope === 'main') (next as Loose).status = clone((current as Loose).status);
     if (scope === 'status') Object.assign(next, { ...clone(current), status: (merged as Loose).status });
+    keepAllocatedValues(type, current, next);
     applyDefaults(type, next, this);
     const conflicts = findConflicts(entries, opts.manager, appliedPaths, current as unknown as JsonObject, next as unknown as JsonObject);
     if (conflicts.length && !opts.force) throw conflictError(conflicts);

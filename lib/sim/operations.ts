@@ -23,6 +23,10 @@ export interface SimOperation {
   subresource?: string;
   /** The client's User-Agent product (`Helm/4.1.4`, `kubectl/v1.34.5`); absent for controllers' writes. */
   userAgent?: string;
+  /** The request's Content-Type, recorded for writes when bodies are captured. */
+  contentType?: string;
+  /** The request body as sent (UTF-8), for writes when the sim was started with `captureBodies`. */
+  body?: string;
 }
 
 export class OperationLog {
@@ -31,6 +35,8 @@ export class OperationLog {
   constructor(
     private readonly clock: SimClock,
     private readonly maxEntries = 100_000,
+    /** Keep write requests' bodies (tests comparing patches byte for byte); off by default. */
+    readonly captureBodies = false,
   ) {}
 
   record(op: Omit<SimOperation, 'seq' | 'time'>): SimOperation {

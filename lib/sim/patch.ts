@@ -1,41 +1,27 @@
 /**
- * The three non-apply patch formats: JSON merge patch (RFC 7386), JSON patch (RFC 6902) and an
- * approximate strategic merge patch (keyed lists by the `patchMergeKey`s of k8s.io/api, plus
- * the `$patch`, `$retainKeys`, `$setElementOrder` and `$deleteFromPrimitiveList` directives).
- * All functions are pure: they return a new value.
+ * The three non-apply patch formats: JSON merge patch (RFC 7386), JSON patch (RFC 6902) and
+ * strategic merge patch. Merge and strategic merge patches are lib/core's (the same code
+ * helm-sfn computes client-side patches with), over the patch metadata of the built-in kinds in
+ * lib/core/patch-meta. All functions are pure: they return a new value.
  */
+import { type Json, type JsonObject, isJsonObject } from '../core/go-json';
+import { applyJsonMergePatch } from '../core/json-merge-patch';
+import { applyListKeys, PatchError, type PatchSchema } from '../core/patch-meta';
+import { applyStrategicMergePatch } from '../core/strategic-merge-patch';
 import { badRequest } from './errors';
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-export type JsonObject = { [key: string]: Json };
+export type { Json, JsonObject };
 
-export const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isObject = isJsonObject;
 
-/** The merge key of a list field, from k8s.io/api struct tags; undefined = atomic list. */
-export function mergeKeysFor(field: string, items: Json[]): string[] | undefined {
-  switch (field) {
-    case 'containers':
-    case 'initContainers':
-    case 'ephemeralContainers':
-    case 'env':
-    case 'volumes':
-    case 'imagePullSecrets':
-    case 'secrets':
-      return ['name'];
-    case 'volumeMounts':
-      return ['mountPath'];
-    case 'conditions':
-      return ['type'];
-    case 'ownerReferences':
-      return ['uid'];
-    case 'hostAliases':
-      return ['ip'];
-    case 'ports':
-      // container ports are keyed by containerPort, Service ports by port (both with protocol)
-      return items.some((i) => isObject(i) && 'containerPort' in i) ? ['containerPort', 'protocol'] : ['port', 'protocol'];
-    default:
-      return undefined;
-  }
+/**
+ * The key fields of a list for server-side apply, from the list field's metadata (undefined =
+ * atomic). Sets are treated as atomic lists here.
+ */
+export function applyKeysOf(schema: PatchSchema | undefined, field: string): string[] | undefined {
+  const lookup = schema?.field(field);
+  const keys = lookup && applyListKeys(lookup.meta);
+  return keys && keys.length > 0 ? keys : undefined;
 }
 
 /** The identity of a keyed list item; `protocol` defaults to TCP as the API server defaults it. */
@@ -50,15 +36,7 @@ export function itemKey(item: Json, keys: string[]): string {
 }
 
 /** RFC 7386: objects merge recursively, null deletes, everything else replaces. */
-export function mergePatch(target: Json, patch: Json): Json {
-  if (!isObject(patch)) return structuredClone(patch);
-  const out: JsonObject = isObject(target) ? { ...target } : {};
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k] ?? null, v);
-  }
-  return out;
-}
+export const mergePatch = (target: Json, patch: Json): Json => applyJsonMergePatch(target, patch);
 
 const unescapePointer = (s: string): string => s.replace(/~1/g, '/').replace(/~0/g, '~');
 
@@ -142,50 +120,25 @@ export function jsonPatch(doc: Json, ops: Json): Json {
   return out;
 }
 
-function mergeKeyedList(field: string, target: Json[], patch: Json[]): Json[] {
-  const keys = mergeKeysFor(field, [...target, ...patch]);
-  if (!keys) {
-    if (field === 'finalizers') return [...new Set([...(target as string[]), ...(patch as string[])])];
-    return patch.filter((p) => !(isObject(p) && p.$patch));
-  }
-  const out = [...target];
-  for (const item of patch) {
-    const id = itemKey(item, keys);
-    const index = out.findIndex((t) => itemKey(t, keys) === id);
-    if (isObject(item) && item.$patch === 'delete') {
-      if (index >= 0) out.splice(index, 1);
-    } else if (isObject(item) && item.$patch === 'replace') {
-      const { $patch: _drop, ...rest } = item;
-      if (index >= 0) out[index] = rest;
-      else out.push(rest);
-    } else if (index >= 0) out[index] = strategicMerge(out[index], item);
-    else out.push(strategicMerge(null, item));
-  }
+const isDirectiveKey = (k: string): boolean =>
+  k === '$patch' || k === '$retainKeys' || k.startsWith('$setElementOrder/') || k.startsWith('$deleteFromPrimitiveList/');
+
+/** Drops directives a patch left in newly added subtrees; decoding into the Go types drops them too. */
+function withoutDirectiveKeys(v: Json): Json {
+  if (Array.isArray(v)) return v.map(withoutDirectiveKeys);
+  if (!isObject(v)) return v;
+  const out: JsonObject = {};
+  for (const [k, x] of Object.entries(v)) if (!isDirectiveKey(k)) out[k] = withoutDirectiveKeys(x);
   return out;
 }
 
-/** Strategic merge patch over built-in kinds. */
-export function strategicMerge(target: Json, patch: Json): Json {
-  if (!isObject(patch)) return structuredClone(patch);
-  if (patch.$patch === 'replace') {
-    const { $patch: _drop, ...rest } = patch;
-    return strategicMerge(null, rest);
+/** Strategic merge patch over a built-in kind, as the API server applies it; a malformed patch is a 400. */
+export function strategicMerge(target: Json, patch: Json, schema: PatchSchema): Json {
+  if (!isObject(patch)) throw badRequest('strategic merge patch: the body must be a JSON object');
+  try {
+    return withoutDirectiveKeys(applyStrategicMergePatch(isObject(target) ? target : {}, patch, schema));
+  } catch (e) {
+    if (e instanceof PatchError) throw badRequest(e.message);
+    throw e;
   }
-  if (patch.$patch === 'delete') return null;
-  let out: JsonObject = isObject(target) ? { ...target } : {};
-  const retain = patch.$retainKeys;
-  for (const [k, v] of Object.entries(patch)) {
-    if (k.startsWith('$setElementOrder/') || k === '$retainKeys' || k === '$patch') continue;
-    if (k.startsWith('$deleteFromPrimitiveList/')) {
-      const field = k.slice('$deleteFromPrimitiveList/'.length);
-      const drop = new Set((Array.isArray(v) ? v : []).map((x) => JSON.stringify(x)));
-      if (Array.isArray(out[field])) out[field] = (out[field] as Json[]).filter((x) => !drop.has(JSON.stringify(x)));
-      continue;
-    }
-    if (v === null) delete out[k];
-    else if (Array.isArray(v)) out[k] = mergeKeyedList(k, Array.isArray(out[k]) ? (out[k] as Json[]) : [], v);
-    else out[k] = strategicMerge(out[k] ?? null, v);
-  }
-  if (Array.isArray(retain)) out = Object.fromEntries(Object.entries(out).filter(([k]) => retain.includes(k)));
-  return out;
 }

@@ -98,7 +98,7 @@ describe('install and uninstall against $KUBECONFIG', () => {
     expect(upgraded.stderr).toMatch(/life \(default\) revision 2: deployed/);
 
     const history = await cli(['history', 'life', '-n', 'default'], env);
-    expect(history.stdout).toMatch(/^REVISION\s+UPDATED\s+STATUS\s+CHART\s+APP VERSION\s+DESCRIPTION\n1\s.*superseded\s+testchart-0\.1\.0\s+Install complete\n2\s.*deployed\s+testchart-0\.1\.0\s+Upgrade complete\n$/);
+    expect(history.stdout).toMatch(/^REVISION\s+UPDATED\s+STATUS\s+CHART\s+APP VERSION\s+DESCRIPTION\n1\s+\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\s+superseded\s+testchart-0\.1\.0\s+Install complete\n2\s.*deployed\s+testchart-0\.1\.0\s+Upgrade complete\n$/);
 
     const tested = await cli(['test', 'life', '-n', 'default', '--logs'], env);
     expect(tested.code).toBe(0);

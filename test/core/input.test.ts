@@ -12,6 +12,9 @@ const DEFAULT_OPTIONS = {
   installIfMissing: false,
   reuseValues: false,
   resetValues: false,
+  forceConflicts: false,
+  forceReplace: false,
+  takeOwnership: false,
   pollSeconds: { min: 2, max: 30 },
 };
 const install = { action: 'install', release: 'my-website', namespace: 'web', chart: { source: 's3://charts-bucket/wordpress-1.2.3.tgz' } };
@@ -118,7 +121,7 @@ describe('bad inputs: the message names every field and its rule', () => {
       { ...install, extra: 1, chart: { source: install.chart.source, repo: 'x' }, options: { timeout: 5 } },
       [
         'chart: unknown field "repo"; allowed: source, version',
-        'options: unknown field "timeout"; allowed: timeoutSeconds, wait, atomic, noHooks, hookMode, historyMax, keepHistory, installIfMissing, reuseValues, resetValues, pollSeconds',
+        'options: unknown field "timeout"; allowed: timeoutSeconds, wait, atomic, noHooks, hookMode, historyMax, keepHistory, installIfMissing, reuseValues, resetValues, serverSide, forceConflicts, forceReplace, takeOwnership, pollSeconds',
         'input: unknown field "extra"; allowed: action, release, namespace, cluster, chart, values, valuesFrom, set, revision, options',
       ],
     ],

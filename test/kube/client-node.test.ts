@@ -1,4 +1,4 @@
-/** The KubeClient adapter against the simulated API server: behaviour and error names. */
+/** The KubeClient adapter against the simulated API server: behaviour, error names, retries, raw bodies. */
 import { ErrorName, HelmSfnError } from '../../lib/core/errors';
 import { AlreadyExistsError } from '../../lib/kube/client';
 import { ClientNodeKubeClient, loadKubeConfig, withoutObjectValues } from '../../lib/kube/client-node';
@@ -6,9 +6,15 @@ import { startSimCluster, type SimCluster } from '../../lib/sim';
 
 let sim: SimCluster;
 let kube: ClientNodeKubeClient;
+/** No retries: each failure is seen as it is. */
+let once: ClientNodeKubeClient;
+const slept: number[] = [];
+/** Retries with recorded (not real) backoffs. */
+const retrying = () => new ClientNodeKubeClient(loadKubeConfig({ kubeconfigPath: sim.kubeconfigPath }), { sleep: async (ms) => void slept.push(ms), retryBudgetMs: 60_000 });
 beforeAll(async () => {
   sim = await startSimCluster({ timeScale: 0.02 });
   kube = new ClientNodeKubeClient(loadKubeConfig({ kubeconfigPath: sim.kubeconfigPath }));
+  once = new ClientNodeKubeClient(loadKubeConfig({ kubeconfigPath: sim.kubeconfigPath }), { retryBudgetMs: 0 });
 });
 afterAll(() => sim.stop());
 afterEach(() => sim.faults.clear());
@@ -63,7 +69,78 @@ test.each([
 ])('API failure %o is %s', async (effect, name) => {
   await kube.apply(cm('faulty'), { fieldManager: 'helm' });
   sim.faults.add({ verbs: ['get'], resource: 'configmaps', name: 'faulty', effect });
-  expect(await errorName(kube.get(ref('faulty')))).toMatch(new RegExp(`^${name}: get ConfigMap default/faulty`));
+  expect(await errorName(once.get(ref('faulty')))).toMatch(new RegExp(`^${name}: get ConfigMap default/faulty`));
+});
+
+test.each([
+  ['500', { type: 'error' as const, code: 500 }],
+  ['429 with Retry-After', { type: 'error' as const, code: 429, retryAfterSeconds: 2 }],
+  ['reset', { type: 'reset' as const }],
+])('an idempotent request rides out %s faults with jittered backoff', async (_, effect) => {
+  slept.length = 0;
+  const client = retrying();
+  await kube.apply(cm('flaky'), { fieldManager: 'helm' });
+  sim.faults.add({ verbs: ['get', 'apply'], resource: 'configmaps', name: 'flaky', times: 3, effect });
+  await client.apply(cm('flaky', { k: 'again' }), { fieldManager: 'helm' });
+  expect((await client.get(ref('flaky')))?.data).toEqual({ k: 'again' });
+  expect(slept).toHaveLength(3);
+  if (effect.type === 'error' && effect.code === 429) expect(Math.min(...slept)).toBeGreaterThanOrEqual(2000);
+});
+
+test('a create is not sent again after a failure that may have been acted on, but is after a 503', async () => {
+  const client = retrying();
+  sim.faults.add({ verbs: ['create'], resource: 'configmaps', times: 1, effect: { type: 'error', code: 500 } });
+  expect(await errorName(client.create(cm('posted')))).toMatch(/^KubeTransient: create ConfigMap default\/posted/);
+  sim.faults.add({ verbs: ['create'], resource: 'configmaps', times: 2, effect: { type: 'error', code: 503 } });
+  await client.create(cm('posted'));
+  expect(await kube.get(ref('posted'))).toBeDefined();
+});
+
+test('refused credentials are refreshed once, then the request goes through', async () => {
+  let refreshes = 0;
+  const client = new ClientNodeKubeClient(loadKubeConfig({ kubeconfigPath: sim.kubeconfigPath }), {
+    refreshCredentials: async () => {
+      refreshes++;
+      return loadKubeConfig({ kubeconfigPath: sim.kubeconfigPath });
+    },
+  });
+  await kube.apply(cm('rotated'), { fieldManager: 'helm' });
+  sim.faults.add({ verbs: ['get'], resource: 'configmaps', name: 'rotated', times: 1, effect: { type: 'error', code: 401 } });
+  expect(await client.get(ref('rotated'))).toBeDefined();
+  sim.faults.add({ verbs: ['get'], resource: 'configmaps', name: 'rotated', times: 2, effect: { type: 'error', code: 401 } });
+  expect(await errorName(client.get(ref('rotated')))).toMatch(/^ClusterUnreachable: /);
+  expect(refreshes).toBe(2);
+});
+
+test('a stalled answer is cut off by the attempt timeout and named KubeTransient', async () => {
+  const client = new ClientNodeKubeClient(loadKubeConfig({ kubeconfigPath: sim.kubeconfigPath }), { attemptTimeoutMs: 200, retryBudgetMs: 0 });
+  await kube.apply(cm('slow'), { fieldManager: 'helm' });
+  sim.faults.add({ verbs: ['get'], resource: 'configmaps', name: 'slow', times: 1, effect: { type: 'latency', ms: 60_000 } });
+  expect(await errorName(client.get(ref('slow')))).toMatch(/^KubeTransient: get ConfigMap default\/slow: no answer within 200 ms/);
+});
+
+test('objects reach the API server exactly as given: fields typed models drop or rename survive', async () => {
+  const policy = {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'np', namespace: 'default' },
+    spec: { podSelector: {}, policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: { matchLabels: { app: 'web' } } }], ports: [{ port: 80 }] }] },
+  };
+  await kube.apply(policy, { fieldManager: 'helm' });
+  expect((await kube.get({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', name: 'np', namespace: 'default' }))?.spec).toEqual(policy.spec);
+  const limits = { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'lr', namespace: 'default' }, spec: { limits: [{ type: 'Container', default: { cpu: '500m' }, defaultRequest: { cpu: '100m' } }] } };
+  await kube.create(limits);
+  await kube.patch({ apiVersion: 'v1', kind: 'LimitRange', name: 'lr', namespace: 'default' }, { metadata: { labels: { a: 'b' } } }, 'merge');
+  expect((await kube.get({ apiVersion: 'v1', kind: 'LimitRange', name: 'lr', namespace: 'default' }))?.spec).toEqual(limits.spec);
+});
+
+test('a kind the cluster does not serve fails with Helm\'s message before any request to it', async () => {
+  const hook = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'default' } };
+  expect(await errorName(kube.apply(hook, { fieldManager: 'helm' }))).toBe(
+    'ApplyFailed: resource mapping not found for name: "w" namespace: "default" from "": no matches for kind "Widget" in version "example.com/v1"\nensure CRDs are installed first',
+  );
+  expect(await kube.resourceFor('apps/v1', 'Deployment')).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments', namespaced: true });
+  expect(await kube.resourceFor('apps/v1', 'Nope')).toBeUndefined();
 });
 
 test('an invalid object is ApplyFailed with the API server message', async () => {
@@ -82,4 +159,43 @@ test('objects the API server quotes in a message are left out (they may hold val
     'Job.batch "b" is invalid: spec.template: Invalid value: {…}: field is immutable',
   );
   expect(withoutObjectValues('metadata.name: Invalid value: "bad_name": a lowercase RFC 1123 subdomain')).toBe('metadata.name: Invalid value: "bad_name": a lowercase RFC 1123 subdomain');
+});
+
+/** Field names client-node's typed models rename or drop (kubernetes-client/javascript#2825), each where a real object holds it. */
+test.each([
+  ['a CRD schema (enum, default, $ref, x-kubernetes-*)', {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: 'widgets.example.com' },
+    spec: {
+      group: 'example.com',
+      names: { plural: 'widgets', singular: 'widget', kind: 'Widget', listKind: 'WidgetList' },
+      scope: 'Namespaced',
+      versions: [{
+        name: 'v1', served: true, storage: true,
+        schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, properties: {
+          spec: { type: 'object', default: {}, 'x-kubernetes-validations': [{ rule: 'self.size >= 0', message: 'm' }], properties: {
+            mode: { type: 'string', enum: ['a', 'b'], default: 'a' },
+            port: { 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string' }] },
+            items: { type: 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'], items: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } } },
+            ref: { $ref: '#/definitions/x', type: 'object', 'x-kubernetes-embedded-resource': true, 'x-kubernetes-preserve-unknown-fields': true },
+            not: { not: { type: 'null' } },
+          } },
+        } } },
+      }],
+    },
+  }],
+  ['a LimitRange (default)', { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'lr2', namespace: 'default' }, spec: { limits: [{ type: 'Container', default: { memory: '1Gi' } }] } }],
+  ['a NetworkPolicy egress (to, ports with endPort)', { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'np2', namespace: 'default' }, spec: { podSelector: {}, egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } }], ports: [{ port: 32000, endPort: 32768, protocol: 'TCP' }] }] } }],
+  ['a ConfigMap whose keys look like model fields', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm-names', namespace: 'default' }, data: { from: '1', enum: '2', default: '3', continue: '4', $ref: '5', 'x-kubernetes-int-or-string': '6' } }],
+])('round trip of %s through apply, get and list is lossless', async (_, obj) => {
+  const ref = { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, namespace: (obj.metadata as { namespace?: string }).namespace };
+  const applied = await kube.apply(obj, { fieldManager: 'helm' });
+  const live = await kube.get(ref);
+  const listed = (await kube.list(obj.apiVersion, obj.kind, ref.namespace)).find((o) => o.metadata.name === ref.name);
+  const { metadata: _m, status: _s, ...sent } = obj as Record<string, unknown>;
+  for (const got of [applied, live, listed]) {
+    const { metadata: _gm, status: _gs, ...body } = got as unknown as Record<string, unknown>;
+    expect(body).toEqual(sent);
+  }
 });

@@ -1,4 +1,5 @@
 import { applyMerge, fieldPaths, formatPath, fromFieldsV1, pathsToRemove, recordApply, recordUpdate, removePaths, toFieldsV1, valueAt } from '../../lib/sim/apply';
+import { patchSchemaFor } from '../../lib/core/patch-meta';
 import type { JsonObject } from '../../lib/sim/patch';
 import type { ManagedFieldsEntry } from '../../lib/sim/storage';
 
@@ -12,11 +13,14 @@ const deployment = (image: string, replicas?: number): JsonObject => ({
   },
 });
 
+const DEPLOYMENT = patchSchemaFor('apps/v1', 'Deployment');
+const POD = patchSchemaFor('v1', 'Pod');
+
 const rec = (manager: string) => ({ manager, apiVersion: 'apps/v1', time: '2026-01-01T00:00:00Z' });
 
 describe('field paths and FieldsV1', () => {
   it('tracks leaves, keyed list items and labels, but not server metadata', () => {
-    const paths = [...fieldPaths(deployment('nginx', 2), 'main', true)].map(formatPath).sort();
+    const paths = [...fieldPaths(deployment('nginx', 2), 'main', true, DEPLOYMENT)].map(formatPath).sort();
     expect(paths).toEqual([
       '.metadata.labels.app',
       '.spec.replicas',
@@ -29,7 +33,7 @@ describe('field paths and FieldsV1', () => {
   });
 
   it('round-trips through the FieldsV1 encoding', () => {
-    const paths = fieldPaths(deployment('nginx', 2), 'main', true);
+    const paths = fieldPaths(deployment('nginx', 2), 'main', true, DEPLOYMENT);
     const encoded = toFieldsV1(paths);
     expect(encoded).toMatchObject({ 'f:spec': { 'f:replicas': {}, 'f:template': { 'f:spec': { 'f:containers': { 'k:{"name":"web"}': { '.': {}, 'f:image': {} } } } } } });
     expect(fromFieldsV1(encoded)).toEqual(paths);
@@ -44,21 +48,21 @@ describe('field paths and FieldsV1', () => {
 
 describe('apply merge', () => {
   it('merges maps, merges keyed lists by key and replaces atomic lists', () => {
-    const live: JsonObject = { spec: { containers: [{ name: 'a', image: 'x', env: [{ name: 'E', value: '1' }] }, { name: 'b', image: 'y' }], args: ['1', '2'] } };
-    const applied = { spec: { containers: [{ name: 'a', image: 'z' }], args: ['3'] } };
-    expect(applyMerge(live, applied)).toEqual({
-      spec: { containers: [{ name: 'a', image: 'z', env: [{ name: 'E', value: '1' }] }, { name: 'b', image: 'y' }], args: ['3'] },
+    const live: JsonObject = { spec: { containers: [{ name: 'a', image: 'x', args: ['1', '2'], env: [{ name: 'E', value: '1' }] }, { name: 'b', image: 'y' }] } };
+    const applied = { spec: { containers: [{ name: 'a', image: 'z', args: ['3'] }] } };
+    expect(applyMerge(live, applied, POD)).toEqual({
+      spec: { containers: [{ name: 'a', image: 'z', args: ['3'], env: [{ name: 'E', value: '1' }] }, { name: 'b', image: 'y' }] },
     });
   });
 
   it('removes paths, including whole keyed items, and prunes emptied maps', () => {
     const obj = { metadata: { labels: { a: '1' } }, spec: { containers: [{ name: 'a' }, { name: 'b' }] } };
-    const paths = [...fieldPaths(obj, 'main', false)].filter((p) => formatPath(p) === '.metadata.labels.a' || formatPath(p) === '.spec.containers[name="b"]');
+    const paths = [...fieldPaths(obj, 'main', false, POD)].filter((p) => formatPath(p) === '.metadata.labels.a' || formatPath(p) === '.spec.containers[name="b"]');
     expect(removePaths(obj, paths)).toEqual({ spec: { containers: [{ name: 'a' }] } });
   });
 
   it('reads values at keyed paths', () => {
-    const paths = [...fieldPaths(deployment('nginx'), 'main', true)];
+    const paths = [...fieldPaths(deployment('nginx'), 'main', true, DEPLOYMENT)];
     const image = paths.find((p) => formatPath(p).endsWith('.image'))!;
     expect(valueAt(deployment('busybox'), image)).toBe('busybox');
   });
@@ -67,10 +71,10 @@ describe('apply merge', () => {
 describe('ownership', () => {
   it('gives an Update the fields it changed and takes them from other managers', () => {
     const v1 = deployment('nginx', 1);
-    const created = recordUpdate(undefined, new Set(), fieldPaths(v1, 'main', true), () => true, rec('kubectl-create'));
+    const created = recordUpdate(undefined, new Set(), fieldPaths(v1, 'main', true, DEPLOYMENT), () => true, rec('kubectl-create'));
     const v2 = deployment('nginx', 3);
-    const before = fieldPaths(v1, 'main', true);
-    const after = fieldPaths(v2, 'main', true);
+    const before = fieldPaths(v1, 'main', true, DEPLOYMENT);
+    const after = fieldPaths(v2, 'main', true, DEPLOYMENT);
     const entries = recordUpdate(created, before, after, (p) => formatPath(p) === '.spec.replicas', rec('kubectl-scale'));
     const owners = (path: string) => entries.filter((e) => [...fromFieldsV1(e.fieldsV1)].some((p) => formatPath(p) === path)).map((e) => e.manager);
     expect(owners('.spec.replicas')).toEqual(['kubectl-scale']);

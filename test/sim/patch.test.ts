@@ -1,3 +1,4 @@
+import { patchSchemaFor } from '../../lib/core/patch-meta';
 import { jsonPatch, mergePatch, strategicMerge } from '../../lib/sim/patch';
 
 describe('JSON merge patch (RFC 7386)', () => {
@@ -31,39 +32,46 @@ describe('JSON patch (RFC 6902)', () => {
 });
 
 describe('strategic merge patch', () => {
+  const podSchema = patchSchemaFor('v1', 'Pod')!;
   const pod = { spec: { containers: [{ name: 'a', image: 'x' }, { name: 'b', image: 'y' }], tolerations: [{ key: 't' }] } };
 
   it('merges containers by name and replaces lists without a merge key', () => {
-    expect(strategicMerge(pod, { spec: { containers: [{ name: 'b', image: 'z' }], tolerations: [{ key: 'u' }] } })).toEqual({
+    expect(strategicMerge(pod, { spec: { containers: [{ name: 'b', image: 'z' }], tolerations: [{ key: 'u' }] } }, podSchema)).toEqual({
       spec: { containers: [{ name: 'a', image: 'x' }, { name: 'b', image: 'z' }], tolerations: [{ key: 'u' }] },
     });
   });
 
-  it('honours $patch: delete on list items and drops $setElementOrder directives', () => {
+  it('honours $patch: delete on list items and the $setElementOrder directive', () => {
     const patch = { spec: { containers: [{ name: 'a', $patch: 'delete' }], '$setElementOrder/containers': [{ name: 'b' }] } };
-    expect(strategicMerge(pod, patch)).toEqual({
+    expect(strategicMerge(pod, patch, podSchema)).toEqual({
       spec: { containers: [{ name: 'b', image: 'y' }], tolerations: [{ key: 't' }] },
     });
   });
 
   it('replaces a map marked $patch: replace', () => {
-    expect(strategicMerge({ data: { a: '1', b: '2' } }, { data: { $patch: 'replace', c: '3' } })).toEqual({ data: { c: '3' } });
+    expect(strategicMerge({ data: { a: '1', b: '2' } }, { data: { $patch: 'replace', c: '3' } }, patchSchemaFor('v1', 'ConfigMap')!)).toEqual({ data: { c: '3' } });
   });
 
   it('keeps only $retainKeys, deletes from primitive lists and merges finalizers as a set', () => {
-    const target = { spec: { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1 } } }, metadata: { finalizers: ['a', 'b'] }, args: ['x', 'y'] };
+    const target = { spec: { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1 } } }, metadata: { finalizers: ['a', 'b', 'x'] } };
     const patch = {
       spec: { strategy: { $retainKeys: ['type'], type: 'Recreate' } },
-      metadata: { finalizers: ['b', 'c'] },
-      '$deleteFromPrimitiveList/args': ['x'],
+      metadata: { finalizers: ['b', 'c'], '$deleteFromPrimitiveList/finalizers': ['x'] },
     };
-    expect(strategicMerge(target, patch)).toEqual({ spec: { strategy: { type: 'Recreate' } }, metadata: { finalizers: ['a', 'b', 'c'] }, args: ['y'] });
+    expect(strategicMerge(target, patch, patchSchemaFor('apps/v1', 'Deployment')!)).toEqual({
+      spec: { strategy: { type: 'Recreate' } },
+      metadata: { finalizers: ['a', 'b', 'c'] },
+    });
   });
 
-  it('merges Service ports by port and container ports by containerPort, defaulting protocol', () => {
+  it('merges Service ports by port, keeping what the server defaulted', () => {
     const svc = { spec: { ports: [{ port: 80, protocol: 'TCP', targetPort: 8080 }] } };
-    expect(strategicMerge(svc, { spec: { ports: [{ port: 80, targetPort: 9090 }, { port: 443 }] } })).toEqual({
+    expect(strategicMerge(svc, { spec: { ports: [{ port: 80, targetPort: 9090 }, { port: 443 }] } }, patchSchemaFor('v1', 'Service')!)).toEqual({
       spec: { ports: [{ port: 80, protocol: 'TCP', targetPort: 9090 }, { port: 443 }] },
     });
+  });
+
+  it('answers a malformed patch with 400 and apimachinery\'s message', () => {
+    expect(() => strategicMerge(pod, { spec: { containers: [{ image: 'no-name' }] } }, podSchema)).toThrow(/does not contain declared merge key: name/);
   });
 });

@@ -1,6 +1,6 @@
 /** `helm-sfn upgrade`, `rollback` and `test`: the workflow, run locally against $KUBECONFIG. */
 import { Command, InvalidArgumentError } from 'commander';
-import { releaseOptions, valuesInput, withReleaseFlags, withValuesFlags, type ReleaseFlags } from '../release-flags';
+import { applyOptions, releaseOptions, valuesInput, withApplyFlags, withReleaseFlags, withValuesFlags, type ReleaseFlags } from '../release-flags';
 import { runAndReport } from '../run-local';
 
 interface UpgradeFlags extends ReleaseFlags {
@@ -10,10 +10,13 @@ interface UpgradeFlags extends ReleaseFlags {
 }
 
 export function register(program: Command): void {
-  withValuesFlags(
-    withReleaseFlags(
-      program.command('upgrade').description('upgrade a release to a new chart or values, running its hooks').argument('<release>').argument('<chart>'),
+  withApplyFlags(
+    withValuesFlags(
+      withReleaseFlags(
+        program.command('upgrade').description('upgrade a release to a new chart or values, running its hooks').argument('<release>').argument('<chart>'),
+      ),
     ),
+    true,
   )
     .option('-i, --install', 'install the release if it does not exist')
     .option('--reuse-values', "merge this upgrade's values over the last release's")
@@ -24,6 +27,7 @@ export function register(program: Command): void {
     .action(async (release: string, chart: string, flags: UpgradeFlags) => {
       const options = {
         ...releaseOptions(flags),
+        ...applyOptions(flags),
         installIfMissing: flags.install ?? false,
         reuseValues: flags.reuseValues ?? false,
         resetValues: flags.resetValues ?? false,
@@ -31,17 +35,20 @@ export function register(program: Command): void {
       await runAndReport({ action: 'upgrade', release, namespace: flags.namespace, chart: { source: chart }, ...valuesInput(flags), options }, flags);
     });
 
-  withReleaseFlags(
-    program
-      .command('rollback')
-      .description('roll a release back to a revision (default: the previous one), running its rollback hooks')
-      .argument('<release>')
-      .argument('[revision]', 'revision number', (v) => count(v)),
+  withApplyFlags(
+    withReleaseFlags(
+      program
+        .command('rollback')
+        .description('roll a release back to a revision (default: the previous one), running its rollback hooks')
+        .argument('<release>')
+        .argument('[revision]', 'revision number', (v) => count(v)),
+    ),
+    true,
   )
     .option('--wait', 'wait until resources are ready before post-rollback hooks')
     .option('--history-max <n>', 'revisions to keep (0 = no limit)', count, 10)
     .action(async (release: string, revision: number | undefined, flags: ReleaseFlags) => {
-      await runAndReport({ action: 'rollback', release, namespace: flags.namespace, ...(revision ? { revision } : {}), options: releaseOptions(flags) }, flags);
+      await runAndReport({ action: 'rollback', release, namespace: flags.namespace, ...(revision ? { revision } : {}), options: { ...releaseOptions(flags), ...applyOptions(flags) } }, flags);
     });
 
   withReleaseFlags(program.command('test').description("run a release's test hooks").argument('<release>'))

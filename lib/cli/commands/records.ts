@@ -68,7 +68,7 @@ export function register(program: Command): void {
         rows,
         table(
           ['NAME', 'NAMESPACE', 'REVISION', 'UPDATED', 'STATUS', 'CHART', 'APP VERSION'],
-          rows.map((r) => [r.name, r.namespace, r.revision, r.updated, r.status, r.chart, r.app_version]),
+          rows.map((r) => [r.name, r.namespace, r.revision, goTimeString(r.updated), r.status, r.chart, r.app_version]),
         ),
       );
     },
@@ -118,12 +118,27 @@ const notFound = (release: string, namespace: string) => new HelmSfnError(ErrorN
 const chartName = (r: HelmRelease) => `${r.chart.metadata?.name ?? ''}-${r.chart.metadata?.version ?? ''}`;
 
 /** helm history's time format: "Mon Jan  2 15:04:05 2006". */
+/** Go's time.ANSIC in local time, as `helm history` and `helm status` print dates. */
 function helmTime(rfc3339: string): string {
   const d = new Date(rfc3339);
   if (Number.isNaN(d.getTime())) return '';
-  const [weekday, month, day, year, time] = d.toUTCString().replace(',', '').split(' ');
-  return `${weekday} ${month} ${day.padStart(2)} ${time} ${year}`;
+  const [weekday, month] = [d.toLocaleString('en-US', { weekday: 'short' }), d.toLocaleString('en-US', { month: 'short' })];
+  return `${weekday} ${month} ${String(d.getDate()).padStart(2)} ${clock(d)} ${d.getFullYear()}`;
 }
+
+/** Go's Time.String() in local time ("2006-01-02 15:04:05.999999999 -0700 MST"), as `helm list` prints dates. */
+function goTimeString(rfc3339: string): string {
+  const d = new Date(rfc3339);
+  if (Number.isNaN(d.getTime())) return '';
+  const fraction = (/\.(\d+)/.exec(rfc3339)?.[1] ?? '').replace(/0+$/, '');
+  const offset = -d.getTimezoneOffset();
+  const zone = `${offset < 0 ? '-' : '+'}${pad(Math.floor(Math.abs(offset) / 60))}${pad(Math.abs(offset) % 60)}`;
+  const name = d.toLocaleString('en-US', { timeZoneName: 'short' }).split(' ').pop();
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${clock(d)}${fraction ? `.${fraction}` : ''} ${zone} ${name}`;
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+const clock = (d: Date) => `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 
 function print(flags: Flags, json: unknown, text: string): void {
   process.stdout.write(flags.output === 'json' ? `${JSON.stringify(json, null, 2)}\n` : text);
