@@ -25,8 +25,7 @@ async function main(): Promise<number> {
         process.stdout.write(`ok   ${scenario.name} (${((Date.now() - t) / 1000).toFixed(1)} s)${note ? ` — ${note}` : ''}\n`);
       } catch (e) {
         failed++;
-        const known = scenario.pendingOn ? ` [known: needs ${scenario.pendingOn}]` : '';
-        process.stdout.write(`FAIL ${scenario.name} (${((Date.now() - t) / 1000).toFixed(1)} s)${known}\n     ${String((e as Error).message).split('\n').join('\n     ')}\n`);
+        process.stdout.write(`FAIL ${scenario.name} (${((Date.now() - t) / 1000).toFixed(1)} s)\n     ${String((e as Error).message).split('\n').join('\n     ')}\n`);
       }
     }
   } finally {
