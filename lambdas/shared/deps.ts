@@ -3,7 +3,7 @@
  * the event's `ctx.cluster`. Connections, tokens, assumed-role credentials and kube clients are
  * cached per cluster key for the container's life (one AssumeRole per role per container, in a
  * session named after the container); a 401/403 from the cluster renews them once
- * (`RefreshCredentials`).
+ * (`RefreshCredentials`, called by the kube adapter).
  */
 import { tmpdir } from 'os';
 import * as path from 'path';
@@ -60,16 +60,15 @@ export class AwsDeps {
     this.fetch = s3Fetcher(opts.s3 ?? new S3Client({ region: config.region }), path.join(tmpdir(), 'helm-sfn-sources'));
     if (config.eventBus) this.publish = statusPublisher(opts.events ?? new EventBridgeClient({ region: config.region }), config.eventBus);
     this.logger = opts.logger ?? engineLogger();
-    this.kubeClient = opts.kubeClient ?? ((c) => new ClientNodeKubeClient(loadKubeConfig({ cluster: c })));
+    this.kubeClient =
+      opts.kubeClient ??
+      ((c, refreshCredentials) => new ClientNodeKubeClient(loadKubeConfig({ cluster: c }), { refreshCredentials: async () => loadKubeConfig({ cluster: await refreshCredentials() }) }));
   }
 
   forInvocation(scope: InvocationScope): EngineDeps {
     const publish = this.publish;
     return {
-      kube: new LazyKubeClient(
-        () => this.connect(scope, false),
-        () => this.connect(scope, true),
-      ),
+      kube: new LazyKubeClient(() => this.connect(scope)),
       // helm renders against the cluster (capabilities, lookup, ownership) with the task's own credentials
       renderer: new HelmCliRenderer({
         helmBinary: this.config.helmBinary,
@@ -93,16 +92,21 @@ export class AwsDeps {
     return this.access.connect(resolveClusterKey(this.config.clusters, scope.cluster));
   }
 
-  /** The kube client of the scope's cluster; `renew`: after a 401/403, with new credentials. */
-  private async connect(scope: InvocationScope, renew: boolean): Promise<KubeClient> {
+  /** The kube client of the scope's cluster (one per cluster and token, reused while the container lives). */
+  private async connect(scope: InvocationScope): Promise<KubeClient> {
     const key = resolveClusterKey(this.config.clusters, scope.cluster);
-    const connection = renew ? await this.access.refresh(key) : await this.connection(scope);
+    const connection = await this.connection(scope);
     // joins CloudTrail and the cluster's audit log (they show the role session) to this line's execution
     this.logger.info('cluster connection', { cluster: key, roleSession: this.config.sessionName });
     const cached = this.clients.get(key);
     if (cached?.token === connection.token) return cached.client;
-    if (renew) this.logger.info('cluster credentials renewed after the cluster refused them', { cluster: key });
-    const client = this.kubeClient(connection, () => this.access.refresh(key));
+    // the cluster refused the token (401/403): new credentials, once per refused request (the adapter's retry)
+    const client = this.kubeClient(connection, async () => {
+      const renewed = await this.access.refresh(key);
+      this.logger.info('cluster credentials renewed after the cluster refused them', { cluster: key });
+      this.clients.set(key, { token: renewed.token, client });
+      return renewed;
+    });
     this.clients.set(key, { token: connection.token, client });
     return client;
   }
