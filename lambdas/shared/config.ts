@@ -1,6 +1,8 @@
 /** The function's configuration, read once per container from the environment the construct set. */
+import { randomBytes } from 'crypto';
 import { LambdaEnv, LAYER_HELM_BINARY } from '../../lib/construct/runtime-contract';
 import { ErrorName, HelmSfnError } from '../../lib/core/errors';
+import { containerSessionName } from '../../lib/kube/aws/cluster-access';
 import { parseClusterRegistry, type ClusterRegistry } from '../../lib/kube/aws/registry';
 
 export interface LambdaConfig {
@@ -10,6 +12,8 @@ export interface LambdaConfig {
   readonly eventBus?: string;
   readonly pollSeconds?: { readonly min?: number; readonly max?: number };
   readonly helmBinary: string;
+  /** RoleSessionName of this container's AssumeRole calls (see containerSessionName). */
+  readonly sessionName: string;
 }
 
 export function readLambdaConfig(env: NodeJS.ProcessEnv = process.env): LambdaConfig {
@@ -19,6 +23,7 @@ export function readLambdaConfig(env: NodeJS.ProcessEnv = process.env): LambdaCo
     ...(env[LambdaEnv.eventBus] ? { eventBus: env[LambdaEnv.eventBus] } : {}),
     ...(env[LambdaEnv.pollSeconds] ? { pollSeconds: json(env, LambdaEnv.pollSeconds, {}) as LambdaConfig['pollSeconds'] } : {}),
     helmBinary: env[LambdaEnv.helmBinary] ?? LAYER_HELM_BINARY,
+    sessionName: containerSessionName(env.AWS_LAMBDA_LOG_STREAM_NAME, randomBytes(16).toString('hex')),
   };
 }
 

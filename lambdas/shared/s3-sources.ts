@@ -1,6 +1,8 @@
 /**
  * `deps.fetch` in Lambda: an s3://bucket/key source (a chart .tgz or a values file) is
- * downloaded into /tmp and its path returned. Other schemes are refused with the rule.
+ * downloaded into /tmp and its path returned. Other schemes are refused with the rule (the first
+ * state already refuses them: `FETCHABLE_SCHEMES`). S3's refusals are `ChartFetchFailed`, its
+ * throttling and 5xx `KubeTransient` (retried); neither is ever a cluster error.
  */
 import { createHash } from 'crypto';
 import { createWriteStream } from 'fs';
@@ -10,11 +12,11 @@ import type { Readable } from 'stream';
 import { pipeline } from 'stream/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ErrorName, HelmSfnError } from '../../lib/core/errors';
-import { awsError } from '../../lib/kube/aws/cluster-access';
+import { isTransientAwsError } from '../../lib/kube/aws/cluster-access';
 
 const S3_URL = /^s3:\/\/([^/]+)\/(.+)$/;
-/** Errors that mean "this source is wrong", not "try again". */
-const NOT_FOUND = new Set(['NoSuchKey', 'NoSuchBucket', 'NotFound', 'AccessDenied', 'InvalidObjectState']);
+/** The URL schemes this fetcher reads; the validate task refuses chart sources of any other. */
+export const FETCHABLE_SCHEMES = ['s3'] as const;
 
 export function s3Fetcher(s3: S3Client, dir: string): (source: string) => Promise<string> {
   return async (source) => {
@@ -31,12 +33,21 @@ export function s3Fetcher(s3: S3Client, dir: string): (source: string) => Promis
       if (!object.Body) throw new HelmSfnError(ErrorName.InvalidInput, `${source}: the object has no body`);
       await pipeline(object.Body as Readable, createWriteStream(target, { mode: 0o600 }));
     } catch (e) {
-      const name = (e as { name?: string }).name ?? '';
-      if (NOT_FOUND.has(name)) {
-        throw new HelmSfnError(ErrorName.InvalidInput, `${source}: ${name} (the orchestrator reads its chart bucket only; check the bucket, key and the task role's access)`, { cause: e });
-      }
-      throw awsError(`fetch ${source}`, e);
+      if (e instanceof HelmSfnError) throw e;
+      throw fetchError(source, e);
     }
     return target;
   };
+}
+
+/**
+ * Throttling, 5xx and dropped connections are retried (KubeTransient, like every transient
+ * failure); anything else S3 says (InvalidAccessKeyId, AccessDenied, NoSuchKey, …) is the
+ * source's problem: ChartFetchFailed, with S3's error name and the source, never credentials.
+ */
+function fetchError(source: string, e: unknown): HelmSfnError {
+  const err = e as { name?: string; message?: string };
+  if (isTransientAwsError(e)) return new HelmSfnError(ErrorName.KubeTransient, `fetch ${source}: ${err.name ?? 'Error'}: ${err.message ?? String(e)}`, { cause: e });
+  const hint = err.name === 'NoSuchKey' || err.name === 'NoSuchBucket' ? 'check the bucket and key' : "check the task role's access to the chart bucket and its key";
+  return new HelmSfnError(ErrorName.ChartFetchFailed, `${source}: ${err.name ?? 'Error'}: ${err.message ?? String(e)} (${hint})`, { cause: e });
 }

@@ -27,11 +27,13 @@ export function settingsFromContext(get: (key: string) => unknown): AppSettings 
   const organizationId = optionalString(value('organizationId'), 'organizationId');
   const eventBusName = optionalString(value('eventBusName'), 'eventBusName');
   const includeExecutionData = bool(value('logExecutionData'), 'logExecutionData');
+  const tokenSecretKeyArns = list(value('tokenSecretKeyArns'), 'tokenSecretKeyArns');
   return {
     stackName: optionalString(value('stackName'), 'stackName') ?? 'HelmSfn',
     nag: bool(value('nag'), 'nag') ?? false,
     orchestrator: {
       clusters: object(value('clusters'), 'clusters') as HelmReleaseOrchestratorProps['clusters'],
+      ...(tokenSecretKeyArns ? { tokenSecretKeyArns } : {}),
       ...(logLevel ? { logLevel: logLevel as FunctionLogLevel } : {}),
       ...(bool(value('tracing'), 'tracing') === false ? { tracing: false } : {}),
       ...(includeExecutionData ? { executionLogging: { level: sfn.LogLevel.ALL, includeExecutionData } } : {}),

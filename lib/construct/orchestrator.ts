@@ -117,6 +117,13 @@ export interface HelmReleaseOrchestratorProps {
    */
   readonly clusters?: Record<string, ClusterTarget>;
   /**
+   * Customer-managed KMS keys (ARNs) that encrypt the registry's token secrets, e.g. a secret
+   * shared from another account (which requires one). The task role gets `kms:Decrypt` on them,
+   * only through Secrets Manager. Secrets under the AWS-managed key need nothing here.
+   * @default - none
+   */
+  readonly tokenSecretKeyArns?: string[];
+  /**
    * Bucket the functions read charts and values files from (s3:// sources). The task role gets
    * `s3:GetObject` on its objects, and `kms:Decrypt` when its key is known.
    * @default - a bucket is created: KMS-encrypted with a rotating key, TLS only, versioned, public access blocked
@@ -324,8 +331,18 @@ export class HelmReleaseOrchestrator extends Construct {
       .filter((t) => !t.roleArn)
       .map((t) => stack.formatArn({ service: 'eks', region: t.region ?? stack.region, resource: 'cluster', resourceName: t.clusterName }));
     if (ownClusters.length) role.addToPolicy(new iam.PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [...new Set(ownClusters)] }));
-    const secrets = Object.values(this.clusters).flatMap((t) => ('tokenSecretArn' in t ? [t.tokenSecretArn] : []));
+    const secrets = Object.values(this.clusters).flatMap((t) => ('tokenSecretArn' in t ? [secretResource(t.tokenSecretArn)] : []));
     if (secrets.length) role.addToPolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [...new Set(secrets)] }));
+    const keys = this.props.tokenSecretKeyArns ?? [];
+    if (keys.length) {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [...new Set(keys)],
+          conditions: { StringLike: { 'kms:ViaService': 'secretsmanager.*.amazonaws.com' } },
+        }),
+      );
+    }
     role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [this.chartBucket.arnForObjects('*')] }));
     acknowledge(role, `AwsSolutions-IAM5[Resource::${nagResource(this, this.chartBucket.arnForObjects('*'))}]`, 's3:GetObject on the objects of the chart bucket only: chart and values keys are chosen by whoever uploads them');
     this.chartBucket.encryptionKey?.grantDecrypt(role);
@@ -334,6 +351,8 @@ export class HelmReleaseOrchestrator extends Construct {
   }
 
   private fn(id: string, entry: string, opts: NodejsFunctionProps & { role: iam.IRole }): NodejsFunction {
+    const logLevel = this.props.logLevel ?? 'INFO';
+    const debug = logLevel === 'DEBUG';
     const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: this.retention });
     logGroup.grantWrite(opts.role);
     if (this.tracing) acknowledge(opts.role, 'AwsSolutions-IAM5[Resource::*]', `X-Ray PutTraceSegments and PutTelemetryRecords: ${WILDCARD_ONLY}`);
@@ -347,12 +366,21 @@ export class HelmReleaseOrchestrator extends Construct {
       logGroup,
       tracing: this.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
       // everything is bundled (no runtime-provided SDK): the deployed code is the code tests ran
-      bundling: { target: 'node20', format: OutputFormat.CJS, minify: true, sourceMap: true, externalModules: [] },
+      bundling: {
+        target: 'node20',
+        format: OutputFormat.CJS,
+        minify: true,
+        // a source map costs a 256 MB function ~35 MB at start and ~60 MB more on its first stack trace: DEBUG only
+        sourceMap: debug,
+        externalModules: [],
+        // node-fetch's URL parser requires the built-in punycode, deprecated (DEP0040 on every Node 22 cold start): bundle the package instead
+        esbuildArgs: { '--alias:punycode': 'punycode/punycode.js' },
+      },
       ...opts,
       environment: {
         POWERTOOLS_SERVICE_NAME: 'helm-sfn',
-        POWERTOOLS_LOG_LEVEL: this.props.logLevel ?? 'INFO',
-        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_LOG_LEVEL: logLevel,
+        ...(debug ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
         ...opts.environment,
       },
     });
@@ -465,6 +493,16 @@ export function imageUpdateInput(trigger: ImageUpdateTrigger, tag: string): Reco
     values,
     options: trigger.options ?? { reuseValues: true },
   };
+}
+
+/**
+ * IAM resource of a token secret. Secrets Manager ARNs end in `-` and six random characters; the
+ * registry also accepts a partial ARN (without them), which as a policy resource matches no
+ * secret, so it gets the `-??????` AWS documents for partial ARNs. (A secret whose own name ends
+ * in `-` and six letters or digits must be given by its full ARN, as AWS advises.)
+ */
+export function secretResource(arn: string): string {
+  return /-[A-Za-z0-9]{6}$/.test(arn) ? arn : `${arn}-??????`;
 }
 
 const WILDCARD_ONLY = 'these actions support no resource-level permissions, so IAM requires Resource "*"';

@@ -9,6 +9,11 @@ export const ErrorName = {
   ReleaseLocked: 'ReleaseLocked',
   /** No release (or no such revision) to upgrade, roll back, test or uninstall. */
   ReleaseNotFound: 'ReleaseNotFound',
+  /**
+   * A chart or values file could not be read from where the input says (credentials refused,
+   * access denied, object not found); nothing was locked or written.
+   */
+  ChartFetchFailed: 'ChartFetchFailed',
   /** `helm template` failed, or its output is not a valid set of Kubernetes objects. */
   ChartRenderFailed: 'ChartRenderFailed',
   /** A hook Job/Pod reported failure. */

@@ -261,3 +261,20 @@ export function withDefaultPollSeconds(raw: unknown, pollSeconds: { min?: number
   if (!isPlainObject(options) || options.pollSeconds !== undefined) return raw;
   return { ...raw, options: { ...options, pollSeconds } };
 }
+
+/**
+ * A deployment that can fetch only some URL schemes (AWS: s3) refuses the others in the first
+ * state, naming the field, instead of failing later in the render task. Local paths are left to
+ * `allowLocalPaths`.
+ */
+export function refuseUnfetchableSources(input: ExecutionInput, schemes: readonly string[] | undefined): void {
+  if (!schemes) return;
+  const sources: [string, string][] = [
+    ...(input.chart ? [['chart.source', input.chart.source] as [string, string]] : []),
+    ...(input.valuesFrom ?? []).map((source, i): [string, string] => [`valuesFrom[${i}]`, source]),
+  ];
+  const lines = sources
+    .filter(([, source]) => /^[a-z][a-z0-9+.-]*:\/\//.test(source) && !schemes.includes(source.slice(0, source.indexOf(':'))))
+    .map(([field, source]) => `${field}: this deployment fetches ${schemes.map((s) => `${s}://`).join(', ')} sources only (upload the chart or values file to the chart bucket); got ${show(source)}`);
+  if (lines.length) throw new HelmSfnError(ErrorName.InvalidInput, lines.join('\n'));
+}

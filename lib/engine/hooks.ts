@@ -21,6 +21,13 @@ export interface HookTaskInput {
 }
 
 const LOG_LINES = 50;
+/**
+ * Longest one applyHookGroup waits for before-hook-creation deletions, all hooks of the group
+ * together (never longer than the hook timeout): well inside the 120 s function timeout. Past
+ * it the task fails KubeTransient and the workflow retries it; hooks already gone are not waited
+ * for again.
+ */
+const DELETE_WAIT_SECONDS = 60;
 /** Bound on the failure cause: Step Functions keeps causes ≤ 32 KiB; ours stay readable. */
 const MAX_CAUSE_CHARS = 6000;
 
@@ -32,6 +39,7 @@ export async function applyHookGroup({ ctx, hook }: HookTaskInput, deps: EngineD
 
   const { hooks, weight } = groups[hook.group];
   const startedAt = deps.clock().toISOString();
+  const deletedBy = deps.clock().getTime() + Math.min(ctx.options.timeoutSeconds, DELETE_WAIT_SECONDS) * 1000;
   // the previous group's success reaches the record with this write, as in Helm's one write per hook
   if (hook.completedAt && hook.group > 0) {
     for (const h of groups[hook.group - 1].hooks) markRun(rel, h, { completed_at: hook.completedAt, phase: 'Succeeded' });
@@ -39,7 +47,7 @@ export async function applyHookGroup({ ctx, hook }: HookTaskInput, deps: EngineD
   for (const h of hooks) {
     const ref = hookRef(h, ctx.namespace);
     if (beforeCreation(h).action === 'delete') {
-      await deleteAndWait(deps, ref, ctx.options.timeoutSeconds);
+      await deleteAndWait(deps, ref, deletedBy);
     } else if (await deps.kube.get(ref)) {
       // design.md §3 item 10: like Helm 4, apply over it; its old finished status is accepted
       deps.logger.warn(`hook ${h.kind}/${h.name} already exists and has no before-hook-creation policy: it will not run again`, {
@@ -176,9 +184,8 @@ function markRun(rel: HelmRelease, h: Hook, run: { started_at?: string; complete
 }
 
 /** Delete (background) and wait until gone, so the new object never meets the old one. */
-async function deleteAndWait(deps: EngineDeps, ref: ReturnType<typeof hookRef>, timeoutSeconds: number): Promise<void> {
+async function deleteAndWait(deps: EngineDeps, ref: ReturnType<typeof hookRef>, deadline: number): Promise<void> {
   if (!(await deps.kube.delete(ref))) return;
-  const deadline = deps.clock().getTime() + Math.min(timeoutSeconds, 60) * 1000;
   while (await deps.kube.get(ref)) {
     // still terminating: let the workflow retry the task later rather than hold a Lambda
     if (deps.clock().getTime() > deadline) throw new HelmSfnError(ErrorName.KubeTransient, `${ref.kind} ${ref.namespace}/${ref.name} is still being deleted`);

@@ -5,7 +5,7 @@
  */
 import type { ReleaseContext } from '../core/contract';
 import { ErrorName, HelmSfnError } from '../core/errors';
-import { parseExecutionInput, withDefaultPollSeconds, type ExecutionInput } from '../core/input';
+import { parseExecutionInput, refuseUnfetchableSources, withDefaultPollSeconds, type ExecutionInput } from '../core/input';
 import { classifyManifest } from '../core/hooks';
 import { splitManifest } from '../core/manifest';
 import { describeRef, ownershipConflict, refKey, refOf, type KubeObject } from '../core/objects';
@@ -23,6 +23,7 @@ const MAX_WARNING_CHARS = 300;
 export async function validate({ input, execution }: { input: unknown; execution?: string }, deps: EngineDeps): Promise<{ ctx: ReleaseContext }> {
   const policy = deps.inputPolicy ?? {};
   const parsed = parseExecutionInput(withDefaultPollSeconds(input, policy.pollSeconds), { allowLocalPaths: deps.localSources });
+  refuseUnfetchableSources(parsed, policy.sourceSchemes);
   const cluster = policy.resolveCluster ? policy.resolveCluster(parsed.cluster) : parsed.cluster;
   return {
     ctx: {

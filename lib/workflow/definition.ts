@@ -29,6 +29,20 @@ const TITLES: Record<HookEvent, string> = {
 
 const CTX = { 'ctx.$': '$.ctx' };
 
+/**
+ * Lambda failures that are not the task's verdict (AWS's "handle Lambda service exceptions" list,
+ * plus a timed-out or crashed sandbox): retrying is safe, every task is idempotent.
+ */
+const LAMBDA_TRANSIENT_ERRORS = [
+  'Sandbox.Timedout',
+  'Lambda.Unknown',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'Lambda.ClientExecutionTimeoutException',
+];
+
 /** Builds the whole graph in `scope`; the construct and the local runner both call this. */
 export function buildDefinition(scope: Construct, fns: TaskFunctions): sfn.IChainable {
   return new ReleaseGraph(scope, fns).start;
@@ -206,7 +220,7 @@ class ReleaseGraph {
       payload: sfn.TaskInput.fromObject(payload),
       resultPath: opts.resultPath,
     });
-    invoke.addRetry({ errors: [ErrorName.KubeTransient], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 5 });
+    invoke.addRetry({ errors: [ErrorName.KubeTransient, ...LAMBDA_TRANSIENT_ERRORS], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 5 });
     if (opts.catches !== false) invoke.addCatch(this.failurePath, { resultPath: '$.error' });
     return invoke;
   }

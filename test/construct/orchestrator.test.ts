@@ -103,6 +103,12 @@ describe('functions', () => {
     }
   });
 
+  it('run without source maps unless the log level is DEBUG (a map costs a 256 MB function a third of its memory)', () => {
+    for (const task of TASKS) expect(fn(functionId(task)).Environment.Variables.NODE_OPTIONS).toBeUndefined();
+    const debug = synth({ logLevel: 'DEBUG' }).template.findResources('AWS::Lambda::Function');
+    for (const r of Object.values(debug)) expect(r.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+  });
+
   it('trace with X-Ray and log to their own log groups', () => {
     for (const task of TASKS) expect(fn(functionId(task))).toMatchObject({ TracingConfig: { Mode: 'Active' }, LoggingConfig: { LogGroup: { Ref: expect.stringMatching(/Logs/) } } });
     template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 365 }, TASKS.length + 3);
@@ -118,6 +124,19 @@ describe('IAM', () => {
     expect(JSON.stringify(describe?.Resource)).toMatch(/:cluster\/dev"/);
     expect(JSON.stringify(describe?.Resource)).not.toMatch(/prod-eu/);
     expect(taskStatements).toContainEqual(expect.objectContaining({ Action: 'secretsmanager:GetSecretValue', Resource: TOKEN_SECRET }));
+  });
+
+  it('a partial secret ARN (no -AbCdEf suffix) is granted as ARN-??????, which matches the secret; a given KMS key is decryptable through Secrets Manager only', () => {
+    const partial = 'arn:aws:secretsmanager:eu-west-1:444455556666:secret:shared/onprem-token';
+    const key = 'arn:aws:kms:eu-west-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const { template: t } = synth({ clusters: { onprem: { endpoint: 'https://k8s.example.com', tokenSecretArn: partial } }, tokenSecretKeyArns: [key] });
+    const statements = Object.entries(t.findResources('AWS::IAM::Policy'))
+      .filter(([id]) => id.startsWith('OrchestratorTaskRole'))
+      .flatMap(([, r]) => r.Properties.PolicyDocument.Statement as Record<string, unknown>[]);
+    expect(statements).toContainEqual(expect.objectContaining({ Action: 'secretsmanager:GetSecretValue', Resource: `${partial}-??????` }));
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Action: 'kms:Decrypt', Resource: key, Condition: { StringLike: { 'kms:ViaService': 'secretsmanager.*.amazonaws.com' } } }),
+    );
   });
 
   it('the task role reads chart objects, decrypts with the chart key and publishes on the bus', () => {

@@ -8,8 +8,16 @@ describe('readLambdaConfig', () => {
         HELM_SFN_CLUSTERS: '{"prod":{"clusterName":"prod"}}',
         HELM_SFN_EVENT_BUS: 'releases',
         HELM_SFN_POLL_SECONDS: '{"min":5}',
+        AWS_LAMBDA_LOG_STREAM_NAME: '2026/11/27/[$LATEST]0123456789abcdef0123456789abcdef',
       }),
-    ).toEqual({ region: 'eu-west-1', clusters: { prod: { clusterName: 'prod' } }, eventBus: 'releases', pollSeconds: { min: 5 }, helmBinary: '/opt/helm/helm' });
+    ).toEqual({
+      region: 'eu-west-1',
+      clusters: { prod: { clusterName: 'prod' } },
+      eventBus: 'releases',
+      pollSeconds: { min: 5 },
+      helmBinary: '/opt/helm/helm',
+      sessionName: 'helm-sfn-0123456789abcdef0123456789abcdef',
+    });
   });
 
   it.each([

@@ -34,8 +34,10 @@ test.each([
 });
 
 test.each([
-  ['NoSuchKey', 404, 'InvalidInput'],
-  ['AccessDenied', 403, 'InvalidInput'],
+  ['NoSuchKey', 404, 'ChartFetchFailed'],
+  ['AccessDenied', 403, 'ChartFetchFailed'],
+  ['InvalidAccessKeyId', 403, 'ChartFetchFailed'],
+  ['ExpiredToken', 400, 'ChartFetchFailed'],
   ['SlowDown', 503, 'KubeTransient'],
   ['InternalError', 500, 'KubeTransient'],
 ])('an S3 %s (%i) becomes %s', async (name, status, expected) => {

@@ -24,6 +24,19 @@ test('a redelivered event maps to the same name, which Step Functions refuses: n
   await expect(start({ eventId: EVENT_ID, input })).resolves.toEqual({ duplicate: true, name: `event-${EVENT_ID}` });
 });
 
+test('a redelivery while the execution runs gets the running execution back (same name and input): logged as a duplicate, not a second start', async () => {
+  const startDate = new Date(Date.now() - 60_000);
+  sfn.on(StartExecutionCommand).resolves({ executionArn: `${MACHINE.replace('stateMachine', 'execution')}:event-${EVENT_ID}`, startDate });
+  const lines: string[] = [];
+  const info = jest.spyOn(logger, 'info').mockImplementation((...args) => void lines.push(String(args[0])));
+  try {
+    await expect(start({ eventId: EVENT_ID, input })).resolves.toEqual({ duplicate: true, name: `event-${EVENT_ID}` });
+  } finally {
+    info.mockRestore();
+  }
+  expect(lines).toEqual(['duplicate event: its execution is already running']);
+});
+
 test('other failures are thrown, so EventBridge retries the delivery', async () => {
   sfn.on(StartExecutionCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
   await expect(start({ eventId: EVENT_ID, input })).rejects.toThrow('Rate exceeded');

@@ -42,7 +42,7 @@ test('poll waits read nextPollSeconds from the state', () => {
 
 test('tasks retry KubeTransient and send failures after the lock to the failure path', () => {
   const poll = definition.States['Pre-install: poll hook group'] as AslState & { Retry: { ErrorEquals: string[] }[]; Catch: { Next: string }[] };
-  expect(poll.Retry.map((r) => r.ErrorEquals).flat()).toEqual(expect.arrayContaining(['KubeTransient', 'Lambda.ServiceException']));
+  expect(poll.Retry.map((r) => r.ErrorEquals).flat()).toEqual(expect.arrayContaining(['KubeTransient', 'Lambda.ServiceException', 'Sandbox.Timedout', 'Lambda.Unknown', 'Lambda.TooManyRequestsException']));
   expect(poll.Catch).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'Record failure', ResultPath: '$.error' })]);
   // before the lock nothing is recorded: an invalid input only gets a clean cause
   expect((definition.States['Validate input'] as AslState & { Catch: unknown[] }).Catch).toEqual([

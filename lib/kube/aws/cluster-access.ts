@@ -1,10 +1,12 @@
 /**
  * How a Lambda reaches a registered cluster: endpoint, CA and a bearer token. EKS clusters are
  * described with `eks:DescribeCluster` and get a token from a presigned STS URL, signed with the
- * credentials of the cluster's `roleArn` when it has one (assumed with its external id, session
- * name = the execution's name, so CloudTrail in the target account names the execution). Other
+ * credentials of the cluster's `roleArn` when it has one (assumed with its external id). Other
  * clusters read their token from Secrets Manager. Everything is cached per Lambda container until
- * shortly before it expires; the cache holds no more entries than a container plausibly needs.
+ * shortly before it expires, so a warm container assumes each role once an hour, not once per
+ * execution: its session name names the container (see `containerSessionName`), and the
+ * container's log lines name the execution of every call. `refresh` forgets what a cluster
+ * refused (a rotated secret, revoked credentials) and reads it all again.
  */
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -20,9 +22,20 @@ export interface ClusterConnection {
   readonly token: string;
 }
 
+/**
+ * Renews one cluster's credentials after its API server refused them (401/403: a rotated token
+ * secret, revoked role credentials): re-reads the secret, or re-assumes the role and signs a new
+ * EKS token. Resolves to the new connection (server, CA, token); rejects like a first connection
+ * (ClusterUnreachable, KubeTransient). Meant for the kube adapter: call it at most once per
+ * refused request, then repeat that request once with the new token.
+ */
+export type RefreshCredentials = () => Promise<ClusterConnection>;
+
 export interface ClusterAccessOptions {
   /** Region of clusters that name none (the Lambda's region). */
   readonly defaultRegion: string;
+  /** RoleSessionName of every AssumeRole (`containerSessionName`); default 'helm-sfn'. */
+  readonly sessionName?: string;
   readonly clock?: () => Date;
   /** The function's own credentials; default: the AWS SDK's default provider chain. */
   readonly defaultCredentials?: () => Promise<AwsCredentials>;
@@ -47,8 +60,17 @@ export function roleSessionName(executionName: string | undefined): string {
   return cleaned.length >= 2 ? cleaned : 'helm-sfn';
 }
 
-/** The name at the end of an execution ARN (`arn:aws:states:…:execution:<machine>:<name>`). */
-export const executionNameOf = (executionArn: string | undefined): string | undefined => executionArn?.split(':').at(-1) || undefined;
+/**
+ * The role session name of one Lambda container: `helm-sfn-` and the id that ends its log stream
+ * name (`2026/11/27/[$LATEST]0123…cdef`). CloudTrail (AssumeRole, and every call the session
+ * makes) and the cluster's audit log (the assumed-role user) show it; the function's log stream of
+ * that id holds one line per invocation naming the execution, so the two join on it.
+ */
+export function containerSessionName(logStreamName: string | undefined, fallbackId: string): string {
+  const id = (logStreamName ?? '').split(']').at(-1) || fallbackId;
+  return roleSessionName(`helm-sfn-${id}`);
+}
+
 
 export class ClusterAccess {
   private readonly clock: () => Date;
@@ -65,28 +87,46 @@ export class ClusterAccess {
   }
 
   /** Endpoint, CA and a token valid for at least REFRESH_MARGIN_MS, for the registry entry `key`. */
-  async connect(key: string, executionName?: string): Promise<ClusterConnection> {
+  async connect(key: string): Promise<ClusterConnection> {
     const target = this.registry[key];
     if (!target) throw new HelmSfnError(ErrorName.InvalidInput, `cluster: ${JSON.stringify(key)} is not in the orchestrator's cluster registry`);
     try {
-      return isEksTarget(target) ? await this.connectEks(key, target, roleSessionName(executionName)) : await this.connectEndpoint(target);
+      return isEksTarget(target) ? await this.connectEks(key, target) : await this.connectEndpoint(target);
     } catch (e) {
       throw awsError(`cluster ${JSON.stringify(key)}`, e);
     }
   }
 
-  private async connectEks(key: string, target: EksClusterTarget, session: string): Promise<ClusterConnection> {
+  /**
+   * The cluster refused the connection's token (401/403): forget the token and what made it (the
+   * secret, the assumed role's credentials, the endpoint), then connect again.
+   */
+  async refresh(key: string): Promise<ClusterConnection> {
+    const target = this.registry[key];
+    if (target) {
+      this.tokens.delete(key);
+      this.endpoints.delete(key);
+      if (isEksTarget(target) && target.roleArn) this.credentials.delete(this.roleKey(target.roleArn, target.externalId));
+      if (!isEksTarget(target)) this.secrets.delete(target.tokenSecretArn);
+    }
+    return this.connect(key);
+  }
+
+  private async connectEks(key: string, target: EksClusterTarget): Promise<ClusterConnection> {
     const now = this.clock();
-    const tokenKey = `${key}\n${session}`;
-    const cached = this.tokens.get(tokenKey, now);
+    const cached = this.tokens.get(key, now);
     if (cached) return cached;
     const region = target.region ?? this.opts.defaultRegion;
-    const credentials = target.roleArn ? await this.assumeRole(target.roleArn, target.externalId, session, region) : await this.ownCredentials();
+    const credentials = target.roleArn ? await this.assumeRole(target.roleArn, target.externalId, region) : await this.ownCredentials();
     const endpoint = await this.describe(key, target, region, credentials);
     const token = await eksToken({ clusterName: target.clusterName, region, credentials, now });
     const connection = { ...endpoint, token: token.token };
-    this.tokens.set(tokenKey, connection, token.expiresAt.getTime() - REFRESH_MARGIN_MS);
+    this.tokens.set(key, connection, token.expiresAt.getTime() - REFRESH_MARGIN_MS);
     return connection;
+  }
+
+  private roleKey(roleArn: string, externalId: string | undefined): string {
+    return `${roleArn}\n${externalId ?? ''}`;
   }
 
   private async describe(key: string, target: EksClusterTarget, region: string, credentials: AwsCredentials) {
@@ -102,9 +142,10 @@ export class ClusterAccess {
     return endpoint;
   }
 
-  private async assumeRole(roleArn: string, externalId: string | undefined, session: string, region: string): Promise<AwsCredentials> {
+  private async assumeRole(roleArn: string, externalId: string | undefined, region: string): Promise<AwsCredentials> {
     const now = this.clock();
-    const cacheKey = `${roleArn}\n${externalId ?? ''}\n${session}`;
+    const cacheKey = this.roleKey(roleArn, externalId);
+    const session = this.opts.sessionName ?? 'helm-sfn';
     const cached = this.credentials.get(cacheKey, now);
     if (cached) return cached;
     const sts = new STSClient({ region, credentials: await this.ownCredentials() });
@@ -139,11 +180,16 @@ export class ClusterAccess {
 /** AWS SDK failures in our error names: throttling and 5xx are retried by the workflow, the rest stop it. */
 export function awsError(what: string, e: unknown): Error {
   if (e instanceof HelmSfnError) return new HelmSfnError(e.name, `${what}: ${e.message}`, { cause: e });
-  const err = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
-  const status = err.$metadata?.httpStatusCode;
+  const err = e as { name?: string; message?: string };
   const message = `${what}: ${err.name ?? 'Error'}: ${err.message ?? String(e)}`;
-  const transient = err.$retryable !== undefined || (status !== undefined && (status === 429 || status >= 500)) || /Throttl|TooManyRequests/.test(err.name ?? '');
-  return new HelmSfnError(transient ? ErrorName.KubeTransient : ErrorName.ClusterUnreachable, message, { cause: e });
+  return new HelmSfnError(isTransientAwsError(e) ? ErrorName.KubeTransient : ErrorName.ClusterUnreachable, message, { cause: e });
+}
+
+/** Throttling, 5xx, or an error the SDK marks retryable (dropped connections, timeouts). */
+export function isTransientAwsError(e: unknown): boolean {
+  const err = e as { name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
+  const status = err.$metadata?.httpStatusCode;
+  return err.$retryable !== undefined || (status !== undefined && (status === 429 || status >= 500)) || /Throttl|TooManyRequests|TimeoutError|ECONNRESET/.test(err.name ?? '');
 }
 
 /** A Map whose entries expire, evicting the oldest beyond MAX_ENTRIES. */
@@ -155,6 +201,10 @@ class BoundedCache<V> {
     if (entry && entry.until > now.getTime()) return entry.value;
     this.entries.delete(key);
     return undefined;
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
   }
 
   set(key: string, value: V, until: number): void {

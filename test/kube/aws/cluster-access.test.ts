@@ -2,7 +2,7 @@ import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ClusterAccess, executionNameOf, REFRESH_MARGIN_MS, roleSessionName } from '../../../lib/kube/aws/cluster-access';
+import { ClusterAccess, containerSessionName, REFRESH_MARGIN_MS, roleSessionName } from '../../../lib/kube/aws/cluster-access';
 import { presignedUrlOf } from '../../../lib/kube/aws/eks-token';
 import type { ClusterRegistry } from '../../../lib/kube/aws/registry';
 
@@ -20,7 +20,8 @@ const REGISTRY: ClusterRegistry = {
 const OWN = { accessKeyId: 'AKIAOWNFUNCTIONROLE1', secretAccessKey: 'own-secret', sessionToken: 'own-session' };
 
 let now: Date;
-const access = () => new ClusterAccess(REGISTRY, { defaultRegion: 'us-east-1', clock: () => now, defaultCredentials: async () => OWN });
+const SESSION = 'helm-sfn-0123456789abcdef0123456789abcdef';
+const access = () => new ClusterAccess(REGISTRY, { defaultRegion: 'us-east-1', sessionName: SESSION, clock: () => now, defaultCredentials: async () => OWN });
 const assumed = (n: number, expiresInMs = 60 * 60_000) => ({
   Credentials: { AccessKeyId: `ASIAASSUMED${n}`, SecretAccessKey: `assumed-secret-${n}`, SessionToken: `assumed-session-${n}`, Expiration: new Date(now.getTime() + expiresInMs) },
 });
@@ -38,7 +39,7 @@ beforeEach(() => {
 
 describe('EKS cluster in the same account', () => {
   it('describes the cluster and signs the token with the function’s own credentials', async () => {
-    const connection = await access().connect('dev', 'exec-1');
+    const connection = await access().connect('dev');
     expect(connection).toEqual({ server: 'https://dev.gr7.eks.amazonaws.com', caData: 'LS0tLS1CRUdJTg==', token: expect.stringMatching(/^k8s-aws-v1\./) });
     expect(eks.commandCalls(DescribeClusterCommand)[0].args[0].input).toEqual({ name: 'dev' });
     expect(credentialOf(connection.token)).toBe('AKIAOWNFUNCTIONROLE1/20261124/us-east-1/sts/aws4_request');
@@ -47,40 +48,49 @@ describe('EKS cluster in the same account', () => {
 });
 
 describe('EKS cluster through a role', () => {
-  it('assumes the role with its external id, session name = the execution name, and signs with the assumed credentials', async () => {
+  it('assumes the role with its external id, session name = the container, and signs with the assumed credentials', async () => {
     sts.on(AssumeRoleCommand).resolves(assumed(1));
-    const connection = await access().connect('prod', 'event-6a7e8feb');
-    expect(sts.commandCalls(AssumeRoleCommand)[0].args[0].input).toEqual({ RoleArn: ROLE, RoleSessionName: 'event-6a7e8feb', ExternalId: 'helm-sfn-prod', DurationSeconds: 3600 });
+    const connection = await access().connect('prod');
+    expect(sts.commandCalls(AssumeRoleCommand)[0].args[0].input).toEqual({ RoleArn: ROLE, RoleSessionName: SESSION, ExternalId: 'helm-sfn-prod', DurationSeconds: 3600 });
     expect(credentialOf(connection.token)).toBe('ASIAASSUMED1/20261124/eu-west-1/sts/aws4_request');
     expect(presignedUrlOf(connection.token).searchParams.get('X-Amz-Security-Token')).toBe('assumed-session-1');
     expect(connection.server).toBe('https://prod-eu.gr7.eks.amazonaws.com');
   });
 
-  it('caches the token until shortly before it expires; endpoint and CA longer; each execution gets its own session', async () => {
+  it('caches the token until shortly before it expires, the role credentials and endpoint longer: one AssumeRole per container', async () => {
     let n = 0;
     sts.on(AssumeRoleCommand).callsFake(() => assumed(++n));
     const a = access();
-    const first = await a.connect('prod', 'exec-1');
-    expect(await a.connect('prod', 'exec-1')).toEqual(first);
+    const first = await a.connect('prod');
+    expect(await a.connect('prod')).toEqual(first);
     expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(1);
-
-    await a.connect('prod', 'exec-2');
-    expect(sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input.RoleSessionName)).toEqual(['exec-1', 'exec-2']);
     expect(eks.commandCalls(DescribeClusterCommand)).toHaveLength(1);
 
     now = new Date(now.getTime() + 14 * 60_000 - REFRESH_MARGIN_MS + 1000); // inside the refresh margin of the 14-minute token
-    const renewed = await a.connect('prod', 'exec-1');
+    const renewed = await a.connect('prod');
     expect(renewed.token).not.toBe(first.token);
-    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(2); // the role's credentials are still good for 49 minutes
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(1); // the role's credentials are still good for 49 minutes
+  });
+
+  it('refresh (the cluster said 401/403) assumes the role and describes the cluster again', async () => {
+    let n = 0;
+    sts.on(AssumeRoleCommand).callsFake(() => assumed(++n));
+    const a = access();
+    const first = await a.connect('prod');
+    const renewed = await a.refresh('prod');
+    expect(credentialOf(renewed.token)).not.toBe(credentialOf(first.token));
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(2);
+    expect(eks.commandCalls(DescribeClusterCommand)).toHaveLength(2);
+    expect(await a.connect('prod')).toEqual(renewed);
   });
 
   it('renews early when the assumed credentials expire before the token would', async () => {
     let n = 0;
     sts.on(AssumeRoleCommand).callsFake(() => assumed(++n, 5 * 60_000));
     const a = access();
-    const first = await a.connect('prod', 'exec-1');
+    const first = await a.connect('prod');
     now = new Date(now.getTime() + 5 * 60_000 - REFRESH_MARGIN_MS + 1000);
-    const second = await a.connect('prod', 'exec-1');
+    const second = await a.connect('prod');
     expect(credentialOf(second.token)).not.toBe(credentialOf(first.token));
     expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(2);
   });
@@ -91,13 +101,13 @@ describe('EKS cluster through a role', () => {
     ['InternalFailure', 500, {}, 'KubeTransient'],
   ])('an STS %s becomes %s naming the cluster', async (name, status, extra, expected) => {
     sts.on(AssumeRoleCommand).rejects(Object.assign(new Error(`not allowed to assume ${ROLE}`), { name, $metadata: { httpStatusCode: status }, ...extra }));
-    await expect(access().connect('prod', 'exec-1')).rejects.toMatchObject({ name: expected, message: expect.stringMatching(new RegExp(`^cluster "prod": ${name}: not allowed to assume`)) });
+    await expect(access().connect('prod')).rejects.toMatchObject({ name: expected, message: expect.stringMatching(new RegExp(`^cluster "prod": ${name}: not allowed to assume`)) });
   });
 
   it('a cluster that does not exist is ClusterUnreachable, naming it', async () => {
     sts.on(AssumeRoleCommand).resolves(assumed(1));
     eks.on(DescribeClusterCommand).rejects(Object.assign(new Error('No cluster found for name: prod-eu.'), { name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 404 } }));
-    await expect(access().connect('prod', 'exec-1')).rejects.toMatchObject({ name: 'ClusterUnreachable', message: 'cluster "prod": ResourceNotFoundException: No cluster found for name: prod-eu.' });
+    await expect(access().connect('prod')).rejects.toMatchObject({ name: 'ClusterUnreachable', message: 'cluster "prod": ResourceNotFoundException: No cluster found for name: prod-eu.' });
   });
 });
 
@@ -112,6 +122,14 @@ describe('cluster with an endpoint and a token secret', () => {
     now = new Date(now.getTime() + 5 * 60_000 + 1);
     await a.connect('onprem');
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+  });
+
+  it('refresh reads a rotated secret at once', async () => {
+    secrets.on(GetSecretValueCommand).resolvesOnce({ SecretString: 'sa-token-1' }).resolves({ SecretString: 'sa-token-2' });
+    const a = access();
+    expect((await a.connect('onprem')).token).toBe('sa-token-1');
+    expect((await a.refresh('onprem')).token).toBe('sa-token-2');
+    expect((await a.connect('onprem')).token).toBe('sa-token-2');
   });
 
   it('an empty secret is ClusterUnreachable, saying what it must hold', async () => {
@@ -134,7 +152,7 @@ test.each([
   expect(roleSessionName(name)).toBe(session);
 });
 
-test('the execution name is the last part of its ARN', () => {
-  expect(executionNameOf('arn:aws:states:eu-west-1:123456789012:execution:HelmRelease:event-1')).toBe('event-1');
-  expect(executionNameOf(undefined)).toBeUndefined();
+test('the container session name is the id that ends the log stream name', () => {
+  expect(containerSessionName('2026/11/27/[$LATEST]0123456789abcdef0123456789abcdef', 'x')).toBe(SESSION);
+  expect(containerSessionName(undefined, 'f00d')).toBe('helm-sfn-f00d');
 });
