@@ -181,7 +181,7 @@ export interface HelmReleaseOrchestratorProps {
   readonly executionTimeout?: Duration;
   /**
    * Timeout of each task invocation; tasks are short (one API round trip or a bounded batch).
-   * @default Duration.minutes(2)
+   * @default Duration.minutes(2); prepare (which renders): Duration.minutes(5)
    */
   readonly taskTimeout?: Duration;
 }
@@ -189,6 +189,8 @@ export interface HelmReleaseOrchestratorProps {
 /** Construct id of a task's function, e.g. `ApplyHookGroup`; the local runner routes by it. */
 export const functionId = (task: TaskName): string => task[0].toUpperCase() + task.slice(1);
 
+/** Prepare's bound: fetch + render + CRD wait + lock stay far below it. */
+const RENDER_TIMEOUT = Duration.minutes(5);
 /** Tasks that run helm: they get the kubectl layer, whose binaries are x86_64. */
 const RENDERING_TASKS: ReadonlySet<TaskName> = new Set<TaskName>(['prepare']);
 /** Lambda's limit is 4 KiB for all variables of a function; leave room for the others. */
@@ -237,7 +239,8 @@ export class HelmReleaseOrchestrator extends Construct {
         role: task === 'validate' ? validateRole : this.taskRole,
         architecture: renders ? lambda.Architecture.X86_64 : lambda.Architecture.ARM_64,
         memorySize: renders ? 1024 : 256,
-        ...(renders ? { layers: [layer] } : {}),
+        // prepare's worst case: a chart fetch, helm (60 s at most), CRDs established (60 s at most) and the lock
+        ...(renders ? { layers: [layer], timeout: this.props.taskTimeout ?? RENDER_TIMEOUT } : {}),
         environment: {
           [LambdaEnv.clusters]: Stack.of(this).toJsonString(this.clusters),
           [LambdaEnv.eventBus]: this.eventBus.eventBusName,
