@@ -119,10 +119,16 @@ function concurrentRunsSorted(writes: readonly ApiWrite[]): string[] {
   return out;
 }
 
+/** Lines that occur a different number of times on each side (`N× line`), then the ordered hunks. */
 function diffSequence(helm: string[], sfn: string[], what: string): Difference[] {
   if (helm.join('\n') === sfn.join('\n')) return [];
-  const counts = { at: `${what}: counts`, helm: String(helm.length), sfn: String(sfn.length) };
-  return [...(helm.length !== sfn.length ? [counts] : []), ...diffText(helm.join('\n'), sfn.join('\n'), what, 6)];
+  const tally = (lines: string[]) => lines.reduce((m, l) => m.set(l, (m.get(l) ?? 0) + 1), new Map<string, number>());
+  const [a, b] = [tally(helm), tally(sfn)];
+  const counted = [...new Set([...a.keys(), ...b.keys()])]
+    .filter((line) => a.get(line) !== b.get(line))
+    .map((line) => ({ at: `${what}: ${line}`, helm: `${a.get(line) ?? 0}×`, sfn: `${b.get(line) ?? 0}×` }));
+  const total = { at: `${what}: total`, helm: String(helm.length), sfn: String(sfn.length) };
+  return [total, ...counted.slice(0, 8), ...(counted.length > 8 ? [{ at: `${what}: ${counted.length - 8} more lines counted differently` }] : []), ...diffText(helm.join('\n'), sfn.join('\n'), `${what} order`, 4)];
 }
 
 function diffMaps(helm: ReadonlyMap<string, unknown>, sfn: ReadonlyMap<string, unknown>, what: string): Difference[] {

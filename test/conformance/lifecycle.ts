@@ -5,13 +5,14 @@
  * helm CLI reads from them (`helm get manifest|notes|values -a|hooks`, `helm history`).
  */
 import { execFile } from 'child_process';
+import { createHash } from 'crypto';
 import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
 import { gunzipSync } from 'zlib';
 import { binaries } from '../../lib/helm/binaries';
-import { runReleaseLocally } from '../../lib/local/release';
+import { runReleaseLocally, synthesizeWorkflow } from '../../lib/local/release';
 import { startSimCluster, type SimCluster, type SimOperation } from '../../lib/sim';
 import { chartDir, installValues, upgradeValues, type CorpusChart } from './corpus';
 
@@ -72,6 +73,8 @@ const WRITE_VERBS = new Set(['create', 'update', 'patch', 'apply', 'delete']);
 const exec = promisify(execFile);
 
 export async function runLifecycle(chart: CorpusChart, tool: Tool, opts: LifecycleOptions = {}): Promise<LifecycleObservation> {
+  // synthesizing the workflow blocks the event loop for seconds: do it before the sim answers anyone
+  if (tool === 'helm-sfn') synthesizeWorkflow();
   const started = Date.now();
   const sim = await startSimCluster({ timeScale: opts.timeScale ?? 0.02 });
   const home = mkdtempSync(path.join(tmpdir(), 'conformance-helm-'));
@@ -97,6 +100,33 @@ export async function runLifecycle(chart: CorpusChart, tool: Tool, opts: Lifecyc
     await sim.stop();
     rmSync(home, { recursive: true, force: true });
   }
+}
+
+/**
+ * An observation as a worker process sends it: objects and records by content hash, each
+ * content once (most of them do not change from one step to the next).
+ */
+export interface WireObservation {
+  readonly tool: Tool;
+  readonly ms: number;
+  readonly pool: Record<string, unknown>;
+  readonly steps: (Omit<StepObservation, 'objects' | 'records'> & { objects: [string, string][]; records: [string, string][] })[];
+}
+
+export function toWire(o: LifecycleObservation): WireObservation {
+  const pool: Record<string, unknown> = {};
+  const hashed = (m: ReadonlyMap<string, unknown>): [string, string][] =>
+    [...m].map(([key, value]) => {
+      const hash = createHash('sha1').update(JSON.stringify(value)).digest('hex');
+      pool[hash] = value;
+      return [key, hash];
+    });
+  return { tool: o.tool, ms: o.ms, pool, steps: o.steps.map((s) => ({ ...s, objects: hashed(s.objects), records: hashed(s.records) })) };
+}
+
+export function fromWire(w: WireObservation): LifecycleObservation {
+  const resolved = (entries: [string, string][]) => new Map(entries.map(([key, hash]) => [key, w.pool[hash]]));
+  return { tool: w.tool, ms: w.ms, steps: w.steps.map((s) => ({ ...s, objects: resolved(s.objects), records: resolved(s.records) })) };
 }
 
 type Outcome = { ok: boolean; message?: string };

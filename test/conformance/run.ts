@@ -1,11 +1,19 @@
-/** Runs the corpus (charts in parallel, both tools of a chart at once) and formats the results. */
-import { synthesizeWorkflow } from '../../lib/local/release';
+/**
+ * Runs the corpus and formats the results. Each tool's lifecycle runs in its own worker process
+ * (./worker.ts) with its own simulated cluster: sharing one event loop, helm-sfn's engine (it
+ * gzips records synchronously, for one) would delay the sim's answers to the real helm for
+ * seconds. The comparison runs here.
+ */
+import { fork, type ChildProcess } from 'child_process';
+import * as path from 'path';
 import { CATEGORIES, compareLifecycles, isEqual, type StepComparison } from './compare';
 import type { CorpusChart } from './corpus';
-import { runLifecycle, STEPS, type LifecycleOptions } from './lifecycle';
+import { fromWire, STEPS, type LifecycleOptions, type Tool, type WireObservation } from './lifecycle';
 
 export interface ChartResult {
   readonly chart: CorpusChart;
+  /** The reference tool and the compared one. */
+  readonly tools: readonly [Tool, Tool];
   /** One per step; empty when the harness itself failed (then `error`). */
   readonly steps: readonly StepComparison[];
   readonly helmMs: number;
@@ -14,41 +22,69 @@ export interface ChartResult {
 }
 
 export interface CorpusOptions extends LifecycleOptions {
-  /** Charts run at once (each runs helm and helm-sfn on two simulated clusters). */
+  /** Charts run at once, each by two worker processes (one per tool). */
   readonly concurrency?: number;
+  /** The reference and the tool compared with it; default helm and helm-sfn (helm twice checks the harness). */
+  readonly tools?: readonly [Tool, Tool];
   readonly onResult?: (result: ChartResult) => void;
 }
 
+const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+
 export async function runCorpus(charts: readonly CorpusChart[], opts: CorpusOptions = {}): Promise<ChartResult[]> {
-  // synthesizing the workflow blocks the event loop for seconds: do it before any sim answers
-  synthesizeWorkflow();
+  const { onResult, concurrency = 2, tools = ['helm', 'helm-sfn'], ...lifecycle } = opts;
   const results: ChartResult[] = new Array(charts.length);
   let next = 0;
-  const worker = async () => {
-    while (next < charts.length) {
-      const i = next++;
-      results[i] = await runChart(charts[i], opts);
-      opts.onResult?.(results[i]);
+  const slot = async () => {
+    const workers = [startWorker(), startWorker()] as const;
+    try {
+      while (next < charts.length) {
+        const i = next++;
+        results[i] = await runChart(charts[i], lifecycle, tools, workers);
+        onResult?.(results[i]);
+      }
+    } finally {
+      for (const w of workers) w.kill();
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 2, charts.length)) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, charts.length)) }, slot));
   return results;
 }
 
-async function runChart(chart: CorpusChart, opts: LifecycleOptions): Promise<ChartResult> {
+async function runChart(chart: CorpusChart, opts: LifecycleOptions, tools: readonly [Tool, Tool], workers: readonly [ChildProcess, ChildProcess]): Promise<ChartResult> {
   try {
-    const [helm, sfn] = await Promise.all([runLifecycle(chart, 'helm', opts), runLifecycle(chart, 'helm-sfn', opts)]);
-    return { chart, steps: compareLifecycles(chart, helm, sfn), helmMs: helm.ms, sfnMs: sfn.ms };
+    const [helm, sfn] = await Promise.all([inWorker(workers[0], chart, tools[0], opts), inWorker(workers[1], chart, tools[1], opts)]);
+    return { chart, tools, steps: compareLifecycles(chart, helm, sfn), helmMs: helm.ms, sfnMs: sfn.ms };
   } catch (e) {
-    return { chart, steps: [], helmMs: 0, sfnMs: 0, error: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+    return { chart, tools, steps: [], helmMs: 0, sfnMs: 0, error: e instanceof Error ? (e.stack ?? e.message) : String(e) };
   }
+}
+
+/** A Node process running ./worker.ts through tsx (it imports the ESM-only client-node natively). */
+function startWorker(): ChildProcess {
+  return fork(path.join(__dirname, 'worker.ts'), [], { cwd: PROJECT_ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+function inWorker(child: ChildProcess, chart: CorpusChart, tool: Tool, opts: LifecycleOptions) {
+  return new Promise<ReturnType<typeof fromWire>>((resolve, reject) => {
+    const onExit = (code: number | null, signal: string | null) => reject(new Error(`the ${tool} worker process ended (code ${code}, signal ${signal})`));
+    child.once('exit', onExit);
+    child.once('message', (message) => {
+      child.removeListener('exit', onExit);
+      const reply = message as { observation?: WireObservation; error?: string };
+      if (reply.error !== undefined) reject(new Error(`${tool}: ${reply.error}`));
+      else resolve(fromWire(reply.observation!));
+    });
+    child.send({ chart, tool, opts });
+  });
 }
 
 export const allEqual = (results: readonly ChartResult[]): boolean => results.every((r) => !r.error && r.steps.every(isEqual));
 
 /** The chart × step table: `=` equal, else the categories that differ. */
 export function table(results: readonly ChartResult[]): string {
-  const header = ['chart', ...STEPS, 'helm s', 'helm-sfn s', 'needs'];
+  const [reference, compared] = results[0]?.tools ?? ['helm', 'helm-sfn'];
+  const header = ['chart', ...STEPS, `${reference} s`, `${compared} s`, 'needs'];
   const rows = results.map((r) => [
     r.chart.name,
     ...STEPS.map((step) => {
