@@ -8,6 +8,7 @@
 import { writeFileSync } from 'fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { CORPUS } from './corpus';
+import { DEFAULT_TIME_SCALE } from './lifecycle';
 import { allEqual, details, runCorpus, table } from './run';
 
 function count(text: string): number {
@@ -27,11 +28,12 @@ async function main(): Promise<void> {
   const flags = new Command('conformance')
     .option('--chart <name...>', `only these charts (${names.join(', ')})`)
     .option('--concurrency <n>', 'charts run at once', count, 2)
-    .option('--time-scale <x>', "the simulated clusters' time scale", positive, 0.02)
+    .option('--time-scale <x>', "the simulated clusters' time scale", positive, DEFAULT_TIME_SCALE)
     .option('--details <n>', 'differences shown per category of each unequal step', count, 3)
     .option('--json <file>', 'also write every difference as JSON')
+    .option('--dump <dir>', "also write each tool's raw observations (API writes, helm's reads) there")
     .parse()
-    .opts<{ chart?: string[]; concurrency: number; timeScale: number; details: number; json?: string }>();
+    .opts<{ chart?: string[]; concurrency: number; timeScale: number; details: number; json?: string; dump?: string }>();
 
   const unknown = (flags.chart ?? []).filter((n) => !names.includes(n));
   if (unknown.length) throw new InvalidArgumentError(`unknown chart(s) ${unknown.join(', ')}; the corpus has ${names.join(', ')}`);
@@ -41,6 +43,7 @@ async function main(): Promise<void> {
   const results = await runCorpus(charts, {
     concurrency: flags.concurrency,
     timeScale: flags.timeScale,
+    dumpDir: flags.dump,
     onResult: (r) => process.stderr.write(`${r.chart.name}: ${r.error ? 'harness error' : 'done'} (helm ${(r.helmMs / 1000).toFixed(1)} s, helm-sfn ${(r.sfnMs / 1000).toFixed(1)} s)\n`),
   });
   const detail = details(results, flags.details);

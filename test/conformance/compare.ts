@@ -66,15 +66,13 @@ function capped(list: Difference[]): Difference[] {
 }
 
 /**
- * Both succeeded, or both failed with helm's reason inside helm-sfn's message (helm-sfn prefixes
- * an error name; helm prefixes `Error: INSTALLATION FAILED:` and the like).
+ * Whether each succeeded (the messages are shown when that differs). When both failed, the
+ * messages are not compared here: helm-sfn has its own error names and causes; where Helm stores
+ * the message (a failed release's description), `records` and `history` compare it.
  */
 function diffOutcome(h: StepObservation, s: StepObservation): Difference[] {
   const state = (o: StepObservation) => (o.ok ? 'succeeded' : `failed: ${o.message}`);
-  if (h.ok && s.ok) return [];
-  const reason = (h.message ?? '').replace(/^Error: /, '').replace(/^[A-Z ]+ FAILED: /, '').split('\n')[0];
-  if (!h.ok && !s.ok && (s.message ?? '').includes(reason)) return [];
-  return [{ at: 'result', helm: show(state(h)), sfn: show(state(s)) }];
+  return h.ok === s.ok ? [] : [{ at: 'result', helm: show(state(h)), sfn: show(state(s)) }];
 }
 
 /** Hooks are told apart by group, kind and name (cluster-scoped ones have no namespace in the log). */

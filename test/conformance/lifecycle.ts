@@ -62,8 +62,16 @@ export interface LifecycleObservation {
   readonly ms: number;
 }
 
+/**
+ * Simulated durations (container start and run, back-offs, TTLs) shrink to this share. Not
+ * smaller: a hook Job then finishes, and with `ttlSecondsAfterFinished: 0` is gone, before helm's
+ * watch on it starts, and helm fails with "not ready. status: NotFound" (ingress-nginx), which
+ * a real cluster's seconds-long container start never lets happen.
+ */
+export const DEFAULT_TIME_SCALE = 0.25;
+
 export interface LifecycleOptions {
-  /** The sim's time scale (container run times, Job back-offs); default 0.02. */
+  /** The sim's time scale (container run times, Job back-offs); default DEFAULT_TIME_SCALE. */
   readonly timeScale?: number;
   /** Per hook (helm --timeout, helm-sfn options.timeoutSeconds); default 60. */
   readonly timeoutSeconds?: number;
@@ -76,7 +84,7 @@ export async function runLifecycle(chart: CorpusChart, tool: Tool, opts: Lifecyc
   // synthesizing the workflow blocks the event loop for seconds: do it before the sim answers anyone
   if (tool === 'helm-sfn') synthesizeWorkflow();
   const started = Date.now();
-  const sim = await startSimCluster({ timeScale: opts.timeScale ?? 0.02 });
+  const sim = await startSimCluster({ timeScale: opts.timeScale ?? DEFAULT_TIME_SCALE });
   const home = mkdtempSync(path.join(tmpdir(), 'conformance-helm-'));
   const helm = (args: string[]) => runHelm(sim, home, args);
   try {

@@ -5,10 +5,11 @@
  * seconds. The comparison runs here.
  */
 import { fork, type ChildProcess } from 'child_process';
+import { mkdirSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { CATEGORIES, compareLifecycles, isEqual, type StepComparison } from './compare';
 import type { CorpusChart } from './corpus';
-import { fromWire, STEPS, type LifecycleOptions, type Tool, type WireObservation } from './lifecycle';
+import { fromWire, STEPS, type LifecycleObservation, type LifecycleOptions, type Tool, type WireObservation } from './lifecycle';
 
 export interface ChartResult {
   readonly chart: CorpusChart;
@@ -26,13 +27,15 @@ export interface CorpusOptions extends LifecycleOptions {
   readonly concurrency?: number;
   /** The reference and the tool compared with it; default helm and helm-sfn (helm twice checks the harness). */
   readonly tools?: readonly [Tool, Tool];
+  /** Write each tool's raw observations (outcomes, API writes, helm's reads) to `<dir>/<chart>.<n>-<tool>.json`. */
+  readonly dumpDir?: string;
   readonly onResult?: (result: ChartResult) => void;
 }
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
 export async function runCorpus(charts: readonly CorpusChart[], opts: CorpusOptions = {}): Promise<ChartResult[]> {
-  const { onResult, concurrency = 2, tools = ['helm', 'helm-sfn'], ...lifecycle } = opts;
+  const { onResult, concurrency = 2, tools = ['helm', 'helm-sfn'], dumpDir, ...lifecycle } = opts;
   const results: ChartResult[] = new Array(charts.length);
   let next = 0;
   const slot = async () => {
@@ -40,7 +43,7 @@ export async function runCorpus(charts: readonly CorpusChart[], opts: CorpusOpti
     try {
       while (next < charts.length) {
         const i = next++;
-        results[i] = await runChart(charts[i], lifecycle, tools, workers);
+        results[i] = await runChart(charts[i], lifecycle, tools, workers, dumpDir);
         onResult?.(results[i]);
       }
     } finally {
@@ -51,13 +54,26 @@ export async function runCorpus(charts: readonly CorpusChart[], opts: CorpusOpti
   return results;
 }
 
-async function runChart(chart: CorpusChart, opts: LifecycleOptions, tools: readonly [Tool, Tool], workers: readonly [ChildProcess, ChildProcess]): Promise<ChartResult> {
+async function runChart(
+  chart: CorpusChart,
+  opts: LifecycleOptions,
+  tools: readonly [Tool, Tool],
+  workers: readonly [ChildProcess, ChildProcess],
+  dumpDir: string | undefined,
+): Promise<ChartResult> {
   try {
     const [helm, sfn] = await Promise.all([inWorker(workers[0], chart, tools[0], opts), inWorker(workers[1], chart, tools[1], opts)]);
+    if (dumpDir) [helm, sfn].forEach((o, n) => dump(path.join(dumpDir, `${chart.name}.${n + 1}-${o.tool}.json`), o));
     return { chart, tools, steps: compareLifecycles(chart, helm, sfn), helmMs: helm.ms, sfnMs: sfn.ms };
   } catch (e) {
     return { chart, tools, steps: [], helmMs: 0, sfnMs: 0, error: e instanceof Error ? (e.stack ?? e.message) : String(e) };
   }
+}
+
+function dump(file: string, o: LifecycleObservation): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const steps = o.steps.map(({ step, ok, message, writes, cli }) => ({ step, ok, message, writes, cli }));
+  writeFileSync(file, JSON.stringify({ tool: o.tool, ms: o.ms, steps }, null, 1));
 }
 
 /** A Node process running ./worker.ts through tsx (it imports the ESM-only client-node natively). */
