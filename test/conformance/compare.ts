@@ -31,9 +31,6 @@ export interface StepComparison {
 
 export const isEqual = (c: StepComparison): boolean => Object.keys(c.differences).length === 0;
 
-/** At most this many differences per category are kept, then one line counting the rest. */
-const MAX_PER_CATEGORY = 25;
-
 export function compareLifecycles(chart: CorpusChart, helm: LifecycleObservation, sfn: LifecycleObservation): StepComparison[] {
   const hooks = hookIdentities([...helm.steps, ...sfn.steps]);
   return helm.steps.map((h, i) => {
@@ -56,13 +53,9 @@ export function compareLifecycles(chart: CorpusChart, helm: LifecycleObservation
       history: diffCli(h.cli.history, s.cli.history, (a, b) => diffJson(JSON.parse(a), JSON.parse(b))),
     };
     const differences: Partial<Record<Category, Difference[]>> = {};
-    for (const c of CATEGORIES) if (all[c].length) differences[c] = capped(all[c]);
+    for (const c of CATEGORIES) if (all[c].length) differences[c] = all[c];
     return { chart: chart.name, step: h.step, differences };
   });
-}
-
-function capped(list: Difference[]): Difference[] {
-  return list.length <= MAX_PER_CATEGORY ? list : [...list.slice(0, MAX_PER_CATEGORY), { at: `… ${list.length - MAX_PER_CATEGORY} more differences` }];
 }
 
 /**
@@ -93,8 +86,17 @@ function hookIdentities(steps: StepObservation[]): Set<string> {
   return ids;
 }
 
-const writeLine = (w: ApiWrite) =>
-  `${w.verb} ${objectKey(w)}${w.subresource ? ` (${w.subresource})` : ''}${w.fieldManager ? ` [manager ${w.fieldManager}]` : ''} → ${w.code} ${w.outcome}`;
+/**
+ * One write as a line. A delete says only whether the object outlived the call (`→ deleting`:
+ * finalizers or foreground propagation) or why it was refused: whether it found the object or a
+ * TTL controller had removed it a moment before is a race real clusters have too (Jobs with
+ * `ttlSecondsAfterFinished: 0`), and both tools delete before-hook-creation hooks that may not exist.
+ */
+function writeLine(w: ApiWrite): string {
+  const target = `${w.verb} ${objectKey(w)}${w.subresource ? ` (${w.subresource})` : ''}`;
+  if (w.verb === 'delete') return w.outcome === 'deleting' || (w.code >= 400 && w.code !== 404) ? `${target} → ${w.code} ${w.outcome}` : target;
+  return `${target}${w.fieldManager ? ` [manager ${w.fieldManager}]` : ''} → ${w.code} ${w.outcome}`;
+}
 
 const writeLines = (writes: readonly ApiWrite[], keep: (w: ApiWrite) => boolean) => writes.filter(keep).map(writeLine);
 

@@ -23,6 +23,6 @@ describe.each(CORPUS.map((c) => [c.name]))('%s', (name) => {
 
   it.each(STEPS.map((s) => [s]))('%s: helm-sfn leaves what helm leaves', (step) => {
     const comparison = result().steps.find((s) => s.step === step);
-    expect(comparison && describeStep(comparison)).toBe('');
+    expect(comparison && describeStep(comparison, 10)).toBe('');
   });
 });
