@@ -1,5 +1,5 @@
 /**
- * `npm run conformance [-- --chart NAME … --concurrency N --details N --json FILE]`: runs the
+ * `npm run conformance [-- --chart NAME … --concurrency N --details N --json FILE --dump DIR --helm-twice]`: runs the
  * corpus with the real helm and with helm-sfn (sequential hooks), prints the chart × step table
  * and the first differences of every unequal step; exit code 1 on any difference.
  *
@@ -32,8 +32,9 @@ async function main(): Promise<void> {
     .option('--details <n>', 'differences shown per category of each unequal step', count, 3)
     .option('--json <file>', 'also write every difference as JSON')
     .option('--dump <dir>', "also write each tool's raw observations (API writes, helm's reads) there")
+    .option('--helm-twice', 'compare helm with helm (checks the harness: every step must be equal)')
     .parse()
-    .opts<{ chart?: string[]; concurrency: number; timeScale: number; details: number; json?: string; dump?: string }>();
+    .opts<{ chart?: string[]; concurrency: number; timeScale: number; details: number; json?: string; dump?: string; helmTwice?: boolean }>();
 
   const unknown = (flags.chart ?? []).filter((n) => !names.includes(n));
   if (unknown.length) throw new InvalidArgumentError(`unknown chart(s) ${unknown.join(', ')}; the corpus has ${names.join(', ')}`);
@@ -44,7 +45,8 @@ async function main(): Promise<void> {
     concurrency: flags.concurrency,
     timeScale: flags.timeScale,
     dumpDir: flags.dump,
-    onResult: (r) => process.stderr.write(`${r.chart.name}: ${r.error ? 'harness error' : 'done'} (helm ${(r.helmMs / 1000).toFixed(1)} s, helm-sfn ${(r.sfnMs / 1000).toFixed(1)} s)\n`),
+    tools: flags.helmTwice ? ['helm', 'helm'] : ['helm', 'helm-sfn'],
+    onResult: (r) => process.stderr.write(`${r.chart.name}: ${r.error ? 'harness error' : 'done'} (${r.tools[0]} ${(r.helmMs / 1000).toFixed(1)} s, ${r.tools[1]} ${(r.sfnMs / 1000).toFixed(1)} s)\n`),
   });
   const detail = details(results, flags.details);
   process.stdout.write(`${table(results)} (${((Date.now() - started) / 1000).toFixed(0)} s)\n${detail ? `\n${detail}\n` : ''}`);

@@ -15,6 +15,11 @@ export interface CorpusChart {
   readonly needs: readonly string[];
   /** What its hooks exercise, for the report. */
   readonly exercises: string;
+  /**
+   * Manifests (paths under test/fixtures/third-party) created with kubectl before the install,
+   * on both clusters: what the chart finds there (e.g. a CRD its Capabilities checks look for).
+   */
+  readonly clusterSetup?: readonly string[];
 }
 
 export const chartDir = (c: CorpusChart): string => path.join(THIRD_PARTY, c.name, c.name);
@@ -37,7 +42,8 @@ export const CORPUS: readonly CorpusChart[] = [
     release: 'argocd',
     namespace: 'argocd',
     needs: [],
-    exercises: 'pre-install/pre-upgrade Job+SA+Role+RoleBinding with before-hook-creation only (they stay), CRDs in templates, NetworkPolicies, Capabilities-gated ServiceMonitor',
+    exercises: 'pre-install/pre-upgrade Job+SA+Role+RoleBinding with before-hook-creation only (they stay), CRDs in templates, NetworkPolicies, a ServiceMonitor gated on .Capabilities.APIVersions (the cluster has the CRD)',
+    clusterSetup: ['kube-prometheus-stack/kube-prometheus-stack/charts/crds/crds/crd-servicemonitors.yaml'],
   },
   {
     name: 'prometheus-operator-admission-webhook',

@@ -88,9 +88,11 @@ describe('normalizeObject', () => {
   });
 });
 
-it('layoutOf keeps a time layout, not its value', () => {
-  expect(layoutOf('2026-11-27T07:37:00.123456789Z')).toBe('D-D-DTD:D:D.DZ');
-  expect(layoutOf('2026-11-27T07:37:00.5+01:00')).toBe('D-D-DTD:D:D.D+D:D');
+it('layoutOf keeps a time layout, not its value nor its precision', () => {
+  expect(layoutOf('2026-11-27T07:37:00.123456789Z')).toBe('D-D-DTD:D:DZ');
+  expect(layoutOf('2026-11-27T07:37:00Z')).toBe('D-D-DTD:D:DZ');
+  expect(layoutOf('2026-11-27T07:37:00.5+01:00')).toBe('D-D-DTD:D:D+D:D');
+  expect(layoutOf('1764228420')).toBe('D');
 });
 
 describe('helm against helm', () => {

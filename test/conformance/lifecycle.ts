@@ -14,7 +14,7 @@ import { gunzipSync } from 'zlib';
 import { binaries } from '../../lib/helm/binaries';
 import { runReleaseLocally, synthesizeWorkflow } from '../../lib/local/release';
 import { startSimCluster, type SimCluster, type SimOperation } from '../../lib/sim';
-import { chartDir, installValues, upgradeValues, type CorpusChart } from './corpus';
+import { chartDir, installValues, THIRD_PARTY, upgradeValues, type CorpusChart } from './corpus';
 
 export const STEPS = ['install', 'upgrade', 'test', 'rollback', 'uninstall'] as const;
 export type Step = (typeof STEPS)[number];
@@ -90,6 +90,7 @@ export async function runLifecycle(chart: CorpusChart, tool: Tool, opts: Lifecyc
   const helm = (args: string[]) => runHelm(sim, home, args);
   try {
     await createNamespace(sim, chart.namespace);
+    for (const file of chart.clusterSetup ?? []) await setUp(sim, home, path.join(THIRD_PARTY, file));
     const run = tool === 'helm' ? helmStep : sfnStep;
     const written = new Map<string, ApiWrite>();
     const steps: StepObservation[] = [];
@@ -204,8 +205,12 @@ async function readWithHelm(chart: CorpusChart, helm: Helm): Promise<Record<CliR
   return { manifest, notes, values, hooks, history: shown };
 }
 
-/** A timestamp's layout, not its value: every run of digits becomes `D` (`2026-11-27T07:37:00.12Z` → `D-D-DTD:D:D.DZ`). */
-export const layoutOf = (time: string | undefined): string | undefined => time?.replace(/\d+/g, 'D');
+/**
+ * A timestamp's layout, not its value: fractional seconds go (Go prints none when they are zero,
+ * which a millisecond clock hits once in a thousand), then every run of digits becomes `D`
+ * (`2026-11-27T07:37:00.12Z` → `D-D-DTD:D:DZ`, `…+01:00` → `…+D:D`).
+ */
+export const layoutOf = (time: string | undefined): string | undefined => time?.replace(/\.\d+/, '').replace(/\d+/g, 'D');
 
 async function createNamespace(sim: SimCluster, name: string): Promise<void> {
   const res = await fetch(`${sim.url}/api/v1/namespaces`, {
@@ -216,6 +221,15 @@ async function createNamespace(sim: SimCluster, name: string): Promise<void> {
   if (res.status !== 201) throw new Error(`creating namespace ${name}: HTTP ${res.status} ${await res.text()}`);
   // the namespace controller adds the default ServiceAccount and kube-root-ca.crt on its next turn
   await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+/** Creates a manifest's objects with the real kubectl and waits for CRDs to be established. */
+async function setUp(sim: SimCluster, home: string, file: string): Promise<void> {
+  const env = { PATH: process.env.PATH ?? '', HOME: home, KUBECONFIG: sim.kubeconfigPath };
+  const kubectl = (...args: string[]) => exec(binaries().kubectl, args, { env, maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await kubectl('create', '-f', file, '-o', 'name');
+  const crds = stdout.split('\n').filter((name) => name.startsWith('customresourcedefinition'));
+  if (crds.length) await kubectl('wait', '--for', 'condition=Established', '--timeout', '30s', ...crds);
 }
 
 /** Every write request a client made (the sim's controllers have no user agent), answered or refused. */
