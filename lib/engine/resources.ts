@@ -178,7 +178,7 @@ async function applyOwned(doc: ManifestDocument, ctx: ReleaseContext, method: Ap
     await deps.kube.replace({ ...obj, metadata: { ...obj.metadata, resourceVersion: live.metadata.resourceVersion } });
   } else if (method.serverSide) {
     const upgrade = live && method.upgradeManagedFields ? upgradeManagedFieldsPatch(live as never, [FIELD_MANAGER], FIELD_MANAGER) : undefined;
-    if (upgrade) await deps.kube.patch(ref, upgrade.body, 'json');
+    if (upgrade) await deps.kube.patch(ref, upgrade.body, 'json', { fieldManager: FIELD_MANAGER });
     await deps.kube.apply(obj, { fieldManager: FIELD_MANAGER, force: ctx.options.forceConflicts });
   } else if (!live) {
     await deps.kube.create(obj, { fieldManager: FIELD_MANAGER });

@@ -249,10 +249,18 @@ const invalidValue = (field: string, value: unknown, detail: string): StatusCaus
 
 const required = (field: string, detail = ''): StatusCause => ({ reason: 'FieldValueRequired', message: `Required value${detail ? `: ${detail}` : ''}`, field });
 
+/** apimachinery path.IsValidPathSegmentName. */
+function pathSegmentProblems(name: string): string[] {
+  if (name === '.' || name === '..') return [`may not be '${name}'`];
+  return ['/', '%'].filter((c) => name.includes(c)).map((c) => `may not contain '${c}'`);
+}
+
 function validateName(type: ResourceType, name: string): StatusCause[] {
   if (type.kind === 'Namespace' && !(DNS1123_LABEL.test(name) && name.length <= 63)) return [invalidValue('metadata.name', name, MESSAGES.label)];
   if (type.kind === 'Service' && !(DNS1035_LABEL.test(name) && name.length <= 63)) return [invalidValue('metadata.name', name, MESSAGES.dns1035)];
   if (type.custom || type.kind === 'Service' || type.kind === 'Namespace') return [];
+  // RBAC objects only need a valid path segment (ValidateRBACName = path.ValidatePathSegmentName): `kyverno:admission-controller` is fine
+  if (type.group === 'rbac.authorization.k8s.io') return pathSegmentProblems(name).map((p) => invalidValue('metadata.name', name, p));
   if (!SUBDOMAIN.test(name) || name.length > 253) return [invalidValue('metadata.name', name, MESSAGES.subdomain)];
   return [];
 }

@@ -95,8 +95,15 @@ function hookIdentities(steps: StepObservation[]): Set<string> {
 function writeLine(w: ApiWrite): string {
   const target = `${w.verb} ${objectKey(w)}${w.subresource ? ` (${w.subresource})` : ''}`;
   if (w.verb === 'delete') return w.outcome === 'deleting' || (w.code >= 400 && w.code !== 404) ? `${target} → ${w.code} ${w.outcome}` : target;
-  return `${target}${w.fieldManager ? ` [manager ${w.fieldManager}]` : ''} → ${w.code} ${w.outcome}`;
+  return `${target}${w.fieldManager ? ` [manager ${clientManager(w.fieldManager)}]` : ''} → ${w.code} ${w.outcome}`;
 }
+
+/**
+ * A write without `fieldManager` is attributed to the client's User-Agent product: `Helm` for
+ * helm, `helm-sfn` for us (release records). That names the writer, by design; it is not a
+ * difference in what was written. Explicit managers (`helm` on applies) are compared as they are.
+ */
+const clientManager = (manager: string) => (manager === 'Helm' || manager === 'helm-sfn' ? '<client user agent>' : manager);
 
 const writeLines = (writes: readonly ApiWrite[], keep: (w: ApiWrite) => boolean) => writes.filter(keep).map(writeLine);
 
