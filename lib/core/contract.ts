@@ -43,6 +43,11 @@ export interface ReleaseContext {
   readonly recovering?: 'uninstall' | 'rollback';
   /** Render and plan warnings, bounded in count and length. */
   readonly warnings?: string[];
+  /**
+   * The last hook group of a finished event and when it succeeded: the next record write stores
+   * that success (Helm writes the record once per hook, before creating it, never after).
+   */
+  readonly settled?: { readonly event: HookEvent; readonly group: number; readonly at: string };
 }
 
 /** `$.hook`: where a hook phase stands. */

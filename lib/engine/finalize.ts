@@ -8,11 +8,13 @@ import { EVENTS_BY_ACTION } from '../core/plan';
 import type { HelmRelease, ReleaseStatus } from '../core/release';
 import type { EngineDeps } from './deps';
 import { effectiveAction, hooksOf, storedHook } from './record';
+import { settle } from './hooks';
 import { currentRecord, storeFor, type ReleaseStore } from './releases';
 
 export async function finalize({ ctx }: { ctx: ReleaseContext }, deps: EngineDeps): Promise<ReleaseOutput> {
   const store = storeFor(ctx, deps);
   const rel = await currentRecord(ctx, deps);
+  settle(rel, ctx);
   const now = deps.clock().toISOString();
   switch (effectiveAction(ctx)) {
     case 'uninstall':
@@ -58,6 +60,7 @@ export async function markFailed(
   if (ctx.revision === undefined || ctx.action === 'test') return { ctx, error: failure, next: 'fail' };
 
   const rel = await currentRecord(ctx, deps);
+  settle(rel, ctx);
   await storeFor(ctx, deps).setStatus(rel, 'failed', failureDescription(ctx, firstLine(cause)));
   deps.logger.error('release failed', { release: ctx.release, revision: ctx.revision, error: failure.Error });
 

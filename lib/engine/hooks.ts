@@ -35,12 +35,13 @@ export async function applyHookGroup({ ctx, hook }: HookTaskInput, deps: EngineD
   const store = storeFor(ctx, deps);
   const rel = await currentRecord(ctx, deps);
   const groups = ctx.options.noHooks ? [] : hookGroups(rel, hook.event, ctx);
-  if (hook.group >= groups.length) return { event: hook.event, group: hook.group, groups: groups.length, status: 'done' };
+  if (hook.group >= groups.length) return { event: hook.event, group: hook.group, groups: groups.length, status: 'done', ...(hook.completedAt ? { completedAt: hook.completedAt } : {}) };
 
   const { hooks, weight } = groups[hook.group];
   const startedAt = deps.clock().toISOString();
   const deletedBy = deps.clock().getTime() + Math.min(ctx.options.timeoutSeconds, DELETE_WAIT_SECONDS) * 1000;
   // the previous group's success reaches the record with this write, as in Helm's one write per hook
+  settle(rel, ctx);
   if (hook.completedAt && hook.group > 0) {
     for (const h of groups[hook.group - 1].hooks) markRun(rel, h, { completed_at: hook.completedAt, phase: 'Succeeded' });
   }
@@ -92,15 +93,8 @@ export async function pollHookGroup({ ctx, hook }: HookTaskInput, deps: EngineDe
   if (timedOut.length) return { ...hook, status: 'timedOut', failed: timedOut, hooks };
 
   if (states.every((s) => s.state === 'succeeded')) {
-    const completedAt = now.toISOString();
-    const last = hook.group + 1 >= (hook.groups ?? 0);
-    // Helm writes the record once per hook, before creating it: a success is stored by the next
-    // group's write, or here when no group of this event follows
-    if (last) {
-      for (const s of states) markRun(rel, s.hook, { completed_at: completedAt, phase: 'Succeeded' });
-      await store.update(rel);
-    }
-    return { event: hook.event, group: hook.group + 1, groups: hook.groups, status: 'succeeded', completedAt, hooks };
+    // Helm writes the record once per hook, before creating it: this success is stored by the next write
+    return { event: hook.event, group: hook.group + 1, groups: hook.groups, status: 'succeeded', completedAt: now.toISOString(), hooks };
   }
   const polls = (hook.polls ?? 0) + 1;
   return { ...hook, status: 'running', polls, nextPollSeconds: pollDelaySeconds(polls, ctx.options.pollSeconds), hooks };
@@ -111,14 +105,25 @@ export async function pollHookGroup({ ctx, hook }: HookTaskInput, deps: EngineDe
  * delete hook-succeeded hooks, in reverse execution order (Helm's success walk). Test hooks'
  * logs are all copied first, in execution order, like `helm test --logs` before its cleanup.
  */
-export async function finishHooks({ ctx, hook }: HookTaskInput, deps: EngineDeps): Promise<void> {
-  if (ctx.options.noHooks) return;
+export async function finishHooks({ ctx, hook }: HookTaskInput, deps: EngineDeps): Promise<ReleaseContext> {
+  if (ctx.options.noHooks) return ctx;
   const rel = await currentRecord(ctx, deps);
   const executed = hookGroups(rel, hook.event, ctx).flatMap((g) => g.hooks);
   const isTest = hook.event === 'test';
   const withLogs = isTest ? executed : [...executed].reverse().filter((h) => logsToCopy(h, 'succeeded').action === 'copy');
   for (const h of withLogs) await logHookOutput(h, ctx, deps, 'info');
   for (const h of cleanupOnEventSuccess(executed)) await deps.kube.delete(hookRef(h, ctx.namespace));
+  // the event's last group succeeded after the last record write: the next write stores it
+  return hook.completedAt && hook.group > 0 ? { ...ctx, settled: { event: hook.event, group: hook.group - 1, at: hook.completedAt } } : ctx;
+}
+
+/** Store the success of the last group of an event that ended since the record was last written. */
+export function settle(rel: HelmRelease, ctx: ReleaseContext): void {
+  if (!ctx.settled) return;
+  const group = ctx.options.noHooks ? undefined : hookGroups(rel, ctx.settled.event, ctx)[ctx.settled.group];
+  for (const h of group?.hooks ?? []) {
+    if (storedHook(rel, h)?.last_run.phase === 'Running') markRun(rel, h, { completed_at: ctx.settled.at, phase: 'Succeeded' });
+  }
 }
 
 /**
@@ -133,6 +138,7 @@ export async function failHookGroup({ ctx, hook }: HookTaskInput, deps: EngineDe
   const states = await hookStates(groups[hook.group].hooks, ctx, deps);
   const failedNames = new Set(hook.failed ?? []);
   const now = deps.clock().toISOString();
+  settle(rel, ctx);
   const timedOut = hook.status === 'timedOut';
 
   const lines: string[] = [];

@@ -160,7 +160,8 @@ class ReleaseGraph {
     const apply = this.task(`${t}: apply hook group`, 'applyHookGroup', args, { resultPath: '$.hook' });
     const wait = new sfn.Wait(this.scope, `${t}: wait`, { time: sfn.WaitTime.secondsPath('$.hook.nextPollSeconds') });
     const poll = this.task(`${t}: poll hook group`, 'pollHookGroup', args, { resultPath: '$.hook' });
-    const finish = this.task(`${t}: clean up hooks`, 'finishHooks', args, { resultPath: sfn.JsonPath.DISCARD });
+    // returns ctx: it carries the event's last success to the next record write
+    const finish = this.task(`${t}: clean up hooks`, 'finishHooks', args, { resultPath: '$.ctx' });
     const failed = this.task(`${t}: clean up failed group`, 'failHookGroup', args, { resultPath: '$.error' });
     failed.next(this.failurePath);
 

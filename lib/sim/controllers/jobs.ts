@@ -9,6 +9,9 @@ import { rfc3339 } from '../clock';
 import type { KubeObject, StoreEvent } from '../storage';
 import { condition, ControllerClient, controllerOf, isType, mergeConditions, ownerReference, WorkQueue, type Controller, type ControllerContext, type Loose } from './runtime';
 
+/** Real milliseconds at least between a Job finishing and its TTL deletion. */
+const TTL_MIN_DELAY_MS = 100;
+
 const BACKOFF_BASE = 10_000;
 const BACKOFF_MAX = 360_000;
 
@@ -176,7 +179,9 @@ export class JobController implements Controller {
     if (ttl === undefined) return;
     const finishedAt = this.finishedAt.get(job.metadata.uid) ?? this.ctx.clock.now();
     if (!this.finishedAt.has(job.metadata.uid)) this.finishedAt.set(job.metadata.uid, finishedAt);
-    const due = finishedAt + ttl * 1000 * this.ctx.clock.timeScale;
+    // the real TTL controller acts through an informer and a work queue, never in the instant a Job
+    // finishes; a client watching the Job (helm) must be able to see it complete (helm/helm#32586)
+    const due = finishedAt + Math.max(ttl * 1000 * this.ctx.clock.timeScale, TTL_MIN_DELAY_MS);
     if (due <= this.ctx.clock.now()) this.client.delete(this.jobType(), job as KubeObject, { propagationPolicy: 'Background' });
     else this.timer(job, 'ttl', (due - this.ctx.clock.now()) / this.ctx.clock.timeScale);
   }
