@@ -72,6 +72,11 @@ export interface EngineDeps {
   readonly inputPolicy?: InputPolicy;
   /** Told of every status a release record takes; failures are logged, never fatal. */
   readonly notify?: (change: StatusChange) => Promise<void>;
+  /**
+   * Local runs: a token naming the process that runs the execution (lib/local/liveness.ts), left
+   * on the records it writes so `unlock` can tell whether their owner is still alive.
+   */
+  readonly liveness?: string;
   /** Pause between checks inside one task (waiting for a deletion); tests may shorten it. */
   readonly sleep: (ms: number) => Promise<void>;
 }

@@ -43,6 +43,11 @@ export interface TaskCall {
   readonly ms: number;
   /** The error name when the handler threw. */
   readonly error?: string;
+  /** When the call started (epoch ms), and the event and result (or the error's cause) as JSON text: what Step Functions records. */
+  readonly startedAt: number;
+  readonly event: string;
+  readonly result?: string;
+  readonly cause?: string;
 }
 
 /** A call is recorded when it starts (so calls stay in start order) and completed when it ends. */
@@ -177,7 +182,7 @@ function lambdaTask(stateName: string, state: AslState, where: string, handlers:
   return async (input) => {
     // lambda:invoke hands the task its resolved Parameters; the function gets Payload.
     const eventText = JSON.stringify((direct ? input : isObject(input) ? input.Payload : undefined) ?? {});
-    const call: PendingTaskCall = { stateName, functionKey: key, inputBytes: byteLength(eventText), resultBytes: 0, ms: 0 };
+    const call: PendingTaskCall = { stateName, functionKey: key, inputBytes: byteLength(eventText), resultBytes: 0, ms: 0, startedAt: Date.now(), event: eventText };
     calls.push(call);
     const started = performance.now();
     try {
@@ -185,10 +190,12 @@ function lambdaTask(stateName: string, state: AslState, where: string, handlers:
       const payloadText = JSON.stringify((await handler(JSON.parse(eventText))) ?? null);
       const resultText = direct ? payloadText : JSON.stringify(invokeEnvelope(JSON.parse(payloadText) as Json));
       call.resultBytes = byteLength(resultText);
+      call.result = payloadText;
       return JSON.parse(resultText) as Json;
     } catch (e) {
       const error = asLambdaError(e);
       call.error = error.name;
+      call.cause = error.message;
       throw error;
     } finally {
       call.ms = performance.now() - started;
