@@ -322,6 +322,17 @@ function withRetries(name: string, state: AslState, handler: LocalHandler, scope
   };
 }
 
+/**
+ * `ResultPath: "$"` is ASL's default (the result replaces the input), but aws-local-stepfunctions
+ * writes it as a field named "$", and fails on a non-object input: leave it to the default.
+ */
+function withoutRootResultPath(state: AslState): AslState {
+  const { ResultPath, ...rest } = state;
+  const out: AslState = ResultPath === '$' ? (rest as AslState) : state;
+  if (!Array.isArray(state.Catch)) return out;
+  return { ...out, Catch: state.Catch.map((c) => (isObject(c) && c.ResultPath === '$' ? (({ ResultPath: _r, ...keep }) => keep)(c) : c)) };
+}
+
 /** Waits until every promise settled, or `ms` passed. */
 async function settled(promises: Set<Promise<unknown>>, ms: number): Promise<void> {
   if (promises.size === 0) return;
@@ -385,8 +396,9 @@ export async function runDefinition(definition: AslDefinition, input: Json, opti
   const retryScope: RetryScope = { scale: waitScale, signal: stop.signal, retryWaits, emit, inFlight: new Set() };
 
   // mapStates copies every state: the library's validator writes QueryLanguage into the states it is given.
-  const runnable = mapStates(definition, (name, state, where) => {
-    refuseUnsupported(state, where);
+  const runnable = mapStates(definition, (name, input, where) => {
+    refuseUnsupported(input, where);
+    let state = withoutRootResultPath(input);
     if (state.Type === 'Task') {
       // the retries run in the handler (see withRetries); the library's own per-task timeout (60 s by default) would cut them short
       const { Retry: _retry, ...rest } = state;

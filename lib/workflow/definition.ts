@@ -113,8 +113,9 @@ class ReleaseGraph {
     const refused = new sfn.Pass(scope, 'Invalid input', {
       parameters: { 'Error.$': '$.Error', 'Cause.$': 'States.StringToJson($.Cause)' },
     }).next(new sfn.Fail(scope, 'Input refused', { errorPath: '$.Error', causePath: '$.Cause.errorMessage' }));
-    // ResultPath $: an input that is not an object (a string, a list) has nowhere to put $.error
-    validate.addCatch(refused, { errors: [ErrorName.InvalidInput], resultPath: '$' });
+    // the error replaces the state (ResultPath "$", ASL's default): an input that is not an
+    // object (a string, a list) would have nowhere to put $.error
+    validate.addCatch(refused, { errors: [ErrorName.InvalidInput] });
     const action = (name: string) => sfn.Condition.stringEquals('$.ctx.action', name);
     this.start = validate.next(
       new sfn.Choice(scope, 'Action?')

@@ -119,14 +119,14 @@ describe('bad inputs: the message names every field and its rule', () => {
       [
         'chart: unknown field "repo"; allowed: source, version',
         'options: unknown field "timeout"; allowed: timeoutSeconds, wait, atomic, noHooks, hookMode, historyMax, keepHistory, installIfMissing, reuseValues, resetValues, pollSeconds',
-        'input: unknown field "extra"; allowed: action, release, namespace, cluster, chart, values, valuesFrom, set, revision, options',
+        'input: unknown field "extra"; allowed: action, release, namespace, cluster, chart, values, valuesFrom, setFrom, set, revision, options',
       ],
     ],
     [
       'out-of-range and mistyped options',
-      { ...install, options: { timeoutSeconds: 86401, wait: 'yes', historyMax: -1, hookMode: 'parallel', pollSeconds: { min: 0, max: 3601 } } },
+      { ...install, options: { timeoutSeconds: 31536001, wait: 'yes', historyMax: -1, hookMode: 'parallel', pollSeconds: { min: 0, max: 3601 } } },
       [
-        'options.timeoutSeconds: must be an integer from 1 to 86400; got 86401',
+        'options.timeoutSeconds: must be an integer from 1 to 31536000; got 31536001',
         'options.wait: must be true or false; got "yes"',
         'options.hookMode: must be one of "weight-groups", "sequential"; got "parallel"',
         'options.historyMax: must be an integer from 0 to 1000; got -1',
@@ -134,7 +134,7 @@ describe('bad inputs: the message names every field and its rule', () => {
         'options.pollSeconds.max: must be an integer from options.pollSeconds.min to 3600; got 3601',
       ],
     ],
-    ['a fractional timeout', { ...install, options: { timeoutSeconds: 1.5 } }, ['options.timeoutSeconds: must be an integer from 1 to 86400; got 1.5']],
+    ['a fractional timeout', { ...install, options: { timeoutSeconds: 1.5 } }, ['options.timeoutSeconds: must be an integer from 1 to 31536000; got 1.5']],
     ['poll max below min', { ...install, options: { pollSeconds: { min: 10, max: 5 } } }, ['options.pollSeconds.max: must be at least options.pollSeconds.min (10); got 5']],
     ['reuse and reset values together', { ...install, options: { reuseValues: true, resetValues: true } }, ['options.resetValues: cannot be combined with options.reuseValues (choose one)']],
     ['upgrade without a chart', { action: 'upgrade', release: 'a', namespace: 'b' }, ['chart: missing; required for action "upgrade"']],

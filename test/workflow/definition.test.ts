@@ -46,7 +46,7 @@ test('tasks retry KubeTransient and send failures after the lock to the failure 
   expect(poll.Catch).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'Record failure', ResultPath: '$.error' })]);
   // before the lock nothing is recorded: an invalid input only gets a clean cause
   expect((definition.States['Validate input'] as AslState & { Catch: unknown[] }).Catch).toEqual([
-    { ErrorEquals: ['InvalidInput'], Next: 'Invalid input', ResultPath: '$' },
+    { ErrorEquals: ['InvalidInput'], Next: 'Invalid input' },
   ]);
 });
 

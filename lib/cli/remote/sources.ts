@@ -74,12 +74,8 @@ export async function withUploadedSources(input: Record<string, unknown>, upload
   const localFiles = (['valuesFrom', 'setFrom'] as const).filter((field) => listOf(field).some(isLocal));
   if (!localChart && localFiles.length === 0) return input;
   const up = await uploader();
-  const uploaded: Record<string, unknown> = {};
+  const uploaded: Record<string, unknown> = localChart ? { chart: { ...chart, source: await up.chart(chart!.source as string) } } : {};
   // set files go where values files go: the values/ prefix, content-addressed (see s3Uploader)
   for (const field of localFiles) uploaded[field] = await Promise.all(listOf(field).map((v) => (isLocal(v) ? up.values(v as string) : v)));
-  return {
-    ...input,
-    ...(localChart ? { chart: { ...chart, source: await up.chart(chart!.source as string) } } : {}),
-    ...uploaded,
-  };
+  return { ...input, ...uploaded };
 }
