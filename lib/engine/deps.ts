@@ -29,6 +29,8 @@ export interface RenderedChart {
   readonly chart: HelmChart;
   /** The user-supplied values, merged, as Helm stores them in the record's `config`. */
   readonly config: Record<string, unknown>;
+  /** What helm reported while rendering that the user should see (documents it dropped). */
+  readonly warnings?: string[];
 }
 
 export interface Renderer {

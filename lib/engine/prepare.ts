@@ -76,7 +76,7 @@ async function prepareInstall(ctx: ReleaseContext, input: ExecutionInput, store:
   const now = deps.clock().toISOString();
   if (last) await claim(last, store);
   await lock(store, renderedRecord(ctx, rendered, plan, revision, { first_deployed: now, last_deployed: now, status: 'pending-install', description: 'Initial install underway' }), last, deps);
-  return { ...ctx, action: 'install', revision, warnings: bounded(plan.warnings) };
+  return { ...ctx, action: 'install', revision, warnings: bounded([...(rendered.warnings ?? []), ...plan.warnings]) };
 }
 
 /**
@@ -111,7 +111,7 @@ async function prepareUpgrade(ctx: ReleaseContext, input: ExecutionInput, store:
   await pruneHistory(history, ctx, store);
   const info = { first_deployed: current.info.first_deployed, last_deployed: deps.clock().toISOString(), status: 'pending-upgrade' as const, description: 'Preparing upgrade' };
   await lock(store, renderedRecord(ctx, rendered, plan, revision, info), last, deps);
-  return { ...ctx, revision, previousRevision: current.version, warnings: bounded(plan.warnings) };
+  return { ...ctx, revision, previousRevision: current.version, warnings: bounded([...(rendered.warnings ?? []), ...plan.warnings]) };
 }
 
 /**

@@ -29,7 +29,7 @@ export class HelmCliRenderer implements Renderer {
       const valuesFiles = [...(await layer('base.json', req.baseValues)), ...(req.valuesFiles ?? []), ...(await layer('values.json', req.values))];
       const fromFiles = (req.valuesFiles ?? []).length > 0 || (req.set ?? []).length > 0;
       const common = { release: req.release, namespace: req.namespace, chart: req.chartPath, valuesFiles, set: req.set, helmBinary: this.helmBinary };
-      const [{ manifest }, config, chart] = await Promise.all([
+      const [{ manifest, warnings }, config, chart] = await Promise.all([
         renderChart({
           ...common,
           isUpgrade: req.isUpgrade,
@@ -40,7 +40,7 @@ export class HelmCliRenderer implements Renderer {
         fromFiles ? userSuppliedValues(common) : mergeValues(req.baseValues ?? {}, req.values ?? {}),
         loadChartForRecord(req.chartPath),
       ]);
-      return { manifest, chart, config };
+      return { manifest, chart, config, warnings: droppedHooks(warnings) };
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -55,4 +55,17 @@ export async function localPath(source: string): Promise<string> {
   const resolved = path.resolve(source);
   if (!existsSync(resolved)) throw new HelmSfnError(ErrorName.InvalidInput, `${source}: no such file or directory`);
   return resolved;
+}
+
+/**
+ * helm template drops a hook document with an unknown event before printing (SortManifests), so
+ * the manifest never shows it; helm only logs `msg="skipping unknown hooks" hookTypes=…`. That
+ * log line is the one place the user can learn of it.
+ */
+function droppedHooks(helmLog: string[]): string[] {
+  return helmLog.flatMap((line) => {
+    if (!line.includes('skipping unknown hooks')) return [];
+    const events = /hookTypes="?([^"]*)"?/.exec(line)?.[1] ?? '?';
+    return [`a hook document with helm.sh/hook "${events}" (unknown event) was dropped, as Helm does`];
+  });
 }

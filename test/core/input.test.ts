@@ -1,5 +1,5 @@
 import { ErrorName, isHelmSfnError } from '../../lib/core/errors';
-import { executionInputJsonSchema, parseExecutionInput, withDefaultPollSeconds, type ParseOptions } from '../../lib/core/input';
+import { executionInputJsonSchema, parseExecutionInput, parseSetFile, withDefaultPollSeconds, type ParseOptions } from '../../lib/core/input';
 
 const DEFAULT_OPTIONS = {
   timeoutSeconds: 300,
@@ -227,4 +227,29 @@ describe('withDefaultPollSeconds (a deployment default for inputs that set none)
     const raw = { action: 'uninstall' };
     expect(withDefaultPollSeconds(raw, undefined)).toBe(raw);
   });
+});
+
+describe('set files (setFrom): how the CLI keeps --set out of the execution input', () => {
+  it('takes s3:// sources (local paths locally), for install and upgrade only', () => {
+    expect(parseExecutionInput({ ...install, setFrom: ['s3://charts-bucket/values/abc/set.json'] }).setFrom).toEqual(['s3://charts-bucket/values/abc/set.json']);
+    expect(problems({ ...install, setFrom: ['/tmp/set.json'] })).toMatch(/^setFrom\[0\]: must be an s3:\/\/bucket\/key/);
+    expect(problems({ action: 'rollback', release: 'r', namespace: 'n', setFrom: ['s3://charts-bucket/k'] })).toMatch(/^setFrom: not allowed for action "rollback"/);
+  });
+
+  it('reads a JSON list of key=value items, in order', () => {
+    expect(parseSetFile('["a.b=1","list[0]=x","empty="]', 'setFrom[0]')).toEqual(['a.b=1', 'list[0]=x', 'empty=']);
+  });
+
+  it.each([
+    ['not JSON', 'db.password=hunter2', 'setFrom[0]: must be a JSON list of "key=value" strings (not JSON)'],
+    ['not a list', '{"db.password":"hunter2"}', 'setFrom[0]: must be a JSON list of "key=value" strings'],
+    ['an item without key', '["ok=1","=hunter2"]', 'setFrom[0]: [1] must be "key=value" like helm --set (a non-empty key), at most 4096 characters'],
+  ])('refuses %s without quoting it', (_case, text, message) => {
+    expect(() => parseSetFile(text, 'setFrom[0]')).toThrow(message);
+    expect(() => parseSetFile(text, 'setFrom[0]')).not.toThrow(/hunter2/);
+  });
+});
+
+it("accepts helm's long timeouts (48h) up to Step Functions' longest execution", () => {
+  expect(parseExecutionInput({ ...install, options: { timeoutSeconds: 172800 } }).options.timeoutSeconds).toBe(172800);
 });
