@@ -61,7 +61,7 @@ export async function prepare({ ctx, source }: { ctx: ReleaseContext; source?: R
 /** Helm's availableName + render + Create(pending-install): the record creation is the lock. */
 async function prepareInstall(ctx: ReleaseContext, input: ExecutionInput, store: ReleaseStore, deps: EngineDeps, history?: HelmRelease[]): Promise<ReleaseContext> {
   const records = history ?? (await store.history(ctx.release, ctx.namespace));
-  const mine = ownLock(records, store);
+  const mine = await ownLock(records, store);
   if (mine) return { ...ctx, action: 'install', revision: mine.version };
   const last = latest(records);
   // upgrade --install may reinstall over a history kept by `uninstall --keep-history` (Helm's Replace)
@@ -85,7 +85,7 @@ async function prepareInstall(ctx: ReleaseContext, input: ExecutionInput, store:
  */
 async function prepareUpgrade(ctx: ReleaseContext, input: ExecutionInput, store: ReleaseStore, deps: EngineDeps): Promise<ReleaseContext> {
   const history = await store.history(ctx.release, ctx.namespace);
-  const mine = ownLock(history, store);
+  const mine = await ownLock(history, store);
   if (mine) return { ...ctx, action: mine.info.status === 'pending-install' ? 'install' : ctx.action, revision: mine.version, previousRevision: lastDeployed(history)?.version };
   const last = latest(history);
   if (!last || last.info.status === 'uninstalled') {
@@ -121,7 +121,7 @@ async function prepareUpgrade(ctx: ReleaseContext, input: ExecutionInput, store:
  */
 async function prepareRollback(ctx: ReleaseContext, requested: number | undefined, store: ReleaseStore, deps: EngineDeps): Promise<ReleaseContext> {
   const history = await store.history(ctx.release, ctx.namespace);
-  const mine = ownLock(history, store);
+  const mine = await ownLock(history, store);
   if (mine) return { ...ctx, revision: mine.version, previousRevision: mine.version - 1 };
   const last = latest(history);
   if (!last) throw new HelmSfnError(ErrorName.ReleaseNotFound, `release: not found: ${ctx.release} in ${ctx.namespace}`);
@@ -186,9 +186,12 @@ async function prepareTest(ctx: ReleaseContext, store: ReleaseStore): Promise<Re
  * Step Functions retries a task whose result was lost: a prepare that finds the pending record
  * its own execution created carries on with it instead of reporting it as someone else's.
  */
-function ownLock(history: HelmRelease[], store: ReleaseStore): HelmRelease | undefined {
+async function ownLock(history: HelmRelease[], store: ReleaseStore): Promise<HelmRelease | undefined> {
   const last = latest(history);
-  return last && isPending(last.info.status) && store.isMine(last) ? last : undefined;
+  if (!last || !isPending(last.info.status) || !store.isMine(last)) return undefined;
+  // the attempt that created it may have stopped before dropping its claim on the record before
+  for (const rel of history) if (rel !== last && store.claimedByMe(rel)) await store.releaseClaim(rel);
+  return last;
 }
 
 /** Unlike Helm, every action refuses a release another operation holds (design.md §3.8); our own lock passes. */

@@ -12,7 +12,7 @@ import type { KubeObject } from '../../lib/core/objects';
 import { releaseFromSecret } from '../../lib/core/release';
 import { functionId } from '../../lib/construct/orchestrator';
 import { engineTasks } from '../../lib/engine';
-import { ReleaseStore } from '../../lib/engine/releases';
+import { LOCK_ANNOTATION, ReleaseStore } from '../../lib/engine/releases';
 import { EXECUTION_ARN_PREFIX, localDeps, runReleaseLocally, synthesizeWorkflow } from '../../lib/local/release';
 import { runDefinition } from '../../lib/local/runner';
 import { configMap, docs, hook, writeChart } from '../support/charts';
@@ -58,6 +58,19 @@ describe('release records', () => {
     await a.claim(seenByA);
     await expect(b.claim(seenByB, { status: 'uninstalling' })).rejects.toMatchObject({ name: 'ReleaseLocked', message: expect.stringContaining(`held by ${EXECUTION_ARN_PREFIX}a`) });
     expect(records(n)).toEqual(['1:deployed']);
+  });
+
+  test("a retried prepare that finds its pending record drops the claim the first attempt left on the record before", async () => {
+    const n = await h.namespace();
+    await h.run({ action: 'install', release: 'box', namespace: n, chart: { source: chart } });
+    const upgrade = { action: 'upgrade', release: 'box', namespace: n, chart: { source: chart } };
+    const ctx = await prepared(upgrade, 'retried');
+    const store = new ReleaseStore(deps(), ctx.execution);
+    await store.claim(await store.get('box', n, 1)); // as if the first attempt stopped before dropping it
+
+    expect(await prepared(upgrade, 'retried')).toMatchObject({ revision: 2 });
+    const claims = (h.sim.list('v1', 'Secret', n) as KubeObject[]).map((s) => s.metadata.annotations?.[LOCK_ANNOTATION]);
+    expect(claims).toEqual([undefined, undefined]);
   });
 
   test('an uninstall whose purge was cut short is finished by its failure path, never left half-deleted', async () => {
