@@ -63,15 +63,18 @@ export async function deleteResources({ ctx }: { ctx: ReleaseContext }, deps: En
 
 /**
  * Objects the release owned before this revision that the new manifest lacks (pkg/kube
- * client.go Update). Candidates come from the previous revision and the last deployed one —
- * after a failed upgrade they differ (design.md §3 item 12) — and each is checked live: gone,
- * owned by someone else, or annotated `helm.sh/resource-policy: keep` ⇒ left alone.
+ * client.go Update). Candidates come from the previous revision, the last deployed one and every
+ * revision after it — failed upgrades may have created objects the deployed one never had
+ * (design.md §3 item 12; Helm diffs against the deployed revision only and leaves those behind)
+ * — and each is checked live: gone, owned by someone else, or annotated
+ * `helm.sh/resource-policy: keep` ⇒ left alone.
  */
 async function removedObjects(rel: HelmRelease, ctx: ReleaseContext, deps: EngineDeps): Promise<{ refs: ObjectRef[]; kept: ObjectRef[] }> {
   const store = storeFor(ctx, deps);
   const history = await store.history(ctx.release, ctx.namespace);
   const earlier = history.filter((r) => r.version < rel.version);
-  const sources = [earlier.find((r) => r.version === ctx.previousRevision), lastDeployed(earlier)].filter((r): r is HelmRelease => r !== undefined);
+  const deployed = lastDeployed(earlier);
+  const sources = earlier.filter((r) => r.version === ctx.previousRevision || !deployed || r.version >= deployed.version);
   const target = new Set(resourcesOf(rel).map((d) => refKey(refOf(d.object, ctx.namespace))));
   const candidates = new Map<string, ObjectRef>();
   for (const source of sources) {

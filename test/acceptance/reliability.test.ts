@@ -114,6 +114,18 @@ describe('a 3 s outage (every request failing) during an upgrade', () => {
   });
 });
 
+test('an object only a failed upgrade created is removed by the next upgrade that leaves it out: nothing orphaned', async () => {
+  const n = await h.namespace();
+  await install(n);
+  await upgrade(n, { tag: '2', extra: false });
+  expect((await upgrade(n, { tag: '3', failPost: true })).error?.error).toBe('HookFailed'); // creates extra again
+  expect(owned(n)).toEqual(['app', 'extra']);
+
+  expect((await upgrade(n, { tag: '4', extra: false })).error).toBeUndefined();
+  expect(owned(n)).toEqual(['app']);
+  expect(history(n)).toEqual(['1:superseded', '2:superseded', '3:failed', '4:deployed']);
+});
+
 describe('one lock for every action', () => {
   test('while an uninstall runs its pre-delete hook, upgrade, rollback, test and more uninstalls are ReleaseLocked; the hook runs once; nothing is orphaned', async () => {
     const n = await h.namespace();
