@@ -9,6 +9,7 @@ import { delimiter } from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { TASKS } from '../core/contract';
 import { ErrorName, HelmSfnError } from '../core/errors';
+import { redactValues } from '../core/redact';
 import { functionId, HelmReleaseOrchestrator } from '../construct/orchestrator';
 import { engineTasks, type EngineDeps } from '../engine';
 import type { Logger } from '../engine/deps';
@@ -131,7 +132,7 @@ async function recoverOwnLock(executionArn: string, result: LocalRunResult, inpu
   try {
     await recoverRelease({ executionArn, status: result.status === 'SUCCEEDED' ? 'FAILED' : result.status, input: JSON.stringify(input) }, deps);
   } catch (e) {
-    deps.logger.warn(`the release is still locked by this execution (${(e as Error).message}); \`helm-sfn unlock\` frees it once the cluster answers`);
+    deps.logger.warn(`the release is still locked by this execution (${redactValues((e as Error).message)}); \`helm-sfn unlock\` frees it once the cluster answers`);
   }
 }
 
