@@ -140,6 +140,8 @@ class SoakRun {
   private readonly violations: string[] = [];
   private readonly abandoned = new Set<string>();
   private faultRules: number[] = [];
+  /** The causes of the failed executions of the current step (for violations). */
+  private causes: string[] = [];
   private revision = 0;
   steps = 0;
   kills = 0;
@@ -174,7 +176,9 @@ class SoakRun {
     } catch (e) {
       return `threw ${(e as Error).name}: ${(e as Error).message}`;
     }
-    return result.status === 'SUCCEEDED' ? 'SUCCEEDED' : (result.error?.error ?? result.status);
+    if (result.status === 'SUCCEEDED') return 'SUCCEEDED';
+    this.causes.push(`${result.error?.error}: ${causeOf(result.error?.cause ?? '').slice(0, 200)}`);
+    return result.error?.error ?? result.status;
   }
 
   private upgradeInput(values: Record<string, unknown>, options: Record<string, unknown> = {}) {
@@ -207,9 +211,13 @@ class SoakRun {
     plan.push(() => this.installStep());
     for (let i = 0; i < stepCount; i++) plan.push(() => this.randomStep(installed));
     plan.push(() => (installed ? this.uninstallStep() : undefined));
-    for (const next of plan) {
+    let modelLost = false;
+    for (const [i, next] of plan.entries()) {
+      // after a wrong outcome the run's state is not the one the model expects: only clean up
+      if (modelLost && i < plan.length - 1) continue;
       const step = next();
       if (!step) continue;
+      this.causes = [];
       this.faultsOn();
       let outcomes: Outcome[];
       try {
@@ -219,7 +227,8 @@ class SoakRun {
       }
       this.steps++;
       if (JSON.stringify(outcomes) !== JSON.stringify(step.expected)) {
-        this.violation('wrongOutcomes', `${step.name}: expected ${step.expected.join(', ')}, got ${outcomes.join(', ')}`);
+        this.violation('wrongOutcomes', `${step.name}: expected ${step.expected.join(', ')}, got ${outcomes.join(', ')} (${this.causes.join('; ')})`);
+        modelLost = true;
       }
       installed = await this.check(step.name);
       log(`run ${this.index} step ${this.steps} ${step.name}: ${outcomes.join(', ')}`);
@@ -345,6 +354,15 @@ class SoakRun {
     } catch (e) {
       this.violation('lostRecords', `${step}: helm history failed: ${String((e as { stderr?: string }).stderr ?? e).trim()}`);
     }
+  }
+}
+
+/** A Lambda error's cause is JSON { errorType, errorMessage, trace }: the message. */
+function causeOf(cause: string): string {
+  try {
+    return String((JSON.parse(cause) as { errorMessage?: unknown }).errorMessage ?? cause);
+  } catch {
+    return cause;
   }
 }
 
