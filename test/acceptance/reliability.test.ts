@@ -14,7 +14,7 @@ const h = useSim();
 
 const chart = writeChart({
   name: 'store',
-  values: 'tag: "1"\nextra: true\nadded: false\nfailPost: false\n',
+  values: 'tag: "1"\nextra: true\nadded: false\nfailPre: false\nfailPost: false\n',
   templates: {
     'app.yaml': docs(
       configMap('app'),
@@ -22,7 +22,7 @@ const chart = writeChart({
       `{{- if .Values.added }}\n${configMap('added-by-upgrade')}{{- end }}`,
     ),
     'hooks.yaml': docs(
-      hook({ name: 'backup', events: 'pre-upgrade', deletePolicy: 'before-hook-creation,hook-succeeded', script: 'sleep 20; echo backup' }),
+      hook({ name: 'backup', events: 'pre-upgrade', deletePolicy: 'before-hook-creation,hook-succeeded', script: 'sleep 20; exit {{ if .Values.failPre }}1{{ else }}0{{ end }}' }),
       hook({ name: 'smoke', events: 'post-upgrade', deletePolicy: 'before-hook-creation,hook-succeeded', script: 'exit {{ if .Values.failPost }}1{{ else }}0{{ end }}' }),
       hook({ name: 'restore', events: 'pre-rollback', deletePolicy: 'before-hook-creation,hook-succeeded', script: 'echo restore' }),
       hook({ name: 'final-backup', events: 'pre-delete', deletePolicy: 'before-hook-creation,hook-succeeded', script: 'sleep 100; echo final' }),
@@ -124,6 +124,17 @@ test('an object only a failed upgrade created is removed by the next upgrade tha
   expect((await upgrade(n, { tag: '4', extra: false })).error).toBeUndefined();
   expect(owned(n)).toEqual(['app']);
   expect(history(n)).toEqual(['1:superseded', '2:superseded', '3:failed', '4:deployed']);
+});
+
+test('uninstall after an upgrade failed before pruning deletes what the release still owns from earlier revisions', async () => {
+  const n = await h.namespace();
+  await install(n);
+  expect((await upgrade(n, { tag: '2', extra: false, failPre: true })).error?.error).toBe('HookFailed');
+  expect(owned(n)).toEqual(['app', 'extra']); // the failed revision names only app
+
+  expect((await uninstall(n)).error).toBeUndefined();
+  expect(owned(n)).toEqual([]);
+  expect(secrets(n)).toEqual([]);
 });
 
 describe('one lock for every action', () => {
