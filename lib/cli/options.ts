@@ -1,6 +1,7 @@
 /** Option parsers shared by commands: each rejects bad values with the flag and the rule. */
 import { InvalidArgumentError } from 'commander';
 import { parseDuration } from '../core/duration';
+import { MAX_TIMEOUT_SECONDS } from '../core/input';
 import { HOOK_MODES, type HookMode } from '../core/ordering';
 
 export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -22,6 +23,19 @@ export function durationSeconds(value: string): number {
   } catch (e) {
     throw new InvalidArgumentError((e as Error).message);
   }
+}
+
+/**
+ * Helm's `--timeout`: any Go duration, in whole seconds rounded up (the input counts seconds;
+ * "1500ms" waits 2 s, never less than asked), at least 1 s, at most a year (Step Functions'
+ * longest execution).
+ */
+export function timeoutSeconds(value: string): number {
+  const seconds = durationSeconds(value);
+  if (seconds === 0) throw new InvalidArgumentError(`invalid duration "${value}": must be longer than 0`);
+  const whole = Math.ceil(seconds);
+  if (whole > MAX_TIMEOUT_SECONDS) throw new InvalidArgumentError(`invalid duration "${value}": at most ${MAX_TIMEOUT_SECONDS / 86400} days (Step Functions' longest execution)`);
+  return whole;
 }
 
 export function keyValue(value: string, previous: string[] = []): string[] {

@@ -1,6 +1,6 @@
 /** Flags every release command shares, and how they become the execution input's options. */
 import { InvalidArgumentError, type Command } from 'commander';
-import { collect, durationSeconds, hookMode, keyValue, outputFormat } from './options';
+import { collect, hookMode, keyValue, outputFormat, timeoutSeconds } from './options';
 import { withRemoteFlags, type RemoteFlags } from './remote/flags';
 
 export interface ReleaseFlags extends RemoteFlags {
@@ -15,6 +15,7 @@ export interface ReleaseFlags extends RemoteFlags {
   historyMax?: number;
   output: 'table' | 'json';
   kubeconfig?: string;
+  historyFile?: string;
   serverSide?: boolean | 'auto';
   forceConflicts?: boolean;
   forceReplace?: boolean;
@@ -53,11 +54,12 @@ export function applyOptions(flags: ReleaseFlags): Record<string, unknown> {
 export const withReleaseFlags = (cmd: Command): Command =>
   withRemoteFlags(cmd)
     .requiredOption('-n, --namespace <ns>', 'release namespace')
-    .option('--timeout <duration>', 'time to wait for each hook group and for resources (Go duration)', durationSeconds, 300)
+    .option('--timeout <duration>', 'time to wait for each hook group and for resources (Go duration: 90s, 5m, 48h, 1500ms)', timeoutSeconds, 300)
     .option('--no-hooks', 'skip the hooks of this action')
     .option('--hook-mode <mode>', 'weight-groups or sequential', hookMode, 'weight-groups')
     .option('-o, --output <format>', 'table or json', outputFormat, 'table')
-    .option('--kubeconfig <file>', 'cluster to use (default: $KUBECONFIG)');
+    .option('--kubeconfig <file>', 'cluster to use (default: $KUBECONFIG)')
+    .option('--history-file <file>', "write the execution's event history here, as GetExecutionHistory returns it (for debugging)");
 
 /** -f/--set: the values of install and upgrade. */
 export const withValuesFlags = (cmd: Command): Command =>

@@ -3,8 +3,12 @@
  * $KUBECONFIG), or on a deployed orchestrator when the flags name one (./remote), with live
  * progress, then print the result. Exit code 1 on failure; returns whether the execution succeeded.
  */
+import { mkdtemp, rm, writeFile } from 'fs/promises';
+import { tmpdir } from 'os';
+import * as path from 'path';
 import type { ReleaseOutput } from '../core/contract';
-import { runReleaseLocally } from '../local/release';
+import { executionHistory } from '../local/history';
+import { localFunctionArn, runReleaseLocally, type LocalReleaseOptions } from '../local/release';
 import { ProgressPrinter } from './progress';
 import { runRemotely } from './remote/execution';
 import { checkModeFlags, isRemote, type RemoteFlags } from './remote/flags';
@@ -12,41 +16,98 @@ import { checkModeFlags, isRemote, type RemoteFlags } from './remote/flags';
 export interface RunFlags extends RemoteFlags {
   readonly output: 'table' | 'json';
   readonly kubeconfig?: string;
-  /** Multiplies the poll waits (1 = real durations). */
+  /** Multiplies the poll waits and retry pauses (1 = real durations). */
   readonly waitScale?: number;
   /** Show the logs hooks write (test pods' logs, output-log policies); default true. */
   readonly hookLogs?: boolean;
+  /** Write the execution's event history here, as GetExecutionHistory returns it. */
+  readonly historyFile?: string;
 }
+
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+const SIGNAL_EXIT_CODES: Record<(typeof SIGNALS)[number], number> = { SIGINT: 130, SIGTERM: 143 };
 
 export async function runAndReport(input: Record<string, unknown>, flags: RunFlags): Promise<boolean> {
   checkModeFlags(flags);
   const progress = new ProgressPrinter((line) => process.stderr.write(`${line}\n`), flags.hookLogs ?? true);
+  // SIGINT/SIGTERM stop this run's own execution and let its lock be freed (locally: the failure
+  // path's recovery; remotely: StopExecution, then the orchestrator's recovery rule). A second
+  // signal is not caught: it ends the process at once.
   const abort = new AbortController();
-  const onSignal = () => abort.abort();
-  process.once('SIGINT', onSignal);
+  let stoppedBy: (typeof SIGNALS)[number] | undefined;
+  const handlers = SIGNALS.map((signal) => {
+    const handler = () => {
+      stoppedBy = signal;
+      for (const [s, h] of handlers) process.removeListener(s, h);
+      process.stderr.write(`\n${signal}: stopping the execution and freeing its lock (again to quit at once)\n`);
+      abort.abort();
+    };
+    process.once(signal, handler);
+    return [signal, handler] as const;
+  });
   try {
-    const onEvent = flags.output === 'table' ? progress.onEvent : undefined;
-    const result = isRemote(flags)
-      ? await runRemotely(input, flags, { onEvent, onStarted: (arn) => flags.output === 'table' && process.stderr.write(`execution ${arn}\n`) })
-      : await runReleaseLocally(input, {
-          kubeconfigPath: flags.kubeconfig,
-          waitScale: flags.waitScale,
-          onEvent,
-          logger: flags.output === 'table' ? progress.logger : undefined,
-          signal: abort.signal,
-        });
-    if (result.status === 'SUCCEEDED') {
-      const output = result.output as unknown as ReleaseOutput;
-      if (flags.output === 'json') process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
-      else progress.summary(output);
-      return true;
-    }
-    const error = result.error ?? { error: result.status, cause: `the execution ended ${result.status}` };
-    if (flags.output === 'json') process.stdout.write(`${JSON.stringify({ status: result.status, ...error }, null, 2)}\n`);
-    process.stderr.write(`\nError: ${error.error}: ${error.cause}\n`);
-    process.exitCode = 1;
-    return false;
+    return await withSetFile(input, async (runInput) => {
+      const onEvent = flags.output === 'table' ? progress.onEvent : undefined;
+      const result = isRemote(flags)
+        ? await runRemotely(runInput, flags, {
+            onEvent,
+            signal: abort.signal,
+            historyFile: flags.historyFile,
+            onStarted: (arn) => flags.output === 'table' && process.stderr.write(`execution ${arn}\n`),
+          })
+        : await runLocally(runInput, flags, { onEvent, logger: flags.output === 'table' ? progress.logger : undefined, signal: abort.signal });
+      if (result.status === 'SUCCEEDED') {
+        const output = result.output as unknown as ReleaseOutput;
+        if (flags.output === 'json') process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
+        else progress.summary(output);
+        return true;
+      }
+      const error = result.error ? { error: result.error.error, cause: causeText(result.error.cause) } : { error: result.status, cause: `the execution ended ${result.status}` };
+      if (flags.output === 'json') process.stdout.write(`${JSON.stringify({ status: result.status, ...error }, null, 2)}\n`);
+      process.stderr.write(`\nError: ${error.error}: ${error.cause}\n`);
+      process.exitCode = stoppedBy ? SIGNAL_EXIT_CODES[stoppedBy] : 1;
+      return false;
+    });
   } finally {
-    process.removeListener('SIGINT', onSignal);
+    for (const [signal, handler] of handlers) process.removeListener(signal, handler);
   }
 }
+
+/** A local run; the history file is written from its event log (as GetExecutionHistory shows it). */
+async function runLocally(input: Record<string, unknown>, flags: RunFlags, opts: Pick<LocalReleaseOptions, 'onEvent' | 'logger' | 'signal'>) {
+  const result = await runReleaseLocally(input, { kubeconfigPath: flags.kubeconfig, waitScale: flags.waitScale, ...opts });
+  if (flags.historyFile) await writeFile(flags.historyFile, `${JSON.stringify(executionHistory(result, localFunctionArn), null, 2)}\n`);
+  return result;
+}
+
+/**
+ * `--set` items never enter the execution input, where the history and the console would show
+ * them: they go to a private file (a directory only this user reads, the file 0600), the input
+ * names it in `setFrom`, and it is removed after the run. Remote mode uploads it like a values
+ * file (a content-addressed object in the KMS-encrypted chart bucket). The renderer hands the
+ * items to helm as `--set`, so they keep Helm's exact meaning.
+ */
+async function withSetFile<T>(input: Record<string, unknown>, run: (input: Record<string, unknown>) => Promise<T>): Promise<T> {
+  const { set, ...rest } = input;
+  if (!Array.isArray(set) || set.length === 0) return run(rest);
+  const dir = await mkdtemp(path.join(tmpdir(), 'helm-sfn-set-'));
+  try {
+    const file = path.join(dir, 'set.json');
+    await writeFile(file, JSON.stringify(set), { mode: 0o600 });
+    const setFrom = [...(Array.isArray(rest.setFrom) ? rest.setFrom : []), file];
+    return await run({ ...rest, setFrom });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A Lambda's error arrives as JSON { errorType, errorMessage, trace }: people want the message. */
+function causeText(cause: string): string {
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    return typeof parsed.errorMessage === 'string' ? parsed.errorMessage : cause;
+  } catch {
+    return cause;
+  }
+}
+

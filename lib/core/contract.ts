@@ -4,7 +4,7 @@
  * never enter Step Functions history (design.md §1).
  */
 import type { HookEvent } from './hooks';
-import type { ExecutionOptions } from './input';
+import type { ExecutionInput, ExecutionOptions } from './input';
 import type { ReleaseAction } from './plan';
 
 /** The workflow's tasks; each is one Lambda function and one lib/engine function. */
@@ -35,6 +35,8 @@ export interface ReleaseContext {
   readonly options: ExecutionOptions;
   /** The execution's ARN: stored on the record it locks, so a stuck lock can be traced and freed. */
   readonly execution?: string;
+  /** rollback: the revision asked for (the input's `revision`); default the previous one. */
+  readonly rollbackTo?: number;
   /** The revision this execution writes; set by `prepare`. */
   readonly revision?: number;
   /** upgrade/rollback: the revision that was live before (what may need pruning). */
@@ -50,6 +52,15 @@ export interface ReleaseContext {
   readonly settled?: { readonly event: HookEvent; readonly group: number; readonly at: string };
 }
 
+/**
+ * `$.source`: what install and upgrade render. It is the one part of the input that Prepare needs
+ * beyond `ctx`, so the first task hands it over and Prepare drops it: the execution input is
+ * never passed to a later task (design.md §1). Values files and set files are references; inline
+ * `values` and `set` (a console user's) are the only values that ever travel, and they are in
+ * the execution input already.
+ */
+export type ReleaseSource = Pick<ExecutionInput, 'chart' | 'values' | 'valuesFrom' | 'setFrom' | 'set'>;
+
 /** `$.hook`: where a hook phase stands. */
 export interface HookCursor {
   readonly event: HookEvent;
@@ -64,6 +75,8 @@ export interface HookCursor {
   readonly completedAt?: string;
   readonly polls?: number;
   readonly nextPollSeconds?: number;
+  /** The longest timeout of the group's hooks: a poll that cannot reach the cluster keeps polling until then. */
+  readonly timeoutSeconds?: number;
   /** Names of hooks that failed or timed out (for the console; logs go in the error cause). */
   readonly failed?: string[];
   /** Where each hook of the group stands, for progress displays (local and remote alike). */

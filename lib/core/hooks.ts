@@ -34,6 +34,8 @@ const EVENTS_BY_NAME: ReadonlyMap<string, HookEvent> = new Map([...HOOK_EVENTS.m
 export const BEFORE_HOOK_CREATION = 'before-hook-creation';
 export const HOOK_SUCCEEDED = 'hook-succeeded';
 export const HOOK_FAILED = 'hook-failed';
+const DELETE_POLICIES = [BEFORE_HOOK_CREATION, HOOK_SUCCEEDED, HOOK_FAILED];
+const OUTPUT_LOG_POLICIES = [HOOK_SUCCEEDED, HOOK_FAILED];
 
 export interface Hook {
   name: string;
@@ -127,6 +129,14 @@ function hookOf(doc: ManifestDocument, events: HookEvent[], weight: number, warn
   if (timeout.warning) warnings.push(`${where(doc)}: ${timeout.warning}`);
   const duplicated = events.filter((e, i) => events.indexOf(e) !== i);
   if (duplicated.length > 0) warnings.push(`${where(doc)}: ${HOOK_ANNOTATION} lists ${duplicated.join(', ')} twice; it runs twice, as in Helm`);
+  const deletePolicies = parsePolicies(annotationOf(object, HOOK_DELETE_POLICY_ANNOTATION));
+  const outputLogPolicies = parsePolicies(annotationOf(object, HOOK_OUTPUT_LOG_POLICY_ANNOTATION));
+  for (const [annotation, policies] of [[HOOK_DELETE_POLICY_ANNOTATION, deletePolicies], [HOOK_OUTPUT_LOG_POLICY_ANNOTATION, outputLogPolicies]] as const) {
+    const known: readonly string[] = annotation === HOOK_DELETE_POLICY_ANNOTATION ? DELETE_POLICIES : OUTPUT_LOG_POLICIES;
+    const unknown = policies.filter((p) => !known.includes(p));
+    // Helm compares policies by name and silently ignores the others; a typo then never deletes the hook
+    if (unknown.length > 0) warnings.push(`${where(doc)}: ${annotation} has unknown ${unknown.map((p) => `"${p}"`).join(', ')}; ignored, as Helm does (known: ${known.join(', ')})`);
+  }
   return {
     name: object.metadata.name,
     kind: object.kind,
@@ -137,8 +147,8 @@ function hookOf(doc: ManifestDocument, events: HookEvent[], weight: number, warn
     manifest: doc.text,
     events,
     weight,
-    deletePolicies: parsePolicies(annotationOf(object, HOOK_DELETE_POLICY_ANNOTATION)),
-    outputLogPolicies: parsePolicies(annotationOf(object, HOOK_OUTPUT_LOG_POLICY_ANNOTATION)),
+    deletePolicies,
+    outputLogPolicies,
     ...(timeout.timeoutSeconds !== undefined ? { timeoutSeconds: timeout.timeoutSeconds } : {}),
   };
 }

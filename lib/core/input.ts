@@ -12,6 +12,7 @@ const RENDERING_ACTIONS: readonly ReleaseAction[] = ['install', 'upgrade'];
 
 export const MAX_VALUES_BYTES = 64 * 1024;
 export const MAX_VALUES_DEPTH = 32;
+export const MAX_TIMEOUT_SECONDS = 365 * 24 * 3600;
 
 export interface ParseOptions {
   /** Accept local file paths as chart and values sources (the local runner and the CLI). Default false. */
@@ -38,6 +39,9 @@ const MAX_SOURCE_CHARS = 2048;
 const S3_RULE = 's3://bucket/key (bucket: 3 to 63 lowercase letters, digits, dots and hyphens)';
 
 const SET_ITEM = /^[^=\s][^=]*=/;
+const SET_ITEM_RULE = 'must be "key=value" like helm --set (a non-empty key), at most 4096 characters';
+const MAX_SET_ITEM_CHARS = 4096;
+const MAX_SET_ITEMS = 100;
 
 /**
  * Error map of one field: the rule sentence plus what was received (unknown fields: see
@@ -128,7 +132,8 @@ function buildSchema(allowLocal: boolean) {
 
   const options = z
     .strictObject({
-      timeoutSeconds: int(1, 86400).default(300).meta({ description: 'Per hook group and for the resource wait (Helm --timeout).' }),
+      // Step Functions' longest execution (a year) bounds it, nothing shorter: helm takes `--timeout 48h`
+      timeoutSeconds: int(1, MAX_TIMEOUT_SECONDS).default(300).meta({ description: 'Per hook group and for the resource wait (Helm --timeout).' }),
       wait: bool().meta({ description: 'Wait for resources to be ready after applying them (Helm --wait).' }),
       atomic: bool().meta({ description: 'On failure roll back (upgrade) or uninstall (install) (Helm --atomic).' }),
       noHooks: bool().meta({ description: 'Skip hooks (Helm --no-hooks).' }),
@@ -182,11 +187,16 @@ function buildSchema(allowLocal: boolean) {
         .max(20, rule('must list at most 20 values files'))
         .optional()
         .meta({ description: 'Values files, merged in order.' }),
-      set: z
-        .array(pattern(SET_ITEM, 4096, 'must be "key=value" like helm --set (a non-empty key), at most 4096 characters', false), rule('must be a list of "key=value" strings'))
-        .max(100, rule('must have at most 100 entries'))
+      setFrom: z
+        .array(sourceSchema([S3_URL], `must be an ${S3_RULE} URL`, allowLocal), rule('must be a list of set file sources'))
+        .max(20, rule('must list at most 20 set files'))
         .optional()
-        .meta({ description: 'Like helm --set; applied last.' }),
+        .meta({ description: 'Files of helm --set items (a JSON list of "key=value" strings), applied after values, before set. The CLI passes --set this way.' }),
+      set: z
+        .array(pattern(SET_ITEM, MAX_SET_ITEM_CHARS, SET_ITEM_RULE, false), rule('must be a list of "key=value" strings'))
+        .max(MAX_SET_ITEMS, rule(`must have at most ${MAX_SET_ITEMS} entries`))
+        .optional()
+        .meta({ description: 'Like helm --set; applied last. Inline, so in the execution history: never secrets.' }),
       revision: int(1, Number.MAX_SAFE_INTEGER, 'must be a positive integer').optional().meta({ description: 'rollback target; default: the previous revision.' }),
       options,
     })
@@ -200,7 +210,7 @@ function crossFieldRules(input: unknown, ctx: z.RefinementCtx): void {
   const add = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
   const renders = RENDERING_ACTIONS.includes(action);
   if (renders && input.chart === undefined) add(['chart'], `missing; required for action "${action}"`);
-  for (const field of ['chart', 'values', 'valuesFrom', 'set'] as const) {
+  for (const field of ['chart', 'values', 'valuesFrom', 'setFrom', 'set'] as const) {
     if (!renders && input[field] !== undefined) {
       add([field], `not allowed for action "${action}" (only install and upgrade render a chart; ${action} uses a stored revision)`);
     }
@@ -277,4 +287,28 @@ export function refuseUnfetchableSources(input: ExecutionInput, schemes: readonl
     .filter(([, source]) => /^[a-z][a-z0-9+.-]*:\/\//.test(source) && !schemes.includes(source.slice(0, source.indexOf(':'))))
     .map(([field, source]) => `${field}: this deployment fetches ${schemes.map((s) => `${s}://`).join(', ')} sources only (upload the chart or values file to the chart bucket); got ${show(source)}`);
   if (lines.length) throw new HelmSfnError(ErrorName.InvalidInput, lines.join('\n'));
+}
+
+/**
+ * The items of a set file (`setFrom`): a JSON list of helm `--set` strings. They reach helm as
+ * `--set` arguments, so Helm's own parser gives them Helm's meaning (type inference, `a.b=c`
+ * paths, `list[0]=x` indexes into the list the values files built). Messages never quote an item:
+ * set files hold what was kept out of the execution input because it may be secret.
+ */
+export function parseSetFile(text: string, where: string): string[] {
+  const fail = (rule: string): never => {
+    throw new HelmSfnError(ErrorName.InvalidInput, `${where}: ${rule}`);
+  };
+  let items: unknown;
+  try {
+    items = JSON.parse(text);
+  } catch {
+    fail('must be a JSON list of "key=value" strings (not JSON)');
+  }
+  if (!Array.isArray(items)) return fail('must be a JSON list of "key=value" strings');
+  if (items.length > MAX_SET_ITEMS) fail(`must have at most ${MAX_SET_ITEMS} items; it has ${items.length}`);
+  items.forEach((item, i) => {
+    if (typeof item !== 'string' || item.length > MAX_SET_ITEM_CHARS || !SET_ITEM.test(item)) fail(`[${i}] ${SET_ITEM_RULE}`);
+  });
+  return items as string[];
 }

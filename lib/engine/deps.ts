@@ -23,7 +23,11 @@ export interface RenderRequest {
 }
 
 /** What Helm would store for a new revision, rendered against the target cluster. */
-export type RenderedRelease = HelmRelease;
+export interface RenderedRelease {
+  readonly release: HelmRelease;
+  /** What helm reported while rendering that the user should see (documents it dropped). */
+  readonly warnings: string[];
+}
 
 export interface Renderer {
   /** The release `helm install|upgrade` would create: chart, config, manifest, hooks, notes, apply method. */
@@ -71,6 +75,11 @@ export interface EngineDeps {
   readonly inputPolicy?: InputPolicy;
   /** Told of every status a release record takes; failures are logged, never fatal. */
   readonly notify?: (change: StatusChange) => Promise<void>;
+  /**
+   * Local runs: a token naming the process that runs the execution (lib/local/liveness.ts), left
+   * on the records it writes so `unlock` can tell whether their owner is still alive.
+   */
+  readonly liveness?: string;
   /** Pause between checks inside one task (waiting for a deletion); tests may shorten it. */
   readonly sleep: (ms: number) => Promise<void>;
 }

@@ -8,12 +8,14 @@ import { EVENTS_BY_ACTION } from '../core/plan';
 import type { HelmRelease, ReleaseStatus } from '../core/release';
 import type { EngineDeps } from './deps';
 import { effectiveAction, hooksOf, storedHook } from './record';
+import { redactValues } from '../core/redact';
 import { settle } from './hooks';
-import { currentRecord, storeFor, type ReleaseStore } from './releases';
+import { sweepHooks } from './recover';
+import { currentRecord, holdsLock, storeFor, type ReleaseStore } from './releases';
 
 export async function finalize({ ctx }: { ctx: ReleaseContext }, deps: EngineDeps): Promise<ReleaseOutput> {
   const store = storeFor(ctx, deps);
-  const rel = await currentRecord(ctx, deps);
+  const rel = await currentRecord(ctx, deps, store);
   settle(rel, ctx);
   const now = deps.clock().toISOString();
   switch (effectiveAction(ctx)) {
@@ -31,8 +33,8 @@ export async function finalize({ ctx }: { ctx: ReleaseContext }, deps: EngineDep
       await supersedeAndSet(store, rel, 'deployed', rel.info.description ?? 'Rollback complete', { last_deployed: now });
       break;
     case 'test':
-      // the hooks' last runs, once more at the end; never a status change (pkg/action/release_testing.go)
-      await store.update(rel);
+      // the hooks' last runs, once more at the end, and the claim given back; never a status change (pkg/action/release_testing.go)
+      await store.releaseClaim(rel);
       break;
   }
   return summary(rel, ctx);
@@ -49,25 +51,56 @@ async function supersedeAndSet(store: ReleaseStore, rel: HelmRelease, status: Re
 /**
  * Record the failure on this execution's revision (if it got that far), turn the error into a
  * clean cause, and say what comes next: an atomic install uninstalls, an atomic upgrade rolls
- * back, anything else fails. A test failure never changes the release's status.
+ * back, anything else fails. Every path leaves a consistent record and frees the lock — except
+ * an atomic failure, whose record keeps this execution's claim until its recovery took over.
+ * A test failure never changes the release's status; an uninstall that failed while purging
+ * the history (its record already `uninstalled`) finishes the purge rather than un-deleting.
  */
 export async function markFailed(
   { ctx, error }: { ctx: ReleaseContext; error: FailureInfo },
   deps: EngineDeps,
 ): Promise<{ ctx: ReleaseContext; error: FailureInfo; next: 'uninstall' | 'rollback' | 'fail' }> {
-  const cause = causeText(error.Cause);
+  const cause = redactValues(causeText(error.Cause));
   const failure = { Error: error.Error, Cause: ctx.recovering ? `${ctx.recovering} after a failure failed too: ${cause}` : cause };
-  if (ctx.revision === undefined || ctx.action === 'test') return { ctx, error: failure, next: 'fail' };
+  const store = storeFor(ctx, deps);
+  if (ctx.revision === undefined) {
+    // failed while taking the lock: give back whatever part of it this execution got
+    await releaseOwnLocks(ctx, store, failure, deps);
+    return { ctx, error: failure, next: 'fail' };
+  }
+  const rel = await currentRecord(ctx, deps, store);
+  if (ctx.action === 'test') {
+    await store.releaseClaim(rel);
+    await sweepHooks(rel, ctx.namespace, deps);
+    return { ctx, error: failure, next: 'fail' };
+  }
+  if (effectiveAction(ctx) === 'uninstall' && rel.info.status === 'uninstalled' && !ctx.options.keepHistory) {
+    await store.purge(rel);
+    return { ctx, error: failure, next: 'fail' };
+  }
 
-  const rel = await currentRecord(ctx, deps);
   settle(rel, ctx);
-  await storeFor(ctx, deps).setStatus(rel, 'failed', failureDescription(ctx, firstLine(cause)));
+  const recovery = ctx.options.atomic && !ctx.recovering && (ctx.action === 'install' || ctx.action === 'upgrade');
+  await store.setStatus(rel, 'failed', failureDescription(ctx, firstLine(cause)), {}, { keepClaim: recovery });
   deps.logger.error('release failed', { release: ctx.release, revision: ctx.revision, error: failure.Error });
+  await sweepHooks(rel, ctx.namespace, deps);
 
-  if (!ctx.options.atomic || ctx.recovering) return { ctx, error: failure, next: 'fail' };
+  if (!recovery) return { ctx, error: failure, next: 'fail' };
   if (ctx.action === 'install') return { ctx: { ...ctx, recovering: 'uninstall' }, error: failure, next: 'uninstall' };
-  if (ctx.action === 'upgrade') return { ctx: { ...ctx, recovering: 'rollback' }, error: failure, next: 'rollback' };
-  return { ctx, error: failure, next: 'fail' };
+  return { ctx: { ...ctx, recovering: 'rollback' }, error: failure, next: 'rollback' };
+}
+
+/**
+ * A failure before `prepare` returned: the claim this execution may have put on the latest
+ * record, or the pending record it may have created (whose answer was lost), are released.
+ */
+async function releaseOwnLocks(ctx: ReleaseContext, store: ReleaseStore, failure: FailureInfo, deps: EngineDeps): Promise<void> {
+  if (!ctx.execution) return;
+  const history = await store.history(ctx.release, ctx.namespace);
+  for (const rel of history) {
+    if (holdsLock(rel.info.status) && store.isMine(rel)) await store.setStatus(rel, 'failed', failureDescription({ ...ctx, revision: rel.version }, firstLine(failure.Cause ?? '')));
+    else if (store.claimedByMe(rel)) await store.releaseClaim(rel);
+  }
 }
 
 /** Helm's descriptions (pkg/action/install.go, upgrade.go, rollback.go failRelease). */

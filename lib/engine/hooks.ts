@@ -5,7 +5,7 @@
  * delete and output-log policies with Helm's timing.
  */
 import type { FailureInfo, HookCursor, ReleaseContext } from '../core/contract';
-import { ErrorName, HelmSfnError } from '../core/errors';
+import { ErrorName, HelmSfnError, isHelmSfnError } from '../core/errors';
 import { hookRef, type Hook } from '../core/hooks';
 import { beforeCreation, cleanupOnEventFailure, cleanupOnEventSuccess, hookPods, logsToCopy } from '../core/delete-policy';
 import { pollDelaySeconds } from '../core/polling';
@@ -73,12 +73,34 @@ export async function applyHookGroup({ ctx, hook }: HookTaskInput, deps: EngineD
     hooks: hooks.map((h) => ({ hook: `${h.kind}/${h.name}`, state: 'created' })),
     startedAt,
     polls: 0,
+    timeoutSeconds: Math.max(...hooks.map((h) => timeoutOf(h, ctx))),
     // a group of ConfigMaps, ServiceAccounts… is done once created: look at once
     nextPollSeconds: hooks.some((h) => hookPods(h)) ? pollDelaySeconds(0, ctx.options.pollSeconds) : 0,
   };
 }
 
-export async function pollHookGroup({ ctx, hook }: HookTaskInput, deps: EngineDeps): Promise<HookCursor> {
+/**
+ * One look at the group. An API server that does not answer (ClusterUnreachable, or
+ * KubeTransient) says nothing about the hooks, which run on in the cluster: the poll reports the
+ * group still running until the group's own timeout, and only then fails — a control-plane
+ * upgrade during an hour-long migration hook is not a failed hook.
+ */
+export async function pollHookGroup(input: HookTaskInput, deps: EngineDeps): Promise<HookCursor> {
+  try {
+    return await pollOnce(input, deps);
+  } catch (e) {
+    const { ctx, hook } = input;
+    if (!isHelmSfnError(e, ErrorName.ClusterUnreachable) && !isHelmSfnError(e, ErrorName.KubeTransient)) throw e;
+    const now = deps.clock();
+    const elapsed = (now.getTime() - Date.parse(hook.startedAt ?? now.toISOString())) / 1000;
+    if (elapsed > (hook.timeoutSeconds ?? ctx.options.timeoutSeconds)) throw e;
+    deps.logger.warn(`cannot look at the ${hook.event} hooks (${e.message}); polling on until their timeout`);
+    const polls = (hook.polls ?? 0) + 1;
+    return { ...hook, status: 'running', polls, nextPollSeconds: pollDelaySeconds(polls, ctx.options.pollSeconds) };
+  }
+}
+
+async function pollOnce({ ctx, hook }: HookTaskInput, deps: EngineDeps): Promise<HookCursor> {
   const store = storeFor(ctx, deps);
   const rel = await currentRecord(ctx, deps);
   const states = await hookStates(hookGroups(rel, hook.event, ctx)[hook.group].hooks, ctx, deps);

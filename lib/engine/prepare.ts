@@ -3,15 +3,16 @@
  * revision's record) with everything later tasks need stored in it — Helm's own order
  * (pkg/action/install.go, uninstall.go).
  */
-import type { ReleaseContext } from '../core/contract';
+import { readFile } from 'fs/promises';
+import type { ReleaseContext, ReleaseSource } from '../core/contract';
 import { ErrorName, HelmSfnError } from '../core/errors';
-import { parseExecutionInput, refuseUnfetchableSources, withDefaultPollSeconds, type ExecutionInput } from '../core/input';
+import { parseExecutionInput, parseSetFile, refuseUnfetchableSources, withDefaultPollSeconds, type ExecutionInput } from '../core/input';
 import { classifyManifest } from '../core/hooks';
 import { splitManifest } from '../core/manifest';
 import { describeRef, ownershipConflict, refKey, refOf, type KubeObject } from '../core/objects';
 import { planRelease, type ReleasePlan } from '../core/plan';
 import { isPending, lastDeployed, latest, nextRevision, recordsToPrune, type HelmRelease } from '../core/release';
-import type { EngineDeps, RenderedRelease } from './deps';
+import type { EngineDeps } from './deps';
 import { unmappedKind } from '../kube/client';
 import { FIELD_MANAGER, effectiveAction, hookObject, hooksOf, resourcesOf } from './record';
 import { storeFor, type ReleaseStore } from './releases';
@@ -20,33 +21,37 @@ const CRD_WAIT_SECONDS = 60;
 const MAX_WARNINGS = 20;
 const MAX_WARNING_CHARS = 300;
 
-export async function validate({ input, execution }: { input: unknown; execution?: string }, deps: EngineDeps): Promise<{ ctx: ReleaseContext }> {
+export async function validate({ input, execution }: { input: unknown; execution?: string }, deps: EngineDeps): Promise<{ ctx: ReleaseContext; source?: ReleaseSource }> {
   const policy = deps.inputPolicy ?? {};
   const parsed = parseExecutionInput(withDefaultPollSeconds(input, policy.pollSeconds), { allowLocalPaths: deps.localSources });
   refuseUnfetchableSources(parsed, policy.sourceSchemes);
   const cluster = policy.resolveCluster ? policy.resolveCluster(parsed.cluster) : parsed.cluster;
-  return {
-    ctx: {
-      action: parsed.action,
-      release: parsed.release,
-      namespace: parsed.namespace,
-      ...(cluster ? { cluster } : {}),
-      options: parsed.options,
-      ...(execution ? { execution } : {}),
-    },
+  const ctx: ReleaseContext = {
+    action: parsed.action,
+    release: parsed.release,
+    namespace: parsed.namespace,
+    ...(cluster ? { cluster } : {}),
+    options: parsed.options,
+    ...(execution ? { execution } : {}),
+    ...(parsed.revision !== undefined ? { rollbackTo: parsed.revision } : {}),
   };
+  const { chart, values, valuesFrom, setFrom, set } = parsed;
+  // the rest of the input goes to Prepare once, and no further (see ReleaseSource)
+  return chart ? { ctx, source: { chart, ...(values ? { values } : {}), ...(valuesFrom ? { valuesFrom } : {}), ...(setFrom ? { setFrom } : {}), ...(set ? { set } : {}) } } : { ctx };
 }
 
-export async function prepare({ ctx, input }: { ctx: ReleaseContext; input: unknown }, deps: EngineDeps): Promise<ReleaseContext> {
+/** Lock + render + plan. Install and upgrade get the first task's `source`; the others need only `ctx`. */
+export async function prepare({ ctx, source }: { ctx: ReleaseContext; source?: ReleaseSource }, deps: EngineDeps): Promise<ReleaseContext> {
   const store = storeFor(ctx, deps);
-  const parsed = () => parseExecutionInput(input, { allowLocalPaths: deps.localSources });
+  // the input as validated: ctx carries its identifiers and normalised options, source the rest
+  const parsed = () => ({ action: ctx.action, release: ctx.release, namespace: ctx.namespace, options: ctx.options, ...source }) as ExecutionInput;
   switch (effectiveAction(ctx)) {
     case 'install':
       return prepareInstall(ctx, parsed(), store, deps);
     case 'upgrade':
       return prepareUpgrade(ctx, parsed(), store, deps);
     case 'rollback':
-      return prepareRollback(ctx, parsed().revision, store, deps);
+      return prepareRollback(ctx, ctx.rollbackTo, store, deps);
     case 'uninstall':
       return prepareUninstall(ctx, store, deps);
     case 'test':
@@ -60,22 +65,24 @@ export async function prepare({ ctx, input }: { ctx: ReleaseContext; input: unkn
  */
 async function prepareInstall(ctx: ReleaseContext, input: ExecutionInput, store: ReleaseStore, deps: EngineDeps, history?: HelmRelease[]): Promise<ReleaseContext> {
   const records = history ?? (await store.history(ctx.release, ctx.namespace));
-  const mine = await ownLock(records, ctx, store);
+  const mine = await ownLock(records, store);
   if (mine) return { ...ctx, action: 'install', revision: mine.version };
   const last = latest(records);
   // upgrade --install may reinstall over a history kept by `uninstall --keep-history` (Helm's Replace)
   if (last && !(history && last.info.status === 'uninstalled')) {
     throw new HelmSfnError(ErrorName.ReleaseLocked, `cannot re-use a name that is still in use: ${ctx.release} has ${records.length} revision(s) in ${ctx.namespace}`);
   }
+  if (last) assertUnlocked(last, ctx, store);
   const chart = await chartRequest(ctx, input, deps);
   await installCrds(await deps.renderer.crds(chart), deps);
   const rendered = await deps.renderer.render({ ...chart, serverSide: ctx.options.serverSide ?? true });
-  const plan = await mappedPlan(ctx, 'install', rendered, '', deps);
-  await assertAdoptable(ctx, 'install', rendered, '', deps);
+  const plan = await mappedPlan(ctx, 'install', rendered.release, '', deps);
+  await assertAdoptable(ctx, 'install', rendered.release, '', deps);
   const now = deps.clock().toISOString();
   const revision = nextRevision(records);
-  await lock(store, newRecord(rendered, revision, { first_deployed: now, last_deployed: now, status: 'pending-install', description: 'Initial install underway' }), deps);
-  return { ...ctx, action: 'install', revision, warnings: bounded(plan.warnings) };
+  if (last) await claim(last, store);
+  await lock(store, newRecord(rendered.release, revision, { first_deployed: now, last_deployed: now, status: 'pending-install', description: 'Initial install underway' }), last, deps);
+  return { ...ctx, action: 'install', revision, warnings: bounded([...rendered.warnings, ...plan.warnings]) };
 }
 
 /**
@@ -85,14 +92,14 @@ async function prepareInstall(ctx: ReleaseContext, input: ExecutionInput, store:
  */
 async function prepareUpgrade(ctx: ReleaseContext, input: ExecutionInput, store: ReleaseStore, deps: EngineDeps): Promise<ReleaseContext> {
   const history = await store.history(ctx.release, ctx.namespace);
-  const mine = await ownLock(history, ctx, store);
+  const mine = await ownLock(history, store);
   if (mine) return { ...ctx, action: mine.info.status === 'pending-install' ? 'install' : ctx.action, revision: mine.version, previousRevision: lastDeployed(history)?.version };
   const last = latest(history);
   if (!last || last.info.status === 'uninstalled') {
     if (ctx.options.installIfMissing) return prepareInstall(ctx, input, store, deps, history);
     throw new HelmSfnError(ErrorName.ReleaseNotFound, `"${ctx.release}" has no deployed releases`);
   }
-  assertNotPending(last, ctx);
+  assertUnlocked(last, ctx, store);
   const current = lastDeployed(history) ?? last;
   const { reuseValues, resetValues, serverSide } = ctx.options;
   const rendered = await deps.renderer.render({
@@ -102,12 +109,14 @@ async function prepareUpgrade(ctx: ReleaseContext, input: ExecutionInput, store:
     resetValues,
     serverSide: serverSide ?? 'auto',
   });
-  const plan = await mappedPlan(ctx, 'upgrade', rendered, current.manifest ?? '', deps);
-  await assertAdoptable(ctx, 'update', rendered, current.manifest ?? '', deps);
+  const plan = await mappedPlan(ctx, 'upgrade', rendered.release, current.manifest ?? '', deps);
+  await assertAdoptable(ctx, 'update', rendered.release, current.manifest ?? '', deps);
+  const revision = last.version + 1;
+  await claim(last, store);
   await pruneHistory(history, ctx, store);
   const info = { first_deployed: current.info.first_deployed, last_deployed: deps.clock().toISOString(), status: 'pending-upgrade' as const, description: 'Preparing upgrade' };
-  await lock(store, newRecord(rendered, last.version + 1, info), deps);
-  return { ...ctx, revision: last.version + 1, previousRevision: current.version, warnings: bounded(plan.warnings) };
+  await lock(store, newRecord(rendered.release, revision, info), last, deps);
+  return { ...ctx, revision, previousRevision: current.version, warnings: bounded([...rendered.warnings, ...plan.warnings]) };
 }
 
 /**
@@ -117,11 +126,12 @@ async function prepareUpgrade(ctx: ReleaseContext, input: ExecutionInput, store:
  */
 async function prepareRollback(ctx: ReleaseContext, requested: number | undefined, store: ReleaseStore, deps: EngineDeps): Promise<ReleaseContext> {
   const history = await store.history(ctx.release, ctx.namespace);
-  const mine = await ownLock(history, ctx, store);
+  const mine = await ownLock(history, store);
   if (mine) return { ...ctx, revision: mine.version, previousRevision: mine.version - 1 };
   const last = latest(history);
   if (!last) throw new HelmSfnError(ErrorName.ReleaseNotFound, `release: not found: ${ctx.release} in ${ctx.namespace}`);
-  if (!ctx.recovering) assertNotPending(last, ctx);
+  // an atomic upgrade's failure path kept its claim on the failed record, so this passes for it
+  assertUnlocked(last, ctx, store);
   const wanted = ctx.recovering ? recoveryTarget(history, ctx) : (requested ?? last.version - 1);
   const target = history.find((r) => r.version === wanted);
   if (!target) {
@@ -129,6 +139,7 @@ async function prepareRollback(ctx: ReleaseContext, requested: number | undefine
   }
   const revision = last.version + 1;
   await mappedPlan(ctx, 'rollback', target, last.manifest ?? '', deps);
+  await claim(last, store);
   await pruneHistory(history, ctx, store);
   const now = deps.clock().toISOString();
   // Helm copies the target revision whole — notes and hooks' last runs too — and states the apply method anew
@@ -140,49 +151,62 @@ async function prepareRollback(ctx: ReleaseContext, requested: number | undefine
       version: revision,
       apply_method: applyMethod(ctx.options.serverSide ?? 'auto', target),
     },
+    last,
     deps,
   );
   return { ...ctx, revision, previousRevision: last.version };
 }
 
-/** Helm's uninstall start: the latest record becomes `uninstalling` (pkg/action/uninstall.go). */
+/**
+ * Helm's uninstall start: the latest record becomes `uninstalling` (pkg/action/uninstall.go) —
+ * here by a conditional write, which is the lock: of two uninstalls (or an uninstall and an
+ * upgrade, rollback or test, which claim the same record) exactly one gets past it.
+ */
 async function prepareUninstall(ctx: ReleaseContext, store: ReleaseStore, deps: EngineDeps): Promise<ReleaseContext> {
   const history = await store.history(ctx.release, ctx.namespace);
   const last = latest(history);
   if (!last) throw new HelmSfnError(ErrorName.ReleaseNotFound, `uninstall: release not loaded: ${ctx.release}: release: not found`);
+  if (last.info.status === 'uninstalling' && store.isMine(last)) return { ...ctx, revision: last.version }; // a retried prepare
   if (last.info.status === 'uninstalled' && ctx.options.keepHistory) {
     throw new HelmSfnError(ErrorName.ReleaseNotFound, `release ${ctx.release} is already uninstalled`);
   }
-  if (!ctx.recovering) assertNotPending(last, ctx);
-  await store.setStatus(last, 'uninstalling', 'Deletion in progress (or silently failed)', { deleted: deps.clock().toISOString() });
-  return { ...ctx, revision: last.version };
-}
-
-/** Helm's test (pkg/action/release_testing.go): the last revision's test hooks; no new record. */
-async function prepareTest(ctx: ReleaseContext, store: ReleaseStore): Promise<ReleaseContext> {
-  const last = latest(await store.history(ctx.release, ctx.namespace));
-  if (!last) throw new HelmSfnError(ErrorName.ReleaseNotFound, `release: not found: ${ctx.release} in ${ctx.namespace}`);
+  assertUnlocked(last, ctx, store);
+  await store.claim(last, { status: 'uninstalling', description: 'Deletion in progress (or silently failed)', info: { deleted: deps.clock().toISOString() } });
+  deps.logger.info(`release locked: revision ${last.version} uninstalling`, { release: ctx.release, namespace: ctx.namespace });
   return { ...ctx, revision: last.version };
 }
 
 /**
- * Step Functions retries a task whose result was lost: a prepare that finds the lock its own
- * execution took carries on with it instead of reporting it as someone else's.
+ * Helm's test (pkg/action/release_testing.go): the last revision's test hooks; no new record.
+ * Unlike Helm it claims the release (the lock annotation), so nothing upgrades or uninstalls it
+ * while its tests run.
  */
-async function ownLock(history: HelmRelease[], ctx: ReleaseContext, store: ReleaseStore): Promise<HelmRelease | undefined> {
-  const last = latest(history);
-  if (!last || !isPending(last.info.status) || !ctx.execution) return undefined;
-  return (await store.ownerOf(ctx.release, ctx.namespace, last.version)) === ctx.execution ? last : undefined;
+async function prepareTest(ctx: ReleaseContext, store: ReleaseStore): Promise<ReleaseContext> {
+  const last = latest(await store.history(ctx.release, ctx.namespace));
+  if (!last) throw new HelmSfnError(ErrorName.ReleaseNotFound, `release: not found: ${ctx.release} in ${ctx.namespace}`);
+  assertUnlocked(last, ctx, store);
+  await claim(last, store);
+  return { ...ctx, revision: last.version };
 }
 
-/** Unlike Helm, rollback and uninstall also refuse a release another operation holds (design.md §3.8). */
-function assertNotPending(last: HelmRelease, ctx: ReleaseContext): void {
-  if (isPending(last.info.status)) {
-    throw new HelmSfnError(
-      ErrorName.ReleaseLocked,
-      `another operation (install/upgrade/rollback) is in progress: ${ctx.release} revision ${last.version} is ${last.info.status}`,
-    );
-  }
+/**
+ * Step Functions retries a task whose result was lost: a prepare that finds the pending record
+ * its own execution created carries on with it instead of reporting it as someone else's.
+ */
+async function ownLock(history: HelmRelease[], store: ReleaseStore): Promise<HelmRelease | undefined> {
+  const last = latest(history);
+  if (!last || !isPending(last.info.status) || !store.isMine(last)) return undefined;
+  // the attempt that created it may have stopped before dropping its claim on the record before
+  for (const rel of history) if (rel !== last && store.claimedByMe(rel)) await store.releaseClaim(rel);
+  return last;
+}
+
+/** Unlike Helm, every action refuses a release another operation holds (design.md §3.8); our own lock passes. */
+function assertUnlocked(last: HelmRelease, ctx: ReleaseContext, store: ReleaseStore): void {
+  const holder = store.lockOf(last);
+  if (!holder || store.isMine(last)) return;
+  const how = holder.by === 'status' ? `is ${last.info.status}` : `is claimed by ${holder.execution}`;
+  throw new HelmSfnError(ErrorName.ReleaseLocked, `another operation (install/upgrade/rollback/uninstall/test) is in progress: ${ctx.release} revision ${last.version} ${how}`);
 }
 
 /** Atomic recovery: the newest deployed or superseded revision older than the failed one. */
@@ -200,7 +224,15 @@ async function chartRequest(ctx: ReleaseContext, input: ExecutionInput, deps: En
   if (!input.chart) throw new HelmSfnError(ErrorName.InvalidInput, `chart: required for ${ctx.action}`);
   const chartPath = await deps.fetch(input.chart.source);
   const valuesFiles = await Promise.all((input.valuesFrom ?? []).map((source) => deps.fetch(source)));
-  return { release: ctx.release, namespace: ctx.namespace, chartPath, values: input.values, valuesFiles, set: input.set };
+  const set = [...(await setFileItems(input.setFrom ?? [], deps)), ...(input.set ?? [])];
+  return { release: ctx.release, namespace: ctx.namespace, chartPath, values: input.values, valuesFiles, set };
+}
+
+/** The `--set` items of the input's set files, in order (parseSetFile: Helm parses them, as --set). */
+async function setFileItems(sources: string[], deps: EngineDeps): Promise<string[]> {
+  const items: string[][] = [];
+  for (const [i, source] of sources.entries()) items.push(parseSetFile(await readFile(await deps.fetch(source), 'utf8'), `setFrom[${i}]`));
+  return items.flat();
 }
 
 /**
@@ -244,13 +276,26 @@ export function applyMethod(serverSide: boolean | 'auto', last: HelmRelease | un
 }
 
 /** Helm's rendered release as the new revision's record: what Helm stores, with our status. */
-function newRecord(rendered: RenderedRelease, version: number, info: HelmRelease['info']): HelmRelease {
+function newRecord(rendered: HelmRelease, version: number, info: HelmRelease['info']): HelmRelease {
   return { ...rendered, info: { ...info, ...(rendered.info?.notes ? { notes: rendered.info.notes } : {}) }, version };
 }
 
-/** Creating the revision's record takes the release's lock. */
-async function lock(store: ReleaseStore, record: HelmRelease, deps: EngineDeps): Promise<void> {
+/**
+ * Claim the latest record before anything changes (see ReleaseStore): the write an uninstall or
+ * a test would race with. A claim this execution already holds (a retry, an atomic recovery) stands.
+ */
+async function claim(last: HelmRelease, store: ReleaseStore): Promise<void> {
+  if (!store.claimedByMe(last)) await store.claim(last);
+}
+
+/**
+ * Creating the revision's record takes the release's lock — the write another install, upgrade
+ * or rollback would race with. The pending record holds the release from then on, so the claim
+ * on the previous record is dropped.
+ */
+async function lock(store: ReleaseStore, record: HelmRelease, claimed: HelmRelease | undefined, deps: EngineDeps): Promise<void> {
   await store.create(record);
+  if (claimed) await store.releaseClaim(claimed);
   deps.logger.info(`release locked: revision ${record.version} ${record.info.status}`, { release: record.name, namespace: record.namespace });
 }
 

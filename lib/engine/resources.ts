@@ -5,7 +5,7 @@
 import type { ApplyCursor, ReleaseContext, WaitCursor } from '../core/contract';
 import { ErrorName, HelmSfnError } from '../core/errors';
 import { classifyManifest } from '../core/hooks';
-import type { ManifestDocument } from '../core/manifest';
+import { joinManifest, type ManifestDocument } from '../core/manifest';
 import { describeRef, MANAGED_BY_LABEL, ownershipConflict, RELEASE_NAME_ANNOTATION, RELEASE_NAMESPACE_ANNOTATION, refKey, refOf, type KubeObject, type ObjectRef } from '../core/objects';
 import { planRelease, RESOURCE_POLICY_ANNOTATION } from '../core/plan';
 import { lastDeployed, type HelmRelease } from '../core/release';
@@ -78,7 +78,8 @@ export async function deleteResources({ ctx }: { ctx: ReleaseContext }, deps: En
   let refs: ObjectRef[];
   let kept: ObjectRef[];
   if (action === 'uninstall') {
-    ({ deletions: refs, kept } = planRelease({ action, release: ctx.release, namespace: ctx.namespace, manifest: rel.manifest ?? '' }));
+    const manifest = joinManifest([...resourcesOf(rel), ...(await leftovers(rel, ctx, deps))]);
+    ({ deletions: refs, kept } = planRelease({ action, release: ctx.release, namespace: ctx.namespace, manifest }));
   } else {
     ({ refs, kept } = await removedObjects(rel, ctx, deps));
   }
@@ -96,15 +97,18 @@ export async function deleteResources({ ctx }: { ctx: ReleaseContext }, deps: En
 
 /**
  * Objects the release owned before this revision that the new manifest lacks (pkg/kube
- * client.go Update). Candidates come from the previous revision and the last deployed one —
- * after a failed upgrade they differ (design.md §3 item 12) — and each is checked live: gone,
- * owned by someone else, or annotated `helm.sh/resource-policy: keep` ⇒ left alone.
+ * client.go Update). Candidates come from the previous revision, the last deployed one and every
+ * revision after it — failed upgrades may have created objects the deployed one never had
+ * (design.md §3 item 12; Helm diffs against the deployed revision only and leaves those behind)
+ * — and each is checked live: gone, owned by someone else, or annotated
+ * `helm.sh/resource-policy: keep` ⇒ left alone.
  */
 async function removedObjects(rel: HelmRelease, ctx: ReleaseContext, deps: EngineDeps): Promise<{ refs: ObjectRef[]; kept: ObjectRef[] }> {
   const store = storeFor(ctx, deps);
   const history = await store.history(ctx.release, ctx.namespace);
   const earlier = history.filter((r) => r.version < rel.version);
-  const sources = [earlier.find((r) => r.version === ctx.previousRevision), lastDeployed(earlier)].filter((r): r is HelmRelease => r !== undefined);
+  const deployed = lastDeployed(earlier);
+  const sources = earlier.filter((r) => r.version === ctx.previousRevision || !deployed || r.version >= deployed.version);
   const target = new Set(resourcesOf(rel).map((d) => refKey(refOf(d.object, ctx.namespace))));
   const candidates = new Map<string, ObjectRef>();
   for (const source of sources) {
@@ -123,6 +127,31 @@ async function removedObjects(rel: HelmRelease, ctx: ReleaseContext, deps: Engin
     else refs.push(ref);
   }
   return { refs, kept };
+}
+
+/**
+ * Uninstall: objects of revisions since the last deployed one (and of that one) that the
+ * release's latest record does not name but that are still there with this release's ownership
+ * — what a failed upgrade created or had not pruned yet. Helm deletes only the latest record's
+ * objects and leaves these behind; so that an uninstall leaves nothing, they go too.
+ */
+async function leftovers(rel: HelmRelease, ctx: ReleaseContext, deps: EngineDeps): Promise<ManifestDocument[]> {
+  const earlier = (await storeFor(ctx, deps).history(ctx.release, ctx.namespace)).filter((r) => r.version < rel.version);
+  const deployed = lastDeployed(earlier);
+  const named = new Set(resourcesOf(rel).map((d) => refKey(refOf(d.object, ctx.namespace))));
+  const found = new Map<string, ManifestDocument>();
+  for (const source of earlier.filter((r) => !deployed || r.version >= deployed.version)) {
+    for (const doc of resourcesOf(source)) {
+      const key = refKey(refOf(doc.object, ctx.namespace));
+      if (!named.has(key)) found.set(key, doc);
+    }
+  }
+  const owned: ManifestDocument[] = [];
+  for (const doc of found.values()) {
+    const live = await deps.kube.get(refOf(doc.object, ctx.namespace));
+    if (live?.metadata.annotations?.['meta.helm.sh/release-name'] === ctx.release) owned.push(doc);
+  }
+  return owned;
 }
 
 /** One look at the release's resources: ready (after apply) or gone (after delete). */

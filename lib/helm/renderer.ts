@@ -57,8 +57,8 @@ export class HelmCliRenderer implements Renderer {
         HELM_DRIVER: 'memory',
         HELM_MEMORY_DRIVER_DATA: releases,
       };
-      const { stdout } = await runHelm(this.opts.helmBinary ?? binaries().helm, args, env);
-      return parseRelease(stdout);
+      const { stdout, stderr } = await runHelm(this.opts.helmBinary ?? binaries().helm, args, env);
+      return { release: parseRelease(stdout), warnings: droppedHooks(stderr.split('\n')) };
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -103,4 +103,17 @@ export async function localPath(source: string): Promise<string> {
   const resolved = path.resolve(source);
   if (!existsSync(resolved)) throw new HelmSfnError(ErrorName.InvalidInput, `${source}: no such file or directory`);
   return resolved;
+}
+
+/**
+ * helm template drops a hook document with an unknown event before printing (SortManifests), so
+ * the manifest never shows it; helm only logs `msg="skipping unknown hooks" hookTypes=…`. That
+ * log line is the one place the user can learn of it.
+ */
+function droppedHooks(helmLog: string[]): string[] {
+  return helmLog.flatMap((line) => {
+    if (!line.includes('skipping unknown hooks')) return [];
+    const events = /hookTypes="?([^"]*)"?/.exec(line)?.[1] ?? '?';
+    return [`a hook document with helm.sh/hook "${events}" (unknown event) was dropped, as Helm does`];
+  });
 }

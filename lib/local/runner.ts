@@ -24,8 +24,6 @@ export interface LocalRunOptions {
   readonly handlers: Readonly<Record<string, TaskHandler>>;
   /** Multiplies every Wait state's real duration. @default 1 (real durations); 0 = no waiting */
   readonly waitScale?: number;
-  /** Pause before every Retry attempt, instead of the retrier's interval and backoff. @default 0 */
-  readonly retryIntervalMs?: number;
   /** Called with each event as it happens (live progress). If it throws, the run rejects with that error once the execution is over. */
   readonly onEvent?: (event: ExecutionEvent) => void;
   /** The context object (`$$`); Execution.Input and Execution.StartTime are always set. */
@@ -45,6 +43,11 @@ export interface TaskCall {
   readonly ms: number;
   /** The error name when the handler threw. */
   readonly error?: string;
+  /** When the call started (epoch ms), and the event and result (or the error's cause) as JSON text: what Step Functions records. */
+  readonly startedAt: number;
+  readonly event: string;
+  readonly result?: string;
+  readonly cause?: string;
 }
 
 /** A call is recorded when it starts (so calls stay in start order) and completed when it ends. */
@@ -75,6 +78,8 @@ export interface LocalRunResult {
   readonly taskCalls: TaskCall[];
   /** The Waits run with a `waitScale` other than 1, and the time each was given (real Waits: none). */
   readonly waits: ScaledWait[];
+  /** The pause before every Task retry (the retrier's interval, backoff, cap and jitter, times `waitScale`), in order. */
+  readonly retryWaits: ScaledWait[];
 }
 
 /**
@@ -91,6 +96,8 @@ const LAMBDA_INVOKE = /^arn:[^:]+:states:::lambda:invoke$/;
 
 /** Resource of the Task a scaled Wait becomes (see waitAsTask). */
 const SCALED_WAIT_RESOURCE = 'arn:aws:lambda:us-east-1:123456789012:function:helm-sfn-local-scaled-wait';
+/** How long an ended execution waits for task calls still running. */
+const IN_FLIGHT_GRACE_MS = 60_000;
 /** Node's timers overflow above 2^31-1 ms (and fire at once), so the library's task timeout must stay below. */
 const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
@@ -175,7 +182,7 @@ function lambdaTask(stateName: string, state: AslState, where: string, handlers:
   return async (input) => {
     // lambda:invoke hands the task its resolved Parameters; the function gets Payload.
     const eventText = JSON.stringify((direct ? input : isObject(input) ? input.Payload : undefined) ?? {});
-    const call: PendingTaskCall = { stateName, functionKey: key, inputBytes: byteLength(eventText), resultBytes: 0, ms: 0 };
+    const call: PendingTaskCall = { stateName, functionKey: key, inputBytes: byteLength(eventText), resultBytes: 0, ms: 0, startedAt: Date.now(), event: eventText };
     calls.push(call);
     const started = performance.now();
     try {
@@ -183,10 +190,12 @@ function lambdaTask(stateName: string, state: AslState, where: string, handlers:
       const payloadText = JSON.stringify((await handler(JSON.parse(eventText))) ?? null);
       const resultText = direct ? payloadText : JSON.stringify(invokeEnvelope(JSON.parse(payloadText) as Json));
       call.resultBytes = byteLength(resultText);
+      call.result = payloadText;
       return JSON.parse(resultText) as Json;
     } catch (e) {
       const error = asLambdaError(e);
       call.error = error.name;
+      call.cause = error.message;
       throw error;
     } finally {
       call.ms = performance.now() - started;
@@ -234,6 +243,111 @@ function scaledWait(name: string, where: string, scale: number, signal: AbortSig
   };
 }
 
+/** One Retry rule; absent fields take ASL's defaults (1 s, 3 attempts, rate 2, no cap, no jitter). */
+interface Retrier {
+  readonly ErrorEquals: string[];
+  readonly IntervalSeconds?: number;
+  readonly MaxAttempts?: number;
+  readonly BackoffRate?: number;
+  readonly MaxDelaySeconds?: number;
+  readonly JitterStrategy?: 'NONE' | 'FULL';
+}
+
+/** ASL's matching: the name itself, States.ALL (all but States.Runtime), States.TaskFailed (all but a timeout). */
+function errorMatches(names: readonly string[], error: string): boolean {
+  return names.some(
+    (n) => n === error || (n === 'States.ALL' && error !== 'States.Runtime') || (n === 'States.TaskFailed' && error !== 'States.Timeout' && error !== 'States.Runtime'),
+  );
+}
+
+/** The pause before retry number `attempt` (0-based) of `retrier`, in seconds, before scaling. */
+export function retryDelaySeconds(retrier: Retrier, attempt: number, random: () => number = Math.random): number {
+  const interval = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** attempt;
+  const capped = retrier.MaxDelaySeconds !== undefined ? Math.min(interval, retrier.MaxDelaySeconds) : interval;
+  return retrier.JitterStrategy === 'FULL' ? random() * capped : capped;
+}
+
+interface RetryScope {
+  readonly scale: number;
+  readonly signal: AbortSignal;
+  readonly retryWaits: ScaledWait[];
+  readonly emit: (event: ExecutionEvent) => void;
+  /** Handler calls not yet settled: an aborted run waits for them, so no task writes after it returned. */
+  readonly inFlight: Set<Promise<unknown>>;
+}
+
+/**
+ * A Task's Retry, run here instead of by aws-local-stepfunctions, which sleeps either the
+ * definition's real intervals or one fixed override per state, and records neither. As Step
+ * Functions does: per state entry, retrier i pauses IntervalSeconds × BackoffRate^n, capped at
+ * MaxDelaySeconds, drawn uniformly below that with JitterStrategy FULL (times `waitScale`, like
+ * Waits), up to MaxAttempts; the first retrier whose ErrorEquals matches decides. TimeoutSeconds
+ * bounds each attempt. Events: StateFailed then StateRetried before every new attempt.
+ */
+function withRetries(name: string, state: AslState, handler: LocalHandler, scope: RetryScope): LocalHandler {
+  const retriers = (Array.isArray(state.Retry) ? state.Retry : []) as unknown as Retrier[];
+  const timeoutSeconds = typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : undefined;
+  const attempt = (input: Json): Promise<Json> => {
+    const call = handler(input);
+    scope.inFlight.add(call);
+    void call.then(
+      () => scope.inFlight.delete(call),
+      () => scope.inFlight.delete(call),
+    );
+    if (timeoutSeconds === undefined) return call;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error('Task timed out.'), { name: 'States.Timeout' })), timeoutSeconds * 1000);
+    });
+    return Promise.race([call, timedOut]).finally(() => clearTimeout(timer));
+  };
+  return async (input) => {
+    const attempts = retriers.map(() => 0);
+    for (;;) {
+      try {
+        return await attempt(input);
+      } catch (e) {
+        const error = e as Error;
+        const i = retriers.findIndex((r) => errorMatches(r.ErrorEquals, error.name));
+        if (i < 0 || attempts[i] >= (retriers[i].MaxAttempts ?? 3) || scope.signal.aborted) throw error;
+        const ms = retryDelaySeconds(retriers[i], attempts[i]) * 1000 * scope.scale;
+        const stateData = { name, type: 'Task' as const, input };
+        scope.emit({ type: 'StateFailed', timestamp: Date.now(), state: stateData, Error: error.name, Cause: error.message });
+        scope.retryWaits.push({ state: name, ms });
+        await sleep(ms, undefined, { signal: scope.signal });
+        attempts[i]++;
+        scope.emit({ type: 'StateRetried', timestamp: Date.now(), state: stateData, retry: { retrier: retriers[i] as never, attempt: attempts[i] } });
+      }
+    }
+  };
+}
+
+/**
+ * `ResultPath: "$"` is ASL's default (the result replaces the input), but aws-local-stepfunctions
+ * writes it as a field named "$", and fails on a non-object input: leave it to the default.
+ */
+function withoutRootResultPath(state: AslState): AslState {
+  const { ResultPath, ...rest } = state;
+  const out: AslState = ResultPath === '$' ? (rest as AslState) : state;
+  if (!Array.isArray(state.Catch)) return out;
+  return { ...out, Catch: state.Catch.map((c) => (isObject(c) && c.ResultPath === '$' ? (({ ResultPath: _r, ...keep }) => keep)(c) : c)) };
+}
+
+/** Waits until every promise settled, or `ms` passed. */
+async function settled(promises: Set<Promise<unknown>>, ms: number): Promise<void> {
+  if (promises.size === 0) return;
+  const giveUp = new AbortController();
+  await Promise.race([Promise.allSettled([...promises]), sleep(ms, undefined, { signal: giveUp.signal }).catch(() => undefined)]);
+  giveUp.abort();
+}
+
+/** Retry of a Map or Parallel (the library runs it): intervals scaled like Waits, not recorded. */
+function scaledRetrier(retrier: Json, scale: number): Json {
+  if (!isObject(retrier)) return retrier;
+  const r = retrier as unknown as Retrier;
+  return { ...retrier, IntervalSeconds: (r.IntervalSeconds ?? 1) * scale, ...(r.MaxDelaySeconds !== undefined ? { MaxDelaySeconds: r.MaxDelaySeconds * scale } : {}) };
+}
+
 function requireNonNegative(option: string, value: number): void {
   if (!Number.isFinite(value) || value < 0) throw invalid(`options.${option}`, `must be a finite number >= 0, got ${value}`);
 }
@@ -264,23 +378,34 @@ function outcome(thrown: unknown): Pick<LocalRunResult, 'status' | 'error'> {
  */
 export async function runDefinition(definition: AslDefinition, input: Json, options: LocalRunOptions): Promise<LocalRunResult> {
   const waitScale = options.waitScale ?? 1;
-  const retryIntervalMs = options.retryIntervalMs ?? 0;
   requireNonNegative('waitScale', waitScale);
-  requireNonNegative('retryIntervalMs', retryIntervalMs);
   if (definition.QueryLanguage === 'JSONata') throw invalid('QueryLanguage', 'JSONata is not executed by aws-local-stepfunctions');
 
-  const stop = new AbortController(); // ends scaled waits once the execution is over
+  const stop = new AbortController(); // ends scaled waits and retry pauses once the execution is over
   const taskCalls: PendingTaskCall[] = [];
   const taskResourceLocalHandlers: Record<string, LocalHandler> = {};
-  const retryIntervalOverrides: Record<string, number> = {};
   const scaledWaits = new Set<string>();
   const waits: ScaledWait[] = [];
+  const retryWaits: ScaledWait[] = [];
+  const events: ExecutionEvent[] = [];
+  const emit = (event: ExecutionEvent) => {
+    if ('state' in event && scaledWaits.has(event.state.name)) event.state.type = 'Wait';
+    events.push(event);
+    options.onEvent?.(event);
+  };
+  const retryScope: RetryScope = { scale: waitScale, signal: stop.signal, retryWaits, emit, inFlight: new Set() };
 
   // mapStates copies every state: the library's validator writes QueryLanguage into the states it is given.
-  const runnable = mapStates(definition, (name, state, where) => {
-    refuseUnsupported(state, where);
-    if (Array.isArray(state.Retry)) retryIntervalOverrides[name] = retryIntervalMs;
-    if (state.Type === 'Task') taskResourceLocalHandlers[name] = lambdaTask(name, state, where, options.handlers, taskCalls);
+  const runnable = mapStates(definition, (name, input, where) => {
+    refuseUnsupported(input, where);
+    let state = withoutRootResultPath(input);
+    if (state.Type === 'Task') {
+      // the retries run in the handler (see withRetries); the library's own per-task timeout (60 s by default) would cut them short
+      const { Retry: _retry, ...rest } = state;
+      taskResourceLocalHandlers[name] = withRetries(name, state, lambdaTask(name, state, where, options.handlers, taskCalls), retryScope);
+      return { ...rest, TimeoutSeconds: MAX_TIMER_SECONDS } as AslState;
+    }
+    if (Array.isArray(state.Retry)) state = { ...state, Retry: state.Retry.map((r) => scaledRetrier(r, waitScale)) };
     if (state.Type !== 'Wait' || waitScale === 1) return state;
     scaledWaits.add(name);
     taskResourceLocalHandlers[name] = scaledWait(name, where, waitScale, stop.signal, waits);
@@ -297,7 +422,7 @@ export async function runDefinition(definition: AslDefinition, input: Json, opti
   }
 
   const execution = machine.run(input, {
-    overrides: { taskResourceLocalHandlers, retryIntervalOverrides },
+    overrides: { taskResourceLocalHandlers },
     context: options.context,
   });
   const abort = () => {
@@ -307,13 +432,8 @@ export async function runDefinition(definition: AslDefinition, input: Json, opti
   options.signal?.addEventListener('abort', abort, { once: true });
   if (options.signal?.aborted) abort();
 
-  const events: ExecutionEvent[] = [];
   const logged = (async () => {
-    for await (const event of execution.eventLogs) {
-      if ('state' in event && scaledWaits.has(event.state.name)) event.state.type = 'Wait';
-      events.push(event);
-      options.onEvent?.(event);
-    }
+    for await (const event of execution.eventLogs) emit(event);
   })();
 
   let result: Pick<LocalRunResult, 'status' | 'output' | 'error'>;
@@ -326,6 +446,8 @@ export async function runDefinition(definition: AslDefinition, input: Json, opti
     stop.abort();
   }
   await logged;
+  // an abort does not stop a task already running (nor does StopExecution stop a Lambda): wait for it
+  await settled(retryScope.inFlight, IN_FLIGHT_GRACE_MS);
 
   return {
     ...result,
@@ -334,6 +456,7 @@ export async function runDefinition(definition: AslDefinition, input: Json, opti
     maxPayloadBytes: largestPayload(events, taskCalls),
     taskCalls,
     waits,
+    retryWaits,
   };
 }
 

@@ -43,6 +43,36 @@ const LAMBDA_TRANSIENT_ERRORS = [
   'Lambda.ClientExecutionTimeoutException',
 ];
 
+/**
+ * Every task: a 429/5xx/reset (KubeTransient) or an API server that does not answer
+ * (ClusterUnreachable) is retried with jittered exponential backoff, 2 s doubling to a 60 s
+ * cap, 12 attempts: about 8 minutes at most (4 on average), so an API outage of a few minutes
+ * — a control-plane upgrade, a rotated load balancer — is ridden out. Safe: every task is
+ * idempotent (design.md §1).
+ */
+const TRANSIENT_RETRY: sfn.RetryProps = {
+  errors: [ErrorName.KubeTransient, ErrorName.ClusterUnreachable, ...LAMBDA_TRANSIENT_ERRORS],
+  interval: Duration.seconds(2),
+  backoffRate: 2,
+  maxDelay: Duration.seconds(60),
+  maxAttempts: 12,
+  jitterStrategy: sfn.JitterType.FULL,
+};
+
+/**
+ * `Record failure` is the last write of a failed run: 5 s doubling to 2 minutes, 20 attempts,
+ * no jitter — a fixed 32 minutes, longer than an EKS control-plane upgrade keeps the API away.
+ * After that the record is left to the recovery rule (the execution's status-change event).
+ */
+const RECORD_FAILURE_RETRY: sfn.RetryProps = {
+  errors: [ErrorName.KubeTransient, ErrorName.ClusterUnreachable, ...LAMBDA_TRANSIENT_ERRORS],
+  interval: Duration.seconds(5),
+  backoffRate: 2,
+  maxDelay: Duration.seconds(120),
+  maxAttempts: 20,
+  jitterStrategy: sfn.JitterType.NONE,
+};
+
 /** Builds the whole graph in `scope`; the construct and the local runner both call this. */
 export function buildDefinition(scope: Construct, fns: TaskFunctions): sfn.IChainable {
   return new ReleaseGraph(scope, fns).start;
@@ -61,7 +91,12 @@ class ReleaseGraph {
   ) {
     const releaseFailed = new sfn.Fail(scope, 'Release failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
     this.rolledBack = new sfn.Fail(scope, 'Rolled back', { error: ErrorName.RolledBack, causePath: '$.error.Cause' });
-    const markFailed = this.task('Record failure', 'markFailed', { ...CTX, 'error.$': '$.error' }, { catches: false });
+    const markFailed = this.task('Record failure', 'markFailed', { ...CTX, 'error.$': '$.error' }, { catches: false, retry: RECORD_FAILURE_RETRY });
+    // the cluster stayed away longer than the retries: fail with the original error; the record
+    // still holds the lock, and the recovery rule on this execution's end turns it `failed`
+    markFailed.addCatch(new sfn.Fail(scope, 'Release failed, record not written', { errorPath: '$.error.Error', causePath: '$.error.Cause' }), {
+      resultPath: '$.recordError',
+    });
     this.failurePath = markFailed;
 
     // install, upgrade and rollback share the middle: apply, prune, wait, then the action's post hooks
@@ -76,7 +111,7 @@ class ReleaseGraph {
         .otherwise(releaseFailed),
     );
 
-    const upgrade = this.prepare('Prepare upgrade').next(
+    const upgrade = this.prepare('Prepare upgrade', true).next(
       new sfn.Choice(scope, 'Install instead?')
         .when(sfn.Condition.stringEquals('$.ctx.action', 'install'), preInstall)
         .otherwise(this.hookPhase('pre-upgrade').next(deploy)),
@@ -86,16 +121,19 @@ class ReleaseGraph {
       .next(this.task('Finalize test', 'finalize', CTX))
       .next(new sfn.Succeed(scope, 'Tests passed'));
 
+    // the only task that gets the execution input; it hands Prepare the part it needs (`$.source`)
     const validate = this.task('Validate input', 'validate', { 'input.$': '$', 'execution.$': '$$.Execution.Id' }, { catches: false });
     // the console shows the cause: give it the message naming the field, not Lambda's JSON and trace
     const refused = new sfn.Pass(scope, 'Invalid input', {
-      parameters: { 'Error.$': '$.error.Error', 'Cause.$': 'States.StringToJson($.error.Cause)' },
+      parameters: { 'Error.$': '$.Error', 'Cause.$': 'States.StringToJson($.Cause)' },
     }).next(new sfn.Fail(scope, 'Input refused', { errorPath: '$.Error', causePath: '$.Cause.errorMessage' }));
-    validate.addCatch(refused, { errors: [ErrorName.InvalidInput], resultPath: '$.error' });
+    // the error replaces the state (ResultPath "$", ASL's default): an input that is not an
+    // object (a string, a list) would have nowhere to put $.error
+    validate.addCatch(refused, { errors: [ErrorName.InvalidInput] });
     const action = (name: string) => sfn.Condition.stringEquals('$.ctx.action', name);
     this.start = validate.next(
       new sfn.Choice(scope, 'Action?')
-        .when(action('install'), this.prepare('Prepare install').next(preInstall))
+        .when(action('install'), this.prepare('Prepare install', true).next(preInstall))
         .when(action('upgrade'), upgrade)
         .when(action('rollback'), rollback)
         .when(action('uninstall'), uninstall)
@@ -143,10 +181,13 @@ class ReleaseGraph {
 
   /**
    * Lock + render + plan. If it fails, `$.ctx` has no revision yet and the failure path only
-   * reports the error: the lock (another execution's record) is never touched.
+   * gives back what part of the lock it got: another execution's lock is never touched.
+   * Install and upgrade read `$.source` (from the first task) and drop it: from here on the
+   * state is `{ ctx }`, so no value travels further (design.md §1).
    */
-  private prepare(id: string): sfn.TaskStateBase {
-    return this.task(id, 'prepare', { ...CTX, 'input.$': '$$.Execution.Input' }, { resultPath: '$.ctx' });
+  private prepare(id: string, renders = false): sfn.TaskStateBase {
+    if (!renders) return this.task(id, 'prepare', CTX, { resultPath: '$.ctx' });
+    return this.task(id, 'prepare', { ...CTX, 'source.$': '$.source' }, { resultSelector: { 'ctx.$': '$' } });
   }
 
   /**
@@ -207,21 +248,22 @@ class ReleaseGraph {
   /**
    * A Lambda task: the function's raw return value is the result, placed at `resultPath`
    * (omitted = it replaces the state, ASL's default "$"). Retries cover Lambda's own
-   * transient errors (CDK default) and KubeTransient; every task is idempotent, so this is safe.
+   * transient errors (CDK default) and TRANSIENT_RETRY; every task is idempotent, so this is safe.
    */
   private task(
     id: string,
     fn: TaskName,
     payload: Record<string, unknown>,
-    opts: { resultPath?: string; catches?: boolean } = {},
+    opts: { resultPath?: string; resultSelector?: Record<string, unknown>; catches?: boolean; retry?: sfn.RetryProps } = {},
   ): tasks.LambdaInvoke {
     const invoke = new tasks.LambdaInvoke(this.scope, id, {
       lambdaFunction: this.fns[fn],
       payloadResponseOnly: true,
       payload: sfn.TaskInput.fromObject(payload),
       resultPath: opts.resultPath,
+      resultSelector: opts.resultSelector,
     });
-    invoke.addRetry({ errors: [ErrorName.KubeTransient, ...LAMBDA_TRANSIENT_ERRORS], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 5 });
+    invoke.addRetry(opts.retry ?? TRANSIENT_RETRY);
     if (opts.catches !== false) invoke.addCatch(this.failurePath, { resultPath: '$.error' });
     return invoke;
   }

@@ -215,6 +215,7 @@ test('stuck lock: an aborted execution leaves pending-upgrade; its status event 
   const input = { action: 'upgrade', release: 'shop', namespace: n, chart: { source: chart }, values: { tag: '2' } };
   const aborted = await h.run(input, {
     signal: abort.signal,
+    freeOwnLock: false, // as if the process had been killed
     executionName: 'stuck-1',
     onEvent: (e) => {
       if (e.type === 'StateEntered' && e.state.name === 'Pre-upgrade hooks') abort.abort();
@@ -241,11 +242,25 @@ test('unlock by hand frees a lock whose execution has ended, and names what it w
   const abort = new AbortController();
   await h.run(
     { action: 'upgrade', release: 'shop', namespace: n, chart: { source: chart }, values: { tag: '2' } },
-    { signal: abort.signal, onEvent: (e) => e.type === 'StateEntered' && e.state.name === 'Pre-upgrade hooks' && abort.abort() },
+    { signal: abort.signal, freeOwnLock: false, onEvent: (e) => e.type === 'StateEntered' && e.state.name === 'Pre-upgrade hooks' && abort.abort() },
   );
   const deps = localDeps({ kubeconfigPath: h.sim.kubeconfigPath });
   const result = await unlockRelease({ release: 'shop', namespace: n }, async () => 'ended', deps);
   expect(result).toMatchObject({ revision: 2, previousStatus: 'pending-upgrade', owner: expect.stringContaining(EXECUTION_ARN_PREFIX) });
   expect(history(n)).toEqual(['1:deployed', '2:failed']);
   expect(records(n)[1].info.description).toMatch(/unlocked by hand \(was pending-upgrade\)/);
+});
+
+test('an interrupted local run frees its own lock: the record ends failed, the next upgrade proceeds', async () => {
+  const n = await namespace();
+  await install(n);
+  const abort = new AbortController();
+  const aborted = await h.run(
+    { action: 'upgrade', release: 'shop', namespace: n, chart: { source: chart }, values: { tag: '2' } },
+    { signal: abort.signal, onEvent: (e) => e.type === 'StateEntered' && e.state.name === 'Pre-upgrade hooks' && abort.abort() },
+  );
+  expect(aborted.status).toBe('ABORTED');
+  expect(history(n)).toEqual(['1:deployed', '2:failed']);
+  expect(records(n)[1].info.description).toMatch(/ended ABORTED before it finished/);
+  expect((await upgrade(n, { tag: '3' })).error).toBeUndefined();
 });

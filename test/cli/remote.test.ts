@@ -2,7 +2,7 @@
  * Remote mode against aws-sdk-client-mock: local sources uploaded, StartExecution, the history
  * followed into the local mode's progress display, and the outcome (output, or error and cause).
  */
-import { mkdtempSync, writeFileSync } from 'fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -210,6 +210,24 @@ describe('the command line, in remote mode', () => {
     expect(err).toMatch(/\] Validate input\n.*\] Prepare install\n.*\] Release deployed\n/);
     expect(err).toContain('web (web) revision 1: deployed');
     expect(JSON.parse(sfn.commandCalls(StartExecutionCommand)[0].args[0].input.input!)).toMatchObject({ action: 'install', cluster: 'prod', options: { wait: true } });
+  });
+
+  it('--set goes to a content-addressed object in the chart bucket, named in setFrom: never in the execution input; --history-file writes the full history', async () => {
+    const historyFile = path.join(mkdtempSync(path.join(tmpdir(), 'history-')), 'history.json');
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED', output: JSON.stringify(OUTPUT) } as never);
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [other('ExecutionStarted')] });
+    await buildProgram().parseAsync(['node', 'helm-sfn', 'upgrade', 'web', 's3://charts-bucket/charts/x/nginx.tgz', '-n', 'web', '--state-machine', MACHINE, '--chart-bucket', 'charts-bucket', '--set', 'db.password=MARKER-remote', '--history-file', historyFile]);
+
+    expect(process.exitCode).toBeUndefined();
+    const start = sfn.commandCalls(StartExecutionCommand)[0].args[0].input.input!;
+    expect(start).not.toContain('MARKER-remote');
+    const [put] = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+    expect(put.Key).toMatch(/^values\/[0-9a-f]{16}\/set\.json$/);
+    expect(JSON.parse(String(put.Body))).toEqual(['db.password=MARKER-remote']);
+    expect(JSON.parse(start)).toMatchObject({ setFrom: [`s3://charts-bucket/${put.Key}`] });
+    expect(JSON.parse(start).set).toBeUndefined();
+    expect(sfn.commandCalls(GetExecutionHistoryCommand).at(-1)?.args[0].input).toMatchObject({ includeExecutionData: true });
+    expect(JSON.parse(readFileSync(historyFile, 'utf8')).events).toEqual([expect.objectContaining({ type: 'ExecutionStarted' })]);
   });
 
   it('a failed remote run exits 1 with the error name and its cause; -o json prints them', async () => {

@@ -1,5 +1,5 @@
 import { ErrorName, isHelmSfnError } from '../../lib/core/errors';
-import { executionInputJsonSchema, parseExecutionInput, refuseUnfetchableSources, withDefaultPollSeconds, type ParseOptions } from '../../lib/core/input';
+import { executionInputJsonSchema, parseExecutionInput, parseSetFile, refuseUnfetchableSources, withDefaultPollSeconds, type ParseOptions } from '../../lib/core/input';
 
 const DEFAULT_OPTIONS = {
   timeoutSeconds: 300,
@@ -122,14 +122,14 @@ describe('bad inputs: the message names every field and its rule', () => {
       [
         'chart: unknown field "repo"; allowed: source, version',
         'options: unknown field "timeout"; allowed: timeoutSeconds, wait, atomic, noHooks, hookMode, historyMax, keepHistory, installIfMissing, reuseValues, resetValues, serverSide, forceConflicts, forceReplace, takeOwnership, pollSeconds',
-        'input: unknown field "extra"; allowed: action, release, namespace, cluster, chart, values, valuesFrom, set, revision, options',
+        'input: unknown field "extra"; allowed: action, release, namespace, cluster, chart, values, valuesFrom, setFrom, set, revision, options',
       ],
     ],
     [
       'out-of-range and mistyped options',
-      { ...install, options: { timeoutSeconds: 86401, wait: 'yes', historyMax: -1, hookMode: 'parallel', pollSeconds: { min: 0, max: 3601 } } },
+      { ...install, options: { timeoutSeconds: 31536001, wait: 'yes', historyMax: -1, hookMode: 'parallel', pollSeconds: { min: 0, max: 3601 } } },
       [
-        'options.timeoutSeconds: must be an integer from 1 to 86400; got 86401',
+        'options.timeoutSeconds: must be an integer from 1 to 31536000; got 31536001',
         'options.wait: must be true or false; got "yes"',
         'options.hookMode: must be one of "weight-groups", "sequential"; got "parallel"',
         'options.historyMax: must be an integer from 0 to 1000; got -1',
@@ -137,7 +137,7 @@ describe('bad inputs: the message names every field and its rule', () => {
         'options.pollSeconds.max: must be an integer from options.pollSeconds.min to 3600; got 3601',
       ],
     ],
-    ['a fractional timeout', { ...install, options: { timeoutSeconds: 1.5 } }, ['options.timeoutSeconds: must be an integer from 1 to 86400; got 1.5']],
+    ['a fractional timeout', { ...install, options: { timeoutSeconds: 1.5 } }, ['options.timeoutSeconds: must be an integer from 1 to 31536000; got 1.5']],
     ['poll max below min', { ...install, options: { pollSeconds: { min: 10, max: 5 } } }, ['options.pollSeconds.max: must be at least options.pollSeconds.min (10); got 5']],
     ['reuse and reset values together', { ...install, options: { reuseValues: true, resetValues: true } }, ['options.resetValues: cannot be combined with options.reuseValues (choose one)']],
     ['upgrade without a chart', { action: 'upgrade', release: 'a', namespace: 'b' }, ['chart: missing; required for action "upgrade"']],
@@ -246,4 +246,29 @@ describe('refuseUnfetchableSources (a deployment that fetches only some schemes)
     expect(() => refuseUnfetchableSources(parsed({ valuesFrom: ['s3://charts-bucket/prod.yaml'] }), ['s3'])).not.toThrow();
     expect(() => refuseUnfetchableSources(parsed({ chart: { source: 'oci://registry.example.com/charts/web' } }), undefined)).not.toThrow();
   });
+});
+
+describe('set files (setFrom): how the CLI keeps --set out of the execution input', () => {
+  it('takes s3:// sources (local paths locally), for install and upgrade only', () => {
+    expect(parseExecutionInput({ ...install, setFrom: ['s3://charts-bucket/values/abc/set.json'] }).setFrom).toEqual(['s3://charts-bucket/values/abc/set.json']);
+    expect(problems({ ...install, setFrom: ['/tmp/set.json'] })).toMatch(/^setFrom\[0\]: must be an s3:\/\/bucket\/key/);
+    expect(problems({ action: 'rollback', release: 'r', namespace: 'n', setFrom: ['s3://charts-bucket/k'] })).toMatch(/^setFrom: not allowed for action "rollback"/);
+  });
+
+  it('reads a JSON list of key=value items, in order', () => {
+    expect(parseSetFile('["a.b=1","list[0]=x","empty="]', 'setFrom[0]')).toEqual(['a.b=1', 'list[0]=x', 'empty=']);
+  });
+
+  it.each([
+    ['not JSON', 'db.password=hunter2', 'setFrom[0]: must be a JSON list of "key=value" strings (not JSON)'],
+    ['not a list', '{"db.password":"hunter2"}', 'setFrom[0]: must be a JSON list of "key=value" strings'],
+    ['an item without key', '["ok=1","=hunter2"]', 'setFrom[0]: [1] must be "key=value" like helm --set (a non-empty key), at most 4096 characters'],
+  ])('refuses %s without quoting it', (_case, text, message) => {
+    expect(() => parseSetFile(text, 'setFrom[0]')).toThrow(message);
+    expect(() => parseSetFile(text, 'setFrom[0]')).not.toThrow(/hunter2/);
+  });
+});
+
+it("accepts helm's long timeouts (48h) up to Step Functions' longest execution", () => {
+  expect(parseExecutionInput({ ...install, options: { timeoutSeconds: 172800 } }).options.timeoutSeconds).toBe(172800);
 });

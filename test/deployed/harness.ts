@@ -248,7 +248,6 @@ export class DeployedHarness {
     const run = runDefinition(this.definition, input, {
       handlers,
       waitScale: WAIT_SCALE,
-      retryIntervalMs: 50,
       validate: false,
       signal: opts.signal,
       onEvent: opts.onEvent,

@@ -16,8 +16,8 @@ const ARN = 'arn:aws:states:us-east-1:123456789012:execution:HelmRelease:';
 
 async function prepareAs(execution: string, input: Record<string, unknown>): Promise<ReleaseContext> {
   const deps = localDeps({ kubeconfigPath: sim.kubeconfigPath });
-  const { ctx } = (await engineTasks.validate({ input, execution: `${ARN}${execution}` }, deps)) as { ctx: ReleaseContext };
-  return (await engineTasks.prepare({ ctx, input }, deps)) as ReleaseContext;
+  const validated = (await engineTasks.validate({ input, execution: `${ARN}${execution}` }, deps)) as { ctx: ReleaseContext };
+  return (await engineTasks.prepare(validated, deps)) as ReleaseContext;
 }
 
 test('a retried install prepare resumes its own lock; another execution is refused', async () => {

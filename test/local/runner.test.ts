@@ -243,6 +243,74 @@ describe('runDefinition on hand-written definitions', () => {
     expect(handler).not.toHaveBeenCalled();
   });
 
+  const task = (retry: Json[], next: Record<string, Json> = { End: true }): Json => ({
+    Type: 'Task',
+    Resource: 'arn:aws:lambda:us-east-1:123456789012:function:Flaky',
+    Retry: retry,
+    ...next,
+  });
+  /** Fails `failures` times with KubeTransient, then answers. */
+  const failing = (failures: number) => {
+    let calls = 0;
+    return () => {
+      if (calls++ < failures) throw new TransientError();
+      return { calls };
+    };
+  };
+  const SCALE = 1 / 1024; // exact in binary: the recorded pauses are exact products
+
+  it("retries a Task with the retrier's interval, backoff and cap, scaled like Waits, and records each pause", async () => {
+    const retrier = { ErrorEquals: [ErrorName.KubeTransient], IntervalSeconds: 2, BackoffRate: 3, MaxDelaySeconds: 10, MaxAttempts: 4 };
+
+    const result = await runDefinition(machine({ A: task([retrier]) }), {}, { handlers: { Flaky: failing(4) }, waitScale: SCALE });
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.output).toEqual({ calls: 5 });
+    expect(result.retryWaits).toEqual([2, 6, 10, 10].map((s) => ({ state: 'A', ms: s * 1000 * SCALE })));
+    expect(ofType(result, 'StateRetried').map((e) => e.retry.attempt)).toEqual([1, 2, 3, 4]);
+    expect(result.taskCalls.map((c) => c.error ?? 'ok')).toEqual([...Array(4).fill(ErrorName.KubeTransient), 'ok']);
+  });
+
+  it('draws each pause below the capped interval with JitterStrategy FULL, and gives up after MaxAttempts', async () => {
+    const retrier = { ErrorEquals: ['States.ALL'], IntervalSeconds: 4, MaxAttempts: 3, JitterStrategy: 'FULL' };
+
+    const result = await runDefinition(machine({ A: task([retrier]) }), {}, { handlers: { Flaky: failing(10) }, waitScale: SCALE });
+
+    expect(result.status).toBe('FAILED');
+    expect(result.error?.error).toBe(ErrorName.KubeTransient);
+    const caps = [4, 8, 16].map((s) => s * 1000 * SCALE);
+    expect(result.retryWaits).toHaveLength(3);
+    result.retryWaits.forEach((w, i) => {
+      expect(w.ms).toBeGreaterThanOrEqual(0);
+      expect(w.ms).toBeLessThanOrEqual(caps[i]);
+    });
+  });
+
+  it('lets the first matching retrier decide, and starts its count over at every entry of the state', async () => {
+    const loop = machine({
+      A: task(
+        [
+          { ErrorEquals: [ErrorName.HookFailed], MaxAttempts: 0 },
+          { ErrorEquals: [ErrorName.KubeTransient], IntervalSeconds: 1, MaxAttempts: 1 },
+        ],
+        { Next: 'Again?', ResultPath: '$.a' },
+      ),
+      'Again?': { Type: 'Choice', Choices: [{ Variable: '$.a.calls', NumericLessThan: 4, Next: 'A' }], Default: 'Done' },
+      Done: pass,
+    });
+    let calls = 0;
+    // every entry fails once, then succeeds: one retry per entry, never "attempts exhausted"
+    const flaky = () => {
+      if (calls++ % 2 === 0) throw new TransientError();
+      return { calls };
+    };
+
+    const result = await runDefinition(loop, {}, { handlers: { Flaky: flaky }, waitScale: SCALE });
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.retryWaits).toEqual([1, 1].map((s) => ({ state: 'A', ms: s * 1000 * SCALE })));
+  });
+
   it('refuses a negative waitScale', async () => {
     await expect(runDefinition(machine({ A: pass }), {}, { handlers: {}, waitScale: -1 })).rejects.toThrow(/^options\.waitScale: must be a finite number >= 0/);
   });

@@ -46,7 +46,7 @@ test('tasks retry KubeTransient and send failures after the lock to the failure 
   expect(poll.Catch).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'Record failure', ResultPath: '$.error' })]);
   // before the lock nothing is recorded: an invalid input only gets a clean cause
   expect((definition.States['Validate input'] as AslState & { Catch: unknown[] }).Catch).toEqual([
-    { ErrorEquals: ['InvalidInput'], Next: 'Invalid input', ResultPath: '$.error' },
+    { ErrorEquals: ['InvalidInput'], Next: 'Invalid input' },
   ]);
 });
 
@@ -55,4 +55,34 @@ test('only identifiers travel: task payloads are built from ctx and cursors, nev
     .filter((s) => s.Type === 'Task')
     .map((s) => JSON.stringify((s as { Parameters?: unknown }).Parameters));
   for (const p of payloads) expect(p).not.toMatch(/manifest|values/i);
+});
+
+type TaskState = AslState & { Parameters?: Record<string, unknown>; Retry: Record<string, unknown>[]; Catch?: Record<string, unknown>[]; ResultSelector?: unknown };
+const tasks = () => Object.entries(allStates(definition)).filter(([, s]) => s.Type === 'Task') as [string, TaskState][];
+
+test('only the first task gets the execution input; Prepare install/upgrade take its source and drop it', () => {
+  const readers = tasks().filter(([, s]) => JSON.stringify(s.Parameters).includes('$$.Execution.Input'));
+  expect(readers).toEqual([]);
+  expect(allStates(definition)['Validate input']).toMatchObject({ Parameters: { 'input.$': '$' } });
+  for (const name of ['Prepare install', 'Prepare upgrade']) {
+    expect(allStates(definition)[name]).toMatchObject({ Parameters: { 'ctx.$': '$.ctx', 'source.$': '$.source' }, ResultSelector: { 'ctx.$': '$' } });
+    expect(allStates(definition)[name].ResultPath).toBeUndefined(); // the state becomes { ctx }
+  }
+});
+
+test('every task retries KubeTransient and ClusterUnreachable with jittered backoff long enough for a minutes-long outage', () => {
+  for (const [name, state] of tasks()) {
+    const retrier = state.Retry.find((r) => (r.ErrorEquals as string[]).includes('KubeTransient'));
+    expect({ name, errors: retrier?.ErrorEquals }).toEqual({ name, errors: ['KubeTransient', 'ClusterUnreachable'] });
+    const { IntervalSeconds, BackoffRate, MaxDelaySeconds, MaxAttempts } = retrier as Record<string, number>;
+    const worstCase = Array.from({ length: MaxAttempts }, (_, i) => Math.min(IntervalSeconds * BackoffRate ** i, MaxDelaySeconds)).reduce((a, b) => a + b, 0);
+    expect(worstCase).toBeGreaterThanOrEqual(name === 'Record failure' ? 30 * 60 : 5 * 60);
+  }
+});
+
+test('Record failure is retried for half an hour, then ends the execution with the original error (the record left to the recovery rule)', () => {
+  const record = allStates(definition)['Record failure'] as TaskState;
+  expect(record.Retry.find((r) => (r.ErrorEquals as string[]).includes('KubeTransient'))).toMatchObject({ JitterStrategy: 'NONE', MaxAttempts: 20 });
+  expect(record.Catch).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'Release failed, record not written', ResultPath: '$.recordError' }]);
+  expect(allStates(definition)['Release failed, record not written']).toMatchObject({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
 });

@@ -8,7 +8,8 @@ import type { KubeObject } from '../../core/objects';
 import { latest, releaseFromSecret, type HelmRelease } from '../../core/release';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { unlockRelease, type OwnerState } from '../../engine/recover';
-import { ReleaseStore } from '../../engine/releases';
+import { ReleaseStore, type LockHolder } from '../../engine/releases';
+import { livenessState } from '../../local/liveness';
 import { EXECUTION_ARN_PREFIX, localDeps } from '../../local/release';
 import { outputFormat } from '../options';
 import { table } from '../tables';
@@ -77,23 +78,31 @@ export function register(program: Command): void {
   withCommon(
     program
       .command('unlock')
-      .description('mark a release stuck in pending-* as failed, so it can be upgraded or rolled back again')
+      .description('free a release left locked (pending-*, or claimed by a test) by an execution that ended, so it can move again')
       .argument('<release>')
-      .option('--force', 'unlock even when the owning execution cannot be checked (a local one, or no AWS credentials)'),
-  ).action(async (release: string, flags: Flags) => {
+      .option('--force', "unlock when the owner's state cannot be checked (a local run on another host, no AWS credentials); never a live owner")
+      .option('--steal', 'unlock even while the owning execution runs (it is not stopped: its next writes may clash)'),
+  ).action(async (release: string, flags: Flags & { steal?: boolean }) => {
     const deps = localDeps({ kubeconfigPath: flags.kubeconfig });
-    const ownerState = async (arn: string): Promise<OwnerState> => (flags.force ? 'ended' : executionState(arn));
-    const result = await unlockRelease({ release, namespace: flags.namespace }, ownerState, deps);
-    print(flags, result, `${release}: revision ${result.revision} was ${result.previousStatus}; it is now failed and the release can move again\n`);
+    const ownerState = async (holder: LockHolder): Promise<OwnerState> => {
+      const state = await executionState(holder);
+      return state === 'unknown' && flags.force ? 'ended' : state;
+    };
+    const result = await unlockRelease({ release, namespace: flags.namespace }, ownerState, deps, { steal: flags.steal });
+    const freed = result.claim ? `the claim on revision ${result.revision} (${result.previousStatus}) is released` : `revision ${result.revision} was ${result.previousStatus}; it is now failed`;
+    const running = result.stillRunning.length ? `; hooks still running, left alone: ${result.stillRunning.join(', ')}` : '';
+    print(flags, result, `${release}: ${freed} and the release can move again${running}\n`);
   });
 }
 
 /**
- * An AWS execution's state comes from DescribeExecution (with the caller's credentials). A local
- * execution runs inside another helm-sfn process, which nothing here can see: only --force frees it.
+ * Whether a lock's owner still runs. An AWS execution: DescribeExecution (with the caller's
+ * credentials). A local execution runs inside a helm-sfn process: the record names it (host,
+ * pid, start time), and on the same host that process can be looked at.
  */
-async function executionState(arn: string): Promise<OwnerState> {
-  if (arn.startsWith(EXECUTION_ARN_PREFIX)) return 'unknown';
+async function executionState(holder: LockHolder): Promise<OwnerState> {
+  const arn = holder.execution ?? '';
+  if (arn.startsWith(EXECUTION_ARN_PREFIX)) return livenessState(holder.liveness);
   try {
     const region = arn.split(':')[3];
     const { status } = await new SFNClient({ region }).send(new DescribeExecutionCommand({ executionArn: arn }));

@@ -3,7 +3,8 @@
  * GetExecutionHistory with the local mode's progress display until the execution ends.
  * The library never exits the process: it returns the outcome, the command sets the exit code.
  */
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
+import { writeFile } from 'fs/promises';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand, StopExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Json } from '../../local/asl';
 import type { ExecutionEvent } from '../../local/runner';
@@ -31,6 +32,10 @@ export interface RemoteRunOptions {
   readonly sfn?: SFNClient;
   readonly s3?: S3Client;
   readonly now?: () => Date;
+  /** Aborting it stops the execution (StopExecution); the result then follows it to its end. */
+  readonly signal?: AbortSignal;
+  /** Write the execution's event history here once it ended, as GetExecutionHistory returns it. */
+  readonly historyFile?: string;
 }
 
 export async function runRemotely(input: Record<string, unknown>, flags: RemoteFlags, opts: RemoteRunOptions = {}): Promise<RemoteResult> {
@@ -41,8 +46,30 @@ export async function runRemotely(input: Record<string, unknown>, flags: RemoteF
   );
   const name = flags.executionName ?? executionName(uploaded, (opts.now ?? (() => new Date()))());
   const started = await sfn.send(new StartExecutionCommand({ stateMachineArn: target.stateMachineArn, name, input: JSON.stringify(uploaded) }));
-  opts.onStarted?.(started.executionArn!);
-  return follow(sfn, started.executionArn!, opts);
+  const executionArn = started.executionArn!;
+  opts.onStarted?.(executionArn);
+  // the orchestrator's recovery rule frees the lock of a stopped execution
+  const stop = () => void sfn.send(new StopExecutionCommand({ executionArn, error: 'Interrupted', cause: 'stopped by the helm-sfn command that started it' })).catch(() => undefined);
+  opts.signal?.addEventListener('abort', stop, { once: true });
+  try {
+    const result = await follow(sfn, executionArn, opts);
+    if (opts.historyFile) await writeFile(opts.historyFile, `${JSON.stringify({ events: await fullHistory(sfn, executionArn) }, null, 2)}\n`);
+    return result;
+  } finally {
+    opts.signal?.removeEventListener('abort', stop);
+  }
+}
+
+/** Every event of the execution, with its data (inputs, outputs, parameters), as GetExecutionHistory returns them. */
+async function fullHistory(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken, includeExecutionData: true, maxResults: 1000 }));
+    events.push(...(page.events ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return events;
 }
 
 /** `<release>-<action>-<UTC time>`: readable in the console, and unique per run of a person. */

@@ -65,17 +65,17 @@ async function packageChart(helm: string, chartDir: string, dir: string): Promis
   return path.join(dir, archive);
 }
 
-/** The input with every local chart and values file replaced by its uploaded s3:// URL. */
+/** The input with every local chart, values file and set file replaced by its uploaded s3:// URL. */
 export async function withUploadedSources(input: Record<string, unknown>, uploader: () => Promise<Uploader>): Promise<Record<string, unknown>> {
   const chart = input.chart as { source?: unknown } | undefined;
-  const valuesFrom = Array.isArray(input.valuesFrom) ? (input.valuesFrom as unknown[]) : [];
+  const listOf = (field: string) => (Array.isArray(input[field]) ? (input[field] as unknown[]) : []);
+  const isLocal = (v: unknown) => typeof v === 'string' && isLocalSource(v);
   const localChart = typeof chart?.source === 'string' && isLocalSource(chart.source);
-  const localValues = valuesFrom.some((v) => typeof v === 'string' && isLocalSource(v));
-  if (!localChart && !localValues) return input;
+  const localFiles = (['valuesFrom', 'setFrom'] as const).filter((field) => listOf(field).some(isLocal));
+  if (!localChart && localFiles.length === 0) return input;
   const up = await uploader();
-  return {
-    ...input,
-    ...(localChart ? { chart: { ...chart, source: await up.chart(chart!.source as string) } } : {}),
-    ...(localValues ? { valuesFrom: await Promise.all(valuesFrom.map((v) => (typeof v === 'string' && isLocalSource(v) ? up.values(v) : v))) } : {}),
-  };
+  const uploaded: Record<string, unknown> = localChart ? { chart: { ...chart, source: await up.chart(chart!.source as string) } } : {};
+  // set files go where values files go: the values/ prefix, content-addressed (see s3Uploader)
+  for (const field of localFiles) uploaded[field] = await Promise.all(listOf(field).map((v) => (isLocal(v) ? up.values(v as string) : v)));
+  return { ...input, ...uploaded };
 }
