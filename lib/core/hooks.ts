@@ -133,7 +133,7 @@ function hookOf(doc: ManifestDocument, events: HookEvent[], weight: number, warn
   const outputLogPolicies = parsePolicies(annotationOf(object, HOOK_OUTPUT_LOG_POLICY_ANNOTATION));
   for (const [annotation, policies] of [[HOOK_DELETE_POLICY_ANNOTATION, deletePolicies], [HOOK_OUTPUT_LOG_POLICY_ANNOTATION, outputLogPolicies]] as const) {
     const known: readonly string[] = annotation === HOOK_DELETE_POLICY_ANNOTATION ? DELETE_POLICIES : OUTPUT_LOG_POLICIES;
-    const unknown = policies.filter((p) => !known.includes(p));
+    const unknown = policies.filter((p) => p !== '' && !known.includes(p)); // "" is Helm's quirk of an empty annotation (see effectiveDeletePolicies)
     // Helm compares policies by name and silently ignores the others; a typo then never deletes the hook
     if (unknown.length > 0) warnings.push(`${where(doc)}: ${annotation} has unknown ${unknown.map((p) => `"${p}"`).join(', ')}; ignored, as Helm does (known: ${known.join(', ')})`);
   }

@@ -234,12 +234,6 @@ export class ReleaseStore {
     remember(rel, await this.kube.replace(this.secret(rel, { modifiedAt: unixSeconds(this.deps.clock()) })));
   }
 
-  /** The execution that wrote a revision's record, if helm-sfn wrote it. */
-  async ownerOf(name: string, namespace: string, revision: number): Promise<string | undefined> {
-    const secret = await this.secretOf(name, namespace, revision);
-    return secret?.metadata.annotations?.[EXECUTION_ANNOTATION];
-  }
-
   async remove(name: string, namespace: string, revision: number): Promise<void> {
     await this.kube.delete({ apiVersion: 'v1', kind: 'Secret', namespace, name: releaseSecretName(name, revision) });
   }
