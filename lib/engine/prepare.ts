@@ -7,14 +7,14 @@ import { readFile } from 'fs/promises';
 import type { ReleaseContext, ReleaseSource } from '../core/contract';
 import { ErrorName, HelmSfnError } from '../core/errors';
 import { parseExecutionInput, parseSetFile, refuseUnfetchableSources, withDefaultPollSeconds, type ExecutionInput } from '../core/input';
-import { classifyManifest } from '../core/hooks';
+import { classifyManifest, restoreHook } from '../core/hooks';
 import { splitManifest } from '../core/manifest';
 import { describeRef, ownershipConflict, refKey, refOf, type KubeObject } from '../core/objects';
 import { planRelease, type ReleasePlan } from '../core/plan';
 import { isPending, lastDeployed, latest, nextRevision, recordsToPrune, type HelmRelease } from '../core/release';
 import type { EngineDeps } from './deps';
 import { unmappedKind } from '../kube/client';
-import { FIELD_MANAGER, effectiveAction, hookObject, hooksOf, resourcesOf } from './record';
+import { FIELD_MANAGER, effectiveAction, hookObject, resourcesOf } from './record';
 import { storeFor, type ReleaseStore } from './releases';
 
 const CRD_WAIT_SECONDS = 60;
@@ -241,7 +241,10 @@ async function setFileItems(sources: string[], deps: EngineDeps): Promise<string
  * fails here, with Helm's message, and nothing is written.
  */
 async function mappedPlan(ctx: ReleaseContext, action: 'install' | 'upgrade' | 'rollback', rel: HelmRelease, previousManifest: string, deps: EngineDeps): Promise<ReleasePlan> {
-  const plan = planRelease({ action, release: ctx.release, namespace: ctx.namespace, manifest: rel.manifest ?? '', hooks: hooksOf(rel), previousManifest, hookMode: ctx.options.hookMode, noHooks: ctx.options.noHooks });
+  const restored = (rel.hooks ?? []).map((stored, index) => restoreHook(stored, index));
+  const hooks = restored.map((r) => r.hook);
+  const plan = planRelease({ action, release: ctx.release, namespace: ctx.namespace, manifest: rel.manifest ?? '', hooks, previousManifest, hookMode: ctx.options.hookMode, noHooks: ctx.options.noHooks });
+  plan.warnings.unshift(...restored.flatMap((r) => r.warnings));
   const hookObjects = ctx.options.noHooks ? [] : plan.releaseHooks.map((h) => hookObject(h, ctx.namespace));
   const objects = [...resourcesOf(rel).map((d) => d.object), ...hookObjects];
   const kinds = new Map(objects.map((o) => [`${o.apiVersion}/${o.kind}`, o]));

@@ -73,7 +73,7 @@ test('only the first task gets the execution input; Prepare install/upgrade take
 test('every task retries KubeTransient and ClusterUnreachable with jittered backoff long enough for a minutes-long outage', () => {
   for (const [name, state] of tasks()) {
     const retrier = state.Retry.find((r) => (r.ErrorEquals as string[]).includes('KubeTransient'));
-    expect({ name, errors: retrier?.ErrorEquals }).toEqual({ name, errors: ['KubeTransient', 'ClusterUnreachable'] });
+    expect({ name, errors: retrier?.ErrorEquals }).toEqual({ name, errors: ['KubeTransient', 'ClusterUnreachable', 'Sandbox.Timedout', 'Lambda.Unknown', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException', 'Lambda.ClientExecutionTimeoutException'] });
     const { IntervalSeconds, BackoffRate, MaxDelaySeconds, MaxAttempts } = retrier as Record<string, number>;
     const worstCase = Array.from({ length: MaxAttempts }, (_, i) => Math.min(IntervalSeconds * BackoffRate ** i, MaxDelaySeconds)).reduce((a, b) => a + b, 0);
     expect(worstCase).toBeGreaterThanOrEqual(name === 'Record failure' ? 30 * 60 : 5 * 60);
