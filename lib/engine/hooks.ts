@@ -101,7 +101,6 @@ export async function pollHookGroup(input: HookTaskInput, deps: EngineDeps): Pro
 }
 
 async function pollOnce({ ctx, hook }: HookTaskInput, deps: EngineDeps): Promise<HookCursor> {
-  const store = storeFor(ctx, deps);
   const rel = await currentRecord(ctx, deps);
   const states = await hookStates(hookGroups(rel, hook.event, ctx)[hook.group].hooks, ctx, deps);
   for (const s of states) deps.logger.debug('hook state', { event: hook.event, hook: `${s.hook.kind}/${s.hook.name}`, state: s.state, reason: s.reason });

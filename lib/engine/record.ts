@@ -16,21 +16,6 @@ export const FIELD_MANAGER = 'helm';
 /** What this step is doing: an atomic recovery runs another action's states. */
 export const effectiveAction = (ctx: ReleaseContext): Action => ctx.recovering ?? ctx.action;
 
-/** Our Hook → Helm's stored hook (never run yet: `last_run.phase` ""). */
-export function toHelmHook(h: Hook): HelmHook {
-  return {
-    name: h.name,
-    kind: h.kind,
-    path: h.path,
-    manifest: h.manifest,
-    events: [...h.events],
-    last_run: { phase: '' },
-    ...(h.weight !== 0 ? { weight: h.weight } : {}),
-    ...(h.deletePolicies.length ? { delete_policies: [...h.deletePolicies] } : {}),
-    ...(h.outputLogPolicies.length ? { output_log_policies: [...h.outputLogPolicies] } : {}),
-  };
-}
-
 /** Helm's stored hooks → ours, in stored order (the order Helm's execution sort starts from). */
 export function hooksOf(rel: HelmRelease): Hook[] {
   return (rel.hooks ?? []).map((stored, index) => restoreHook(stored, index).hook);
