@@ -427,8 +427,9 @@ export async function soak(flags: Flags, log: (line: string) => void): Promise<S
   };
 }
 
+/** By server-side apply: idempotent, so the adapter retries it through the faults the soak injects. */
 async function createNamespace(sim: SimCluster, name: string): Promise<void> {
-  await new ClientNodeKubeClient(loadKubeConfig({ kubeconfigPath: sim.kubeconfigPath })).create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  await new ClientNodeKubeClient(loadKubeConfig({ kubeconfigPath: sim.kubeconfigPath })).apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { fieldManager: 'soak' });
 }
 
 function rate(text: string): number {

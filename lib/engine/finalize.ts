@@ -70,7 +70,7 @@ export async function markFailed(
   }
   const rel = await currentRecord(ctx, deps, store);
   if (ctx.action === 'test') {
-    await store.releaseClaim(rel);
+    if (store.claimedByMe(rel)) await store.releaseClaim(rel); // a failed hook group gave it back already
     await sweepHooks(rel, ctx.namespace, deps);
     return { ctx, error: failure, next: 'fail' };
   }

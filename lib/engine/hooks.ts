@@ -176,7 +176,9 @@ export async function failHookGroup({ ctx, hook }: HookTaskInput, deps: EngineDe
       lines.push(`${hook.event} hook ${s.hook.kind}/${s.hook.name} was still running and is left as it is`);
     }
   }
-  await store.update(rel);
+  // a failed test ends here, as `helm test` does: the hooks' phases and the lock given back in one write
+  if (ctx.action === 'test') await store.releaseClaim(rel);
+  else await store.update(rel);
 
   const failedHooks = states.filter((s) => failedNames.has(s.hook.name)).map((s) => s.hook);
   const executed = [...groups.slice(0, hook.group).flatMap((g) => g.hooks), ...states.filter((s) => s.state === 'succeeded').map((s) => s.hook)];

@@ -85,7 +85,8 @@ export async function runLifecycle(chart: CorpusChart, tool: Tool, opts: Lifecyc
   // synthesizing the workflow blocks the event loop for seconds: do it before the sim answers anyone
   if (tool === 'helm-sfn') synthesizeWorkflow();
   const started = Date.now();
-  const sim = await startSimCluster({ timeScale: opts.timeScale ?? DEFAULT_TIME_SCALE });
+  const sim = await startSimCluster({ timeScale: opts.timeScale ?? DEFAULT_TIME_SCALE, captureBodies: true });
+  const lockWrites = lockWriteFinder(chart);
   const home = mkdtempSync(path.join(tmpdir(), 'conformance-helm-'));
   const helm = (args: string[]) => runHelm(sim, home, args);
   try {
@@ -99,7 +100,9 @@ export async function runLifecycle(chart: CorpusChart, tool: Tool, opts: Lifecyc
       const t0 = Date.now();
       const outcome = await run(step, chart, sim, helm, opts.timeoutSeconds ?? 60);
       const t1 = Date.now();
-      const writes = sim.operations.slice(mark).filter(isClientWrite).map(toWrite);
+      const ops = sim.operations.slice(mark);
+      const dropped = lockWrites(ops);
+      const writes = ops.filter(isClientWrite).filter((op) => !dropped.has(op)).map(toWrite);
       for (const w of writes) if (!isRecord(w, chart)) written.set(objectKey(w), written.get(objectKey(w)) ?? w);
       const [cli, records] = await Promise.all([readWithHelm(chart, helm), Promise.resolve(releaseRecords(sim, chart))]);
       steps.push({ step, ...outcome, writes, objects: liveObjects(sim, written), records, cli });
@@ -233,6 +236,41 @@ async function setUp(sim: SimCluster, home: string, file: string): Promise<void>
 }
 
 /** Every write request a client made (the sim's controllers have no user agent), answered or refused. */
+/**
+ * Record writes that exist for helm-sfn's lock and crash safety, not for what Helm stores —
+ * dropped (helm makes none; its Secret bodies are protobuf and never match):
+ * - taking or giving back a claim (the `helm-sfn.io/lock` annotation): the release stays as it
+ *   was — except the step's last record write, which stands where Helm writes its final update
+ *   (`helm test` rewrites the record unchanged when the release has no test hooks);
+ * - the purge's first step: the record marked `uninstalled` right before the revisions are
+ *   deleted, so a purge cut short is finished, never left half-done.
+ */
+function lockWriteFinder(chart: CorpusChart): (ops: readonly SimOperation[]) => Set<SimOperation> {
+  const last = new Map<string, string>(); // each record's release as last written, across steps
+  return (ops) => {
+    const dropped = new Set<SimOperation>();
+    const deletedLater = (i: number, name: string) => ops.slice(i + 1).some((o) => o.verb === 'delete' && o.kind === 'Secret' && o.name === name);
+    const isRecordWrite = (o: SimOperation) => o.kind === 'Secret' && o.namespace === chart.namespace && Boolean(o.name?.startsWith(recordPrefix(chart))) && o.verb !== 'delete' && o.code < 400;
+    const lastRecordWrite = ops.map((o, i) => (isRecordWrite(o) ? i : -1)).reduce((a, b) => Math.max(a, b), -1);
+    ops.forEach((op, i) => {
+      if (!isRecordWrite(op) || !op.body || !op.name) return;
+      let secret: Loose;
+      try {
+        secret = JSON.parse(op.body) as Loose;
+      } catch {
+        return; // helm's protobuf bodies: compared as they are
+      }
+      const inner = Buffer.from(Buffer.from((secret.data?.release as string | undefined) ?? '', 'base64').toString('utf8'), 'base64');
+      const content = (inner[0] === 0x1f && inner[1] === 0x8b ? gunzipSync(inner) : inner).toString('utf8');
+      const claim = last.get(op.name) === content && i !== lastRecordWrite;
+      const purgeStart = (JSON.parse(content) as Loose).info?.status === 'uninstalled' && deletedLater(i, op.name);
+      last.set(op.name, content);
+      if (claim || purgeStart) dropped.add(op);
+    });
+    return dropped;
+  };
+}
+
 function isClientWrite(op: SimOperation): boolean {
   return WRITE_VERBS.has(op.verb) && op.userAgent !== undefined && op.userAgent !== 'conformance-harness' && op.name !== undefined;
 }
@@ -303,8 +341,11 @@ export function normalizeObject(obj: Loose): unknown {
   return o;
 }
 
-/** helm-sfn may mark its records with the execution that wrote them (issue 9 allows it). */
-const EXECUTION_ANNOTATION = 'helm-sfn.io/execution';
+/**
+ * helm-sfn's own annotations on records: the execution that wrote it, the lock claim and the
+ * local owner's liveness (issue 9 allows them; helm ignores annotations).
+ */
+const isHelmSfnAnnotation = (key: string) => key.startsWith('helm-sfn.io/');
 
 /** Every revision's record Secret: labels (times as layouts), annotations but helm-sfn's execution, type and the decoded release. */
 function releaseRecords(sim: SimCluster, chart: CorpusChart): Map<string, unknown> {
@@ -313,7 +354,7 @@ function releaseRecords(sim: SimCluster, chart: CorpusChart): Map<string, unknow
   for (const s of secrets.filter((x) => x.metadata.name.startsWith(recordPrefix(chart))).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))) {
     const labels = { ...s.metadata.labels };
     for (const k of ['createdAt', 'modifiedAt']) if (labels[k] !== undefined) labels[k] = layoutOf(labels[k]);
-    const { [EXECUTION_ANNOTATION]: _execution, ...annotations } = s.metadata.annotations ?? {};
+    const annotations = Object.fromEntries(Object.entries(s.metadata.annotations ?? {}).filter(([k]) => !isHelmSfnAnnotation(k)));
     out.set(s.metadata.name, { type: s.type, labels, annotations, release: decodeRelease(s.data?.release) });
   }
   return out;

@@ -39,7 +39,6 @@ function succeeded(e: Execution): void {
 const upgrade = (h: DeployedHarness, values: Record<string, Json> = {}, options: Record<string, Json> = {}, cluster = 'sim', namespace = NS) =>
   h.execute({ action: 'upgrade', release: RELEASE, namespace, cluster, chart: { source: h.chartSource }, values, options: { wait: true, timeoutSeconds: 120, ...options } });
 
-const retriedErrors = (e: Execution) => e.events.filter((ev) => ev.type === 'StateRetried').map((ev) => `${ev.state.name}`);
 
 export const SCENARIOS: Scenario[] = [
   {
@@ -169,7 +168,7 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
-    name: `stalled API connection (${STALL_MS / 1000} s without an answer): the request times out, the task is retried, the release completes`,
+    name: `stalled API connection (${STALL_MS / 1000} s without an answer): the request times out and is sent again (by the adapter, or the task is retried), the release completes`,
     async run(h) {
       // the first read of a hook Job while the pre-upgrade group is polled
       h.proxy.stall((method, url) => method === 'GET' && /\/jobs\/[^/?]+/.test(url), STALL_MS);
@@ -177,7 +176,6 @@ export const SCENARIOS: Scenario[] = [
       succeeded(e);
       const [stall] = h.proxy.stalls.slice(-1);
       assert.ok(stall, 'a request was stalled');
-      assert.ok(retriedErrors(e).length > 0, 'a task was retried');
       assert.ok(stall.abandonedByClient, `the client waited the whole ${STALL_MS / 1000} s for ${stall.method} ${stall.path}: the kube adapter has no request timeout`);
     },
   },
