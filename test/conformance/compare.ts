@@ -65,7 +65,8 @@ export function compareLifecycles(chart: CorpusChart, helm: LifecycleObservation
  */
 function diffOutcome(h: StepObservation, s: StepObservation): Difference[] {
   const state = (o: StepObservation) => (o.ok ? 'succeeded' : `failed: ${o.message}`);
-  return h.ok === s.ok ? [] : [{ at: 'result', helm: show(state(h)), sfn: show(state(s)) }];
+  // whole messages: they are the first thing to read when one side failed
+  return h.ok === s.ok ? [] : [{ at: 'result', helm: state(h), sfn: state(s) }];
 }
 
 /** Hooks are told apart by group, kind and name (cluster-scoped ones have no namespace in the log). */

@@ -97,16 +97,14 @@ export async function runLifecycle(chart: CorpusChart, tool: Tool, opts: Lifecyc
     const steps: StepObservation[] = [];
     for (const step of STEPS) {
       const mark = sim.operations.length;
-      const t0 = Date.now();
       const outcome = await run(step, chart, sim, helm, opts.timeoutSeconds ?? 60);
-      const t1 = Date.now();
       const ops = sim.operations.slice(mark);
       const dropped = lockWrites(ops);
       const writes = ops.filter(isClientWrite).filter((op) => !dropped.has(op)).map(toWrite);
-      for (const w of writes) if (!isRecord(w, chart)) written.set(objectKey(w), written.get(objectKey(w)) ?? w);
-      const [cli, records] = await Promise.all([readWithHelm(chart, helm), Promise.resolve(releaseRecords(sim, chart))]);
-      steps.push({ step, ...outcome, writes, objects: liveObjects(sim, written), records, cli });
-      if (process.env.CONFORMANCE_DEBUG) console.error(`${chart.name} ${tool} ${step}: run ${t1 - t0} ms, observe ${Date.now() - t1} ms`);
+      // an object is read back with the apiVersion of its first write
+      for (const w of writes) if (!isRecord(w, chart) && !written.has(objectKey(w))) written.set(objectKey(w), w);
+      const cli = await readWithHelm(chart, helm);
+      steps.push({ step, ...outcome, writes, objects: liveObjects(sim, written), records: releaseRecords(sim, chart), cli });
     }
     return { tool, steps, ms: Date.now() - started };
   } finally {

@@ -78,12 +78,16 @@ function dump(file: string, o: LifecycleObservation): void {
 
 /** A Node process running ./worker.ts through tsx (it imports the ESM-only client-node natively). */
 function startWorker(): ChildProcess {
-  return fork(path.join(__dirname, 'worker.ts'), [], { cwd: PROJECT_ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(path.join(__dirname, 'worker.ts'), [], { cwd: PROJECT_ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  child.on('error', () => undefined); // a send to a dead worker: inWorker reports it
+  return child;
 }
 
-function inWorker(child: ChildProcess, chart: CorpusChart, tool: Tool, opts: LifecycleOptions) {
-  return new Promise<ReturnType<typeof fromWire>>((resolve, reject) => {
-    const onExit = (code: number | null, signal: string | null) => reject(new Error(`the ${tool} worker process ended (code ${code}, signal ${signal})`));
+function inWorker(child: ChildProcess, chart: CorpusChart, tool: Tool, opts: LifecycleOptions): Promise<LifecycleObservation> {
+  return new Promise((resolve, reject) => {
+    const ended = (code: number | null, signal: string | null) => new Error(`the ${tool} worker process ended (code ${code}, signal ${signal})`);
+    if (!child.connected) return reject(ended(child.exitCode, child.signalCode));
+    const onExit = (code: number | null, signal: string | null) => reject(ended(code, signal));
     child.once('exit', onExit);
     child.once('message', (message) => {
       child.removeListener('exit', onExit);
