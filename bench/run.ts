@@ -8,6 +8,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { runBench, type BenchConfig } from './bench';
 import { hookChartName, WORDPRESS_CHART, writeHookChart, type HookChartSpec } from './charts';
 import { toMarkdown } from './report';
+import { positiveInteger } from '../lib/cli/options';
 
 const RESULTS = path.join(__dirname, 'results');
 const HOOKS: HookChartSpec = { hooks: 12, weights: 3, hookSeconds: 1, resources: 50 };
@@ -18,15 +19,9 @@ function positive(text: string): number {
   return n;
 }
 
-function count(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`must be an integer >= 1, got '${text}'`);
-  return n;
-}
-
 async function main(): Promise<void> {
   const flags = new Command('bench')
-    .option('--repeats <n>', 'measured lifecycles per chart and tool', count, 3)
+    .option('--repeats <n>', 'measured lifecycles per chart and tool', positiveInteger, 3)
     .option('--time-scale <x>', "the sim's time scale and helm-sfn's waitScale", positive, 0.5)
     .parse()
     .opts<{ repeats: number; timeScale: number }>();

@@ -26,6 +26,7 @@ import { runReleaseLocally } from '../lib/local/release';
 import type { LocalRunResult } from '../lib/local/runner';
 import { ClientNodeKubeClient, loadKubeConfig } from '../lib/kube/client-node';
 import { startSimCluster, type FaultRule, type SimCluster } from '../lib/sim';
+import { positiveInteger } from '../lib/cli/options';
 
 const ROOT = path.resolve(__dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'helm-sfn.js');
@@ -438,18 +439,12 @@ function rate(text: string): number {
   return n;
 }
 
-function count(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`must be an integer >= 1, got '${text}'`);
-  return n;
-}
-
 async function main(): Promise<void> {
   const flags = new Command('soak')
-    .requiredOption('--runs <n>', 'lifecycles to run', count)
+    .requiredOption('--runs <n>', 'lifecycles to run', positiveInteger)
     .requiredOption('--fault-rate <p>', 'share of API requests that fail (500, 429, reset), 0..1', rate)
     .option('--kill-rate <k>', 'share of steps that SIGKILL a CLI run and unlock, 0..1', rate, 0)
-    .option('--concurrency <c>', 'lifecycles at a time', count, 1)
+    .option('--concurrency <c>', 'lifecycles at a time', positiveInteger, 1)
     .option('--seed <s>', 'random seed', (v) => Number(v), 1)
     .option('--time-scale <x>', "the sim's time scale and helm-sfn's waitScale", (v) => Number(v), 0.05)
     .option('--json', 'print the summary as JSON only')

@@ -42,3 +42,10 @@ export function keyValue(value: string, previous: string[] = []): string[] {
   if (!/^[^=]+=/.test(value)) throw new InvalidArgumentError(`"${value}" must be key=value`);
   return [...previous, value];
 }
+
+/** A whole number of at least 1 (counts of runs, repeats, workers). */
+export function positiveInteger(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`must be an integer >= 1, got '${text}'`);
+  return n;
+}
