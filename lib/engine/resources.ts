@@ -3,7 +3,7 @@
  * parallel, like Helm's `perform`), deletion in UninstallOrder with the keep policy, and readiness/gone checks.
  */
 import type { ApplyCursor, ReleaseContext, WaitCursor } from '../core/contract';
-import { ErrorName, HelmSfnError } from '../core/errors';
+import { ErrorName, HelmSfnError, isHelmSfnError } from '../core/errors';
 import { classifyManifest } from '../core/hooks';
 import { joinManifest, type ManifestDocument } from '../core/manifest';
 import { describeRef, MANAGED_BY_LABEL, ownershipConflict, RELEASE_NAME_ANNOTATION, RELEASE_NAMESPACE_ANNOTATION, refKey, refOf, type KubeObject, type ObjectRef } from '../core/objects';
@@ -54,7 +54,16 @@ interface ApplyMethod {
 
 async function applyMethodOf(rel: HelmRelease, ctx: ReleaseContext, deps: EngineDeps): Promise<ApplyMethod> {
   const serverSide = rel.apply_method === 'ssa';
-  const prior = ctx.previousRevision === undefined ? undefined : await storeFor(ctx, deps).get(ctx.release, ctx.namespace, ctx.previousRevision).catch(() => undefined);
+  // a previous revision pruned since is no baseline; any other failure must not pass for "no baseline"
+  const prior =
+    ctx.previousRevision === undefined
+      ? undefined
+      : await storeFor(ctx, deps)
+          .get(ctx.release, ctx.namespace, ctx.previousRevision)
+          .catch((e: unknown) => {
+            if (isHelmSfnError(e, ErrorName.ReleaseNotFound)) return undefined;
+            throw e;
+          });
   const previous = new Map(
     (prior ? resourcesOf(prior) : []).map((d) => {
       const ref = refOf(d.object, ctx.namespace);

@@ -32,9 +32,7 @@ export class HelmCliRenderer implements Renderer {
   async render(req: RenderRequest): Promise<RenderedRelease> {
     const dir = await mkdtemp(path.join(tmpdir(), 'helm-sfn-render-'));
     try {
-      // JSON is YAML: inline values reach helm as the last values file, as Helm merges `-f` files in order
-      const inline = req.values && Object.keys(req.values).length ? [path.join(dir, 'values.json')] : [];
-      if (inline.length) await writeFile(inline[0], JSON.stringify(req.values), { mode: 0o600 });
+      const inline = await inlineValuesFile(dir, req.values);
       const upgrade = req.history !== undefined;
       const releases = path.join(dir, 'releases.json');
       await writeFile(releases, JSON.stringify(req.history ?? []), { mode: 0o600 }); // helm's memory driver fails without its file
@@ -68,8 +66,7 @@ export class HelmCliRenderer implements Renderer {
   async crds(req: Pick<RenderRequest, 'release' | 'namespace' | 'chartPath' | 'values' | 'valuesFiles' | 'set'>): Promise<string> {
     const dir = await mkdtemp(path.join(tmpdir(), 'helm-sfn-crds-'));
     try {
-      const inline = req.values && Object.keys(req.values).length ? [path.join(dir, 'values.json')] : [];
-      if (inline.length) await writeFile(inline[0], JSON.stringify(req.values), { mode: 0o600 });
+      const inline = await inlineValuesFile(dir, req.values);
       // `helm template --include-crds` applies values to subchart conditions, as install does
       const args = ['template', `--namespace=${req.namespace}`, '--include-crds', '--no-hooks', ...valueArgs({ valuesFiles: [...(req.valuesFiles ?? []), ...inline], set: req.set }), '--', req.release, req.chartPath];
       return (await runHelm(this.opts.helmBinary ?? binaries().helm, args, helmEnv(dir))).stdout;
@@ -77,6 +74,14 @@ export class HelmCliRenderer implements Renderer {
       await rm(dir, { recursive: true, force: true });
     }
   }
+}
+
+/** JSON is YAML: inline values reach helm as the last values file, as Helm merges `-f` files in order. */
+async function inlineValuesFile(dir: string, values: Record<string, unknown> | undefined): Promise<string[]> {
+  if (!values || Object.keys(values).length === 0) return [];
+  const file = path.join(dir, 'values.json');
+  await writeFile(file, JSON.stringify(values), { mode: 0o600 });
+  return [file];
 }
 
 function parseRelease(stdout: string): HelmRelease {
@@ -106,9 +111,9 @@ export async function localPath(source: string): Promise<string> {
 }
 
 /**
- * helm template drops a hook document with an unknown event before printing (SortManifests), so
- * the manifest never shows it; helm only logs `msg="skipping unknown hooks" hookTypes=…`. That
- * log line is the one place the user can learn of it.
+ * helm drops a hook document with an unknown event while sorting the rendered manifests
+ * (SortManifests), so neither the release's manifest nor its hooks show it; helm only logs
+ * `msg="skipping unknown hooks" hookTypes=…`. That log line is the one place to learn of it.
  */
 function droppedHooks(helmLog: string[]): string[] {
   return helmLog.flatMap((line) => {
