@@ -9,7 +9,7 @@ import * as path from 'path';
 import { performance } from 'perf_hooks';
 import { promisify } from 'util';
 import { binaries } from '../lib/helm/binaries';
-import { runReleaseLocally } from '../lib/local/release';
+import { runReleaseLocally } from '../lib/local/run-locally';
 import type { LocalRunResult } from '../lib/local/runner';
 import { startSimCluster, type SimCluster } from '../lib/sim';
 

@@ -1,4 +1,4 @@
-import { LambdaEnv } from '../lib/construct/runtime-contract';
+import { LambdaEnv } from '../lib/core/runtime-contract';
 import { makeStartHandler } from './shared/start';
 
 export const handler = makeStartHandler(() => {

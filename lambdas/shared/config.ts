@@ -1,6 +1,6 @@
 /** The function's configuration, read once per container from the environment the construct set. */
 import { randomBytes } from 'crypto';
-import { LambdaEnv, LAYER_HELM_BINARY } from '../../lib/construct/runtime-contract';
+import { LambdaEnv, LAYER_HELM_BINARY } from '../../lib/core/runtime-contract';
 import { ErrorName, HelmSfnError } from '../../lib/core/errors';
 import { containerSessionName } from '../../lib/kube/aws/cluster-access';
 import { parseClusterRegistry, type ClusterRegistry } from '../../lib/kube/aws/registry';

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'timers/promises';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { EngineDeps, Logger } from '../../lib/engine/deps';
-import { HelmCliRenderer } from '../../lib/helm/renderer';
+import { HelmCliRenderer } from '../../lib/helm/dry-run';
 import { ClusterAccess, type ClusterConnection, type RefreshCredentials } from '../../lib/kube/aws/cluster-access';
 import { resolveClusterKey } from '../../lib/kube/aws/registry';
 import type { KubeClient } from '../../lib/kube/client';

@@ -1,5 +1,5 @@
 /**
- * The event starter: EventBridge rules hand it `{ eventId, input }` (lib/construct/runtime-contract.ts
+ * The event starter: EventBridge rules hand it `{ eventId, input }` (lib/core/runtime-contract.ts
  * StartRequest) and it starts the state machine with an execution name derived from the event's
  * id. EventBridge delivers at least once; a redelivered event then maps to the same name, which
  * Step Functions refuses to start twice (within 90 days), so a duplicate never becomes a second
@@ -9,7 +9,7 @@
  * as is: the first state validates it and names any bad field.
  */
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { StartRequest } from '../../lib/construct/runtime-contract';
+import type { StartRequest } from '../../lib/core/runtime-contract';
 import { logger } from './powertools';
 import type { LambdaContext } from './handler';
 

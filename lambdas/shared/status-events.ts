@@ -4,7 +4,7 @@
  * manifest, no values.
  */
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { EVENT_SOURCE, STATUS_CHANGE_DETAIL_TYPE } from '../../lib/construct/runtime-contract';
+import { EVENT_SOURCE, STATUS_CHANGE_DETAIL_TYPE } from '../../lib/core/runtime-contract';
 import type { StatusChange } from '../../lib/engine/deps';
 
 export interface StatusChangeDetail extends StatusChange {

@@ -23,7 +23,7 @@ import { parseExecutionInput } from '../core/input';
 import { isEksTarget, parseClusterRegistry, type ClusterRegistry, type ClusterTarget } from '../kube/aws/registry';
 import { buildDefinition, type TaskFunctions } from '../workflow/definition';
 import { acknowledge, nagResource } from './nag';
-import { CHART_BUCKET_TAG, LAYER_HELM_BINARY, LambdaEnv, RELEASE_REQUESTED_DETAIL_TYPE, type StartRequest } from './runtime-contract';
+import { CHART_BUCKET_TAG, LAYER_HELM_BINARY, LambdaEnv, RELEASE_REQUESTED_DETAIL_TYPE, type StartRequest } from '../core/runtime-contract';
 
 /** Log levels of the functions' Powertools logger. */
 export type FunctionLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';

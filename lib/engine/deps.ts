@@ -2,7 +2,7 @@
  * What every task needs from the outside world, passed in as one bag (Helm's `Configuration`
  * idea): Lambdas and the local runner build it; tests give it a simulated cluster and a clock.
  */
-import type { HelmRelease } from '../core/release';
+import type { HelmRelease } from '../core/release-record';
 import type { KubeClient } from '../kube/client';
 
 export interface RenderRequest {

@@ -5,13 +5,13 @@
 import type { FailureInfo, HookSummary, ReleaseContext, ReleaseOutput } from '../core/contract';
 import type { HookEvent } from '../core/hooks';
 import { EVENTS_BY_ACTION } from '../core/plan';
-import type { HelmRelease, ReleaseStatus } from '../core/release';
+import type { HelmRelease, ReleaseStatus } from '../core/release-record';
 import type { EngineDeps } from './deps';
-import { effectiveAction, hooksOf, storedHook } from './record';
+import { effectiveAction, hooksOf, storedHook } from './record-contents';
 import { redactValues } from '../core/redact';
 import { settle } from './hooks';
 import { sweepHooks } from './recover';
-import { currentRecord, holdsLock, storeFor, type ReleaseStore } from './releases';
+import { currentRecord, holdsLock, storeFor, type ReleaseStore } from './release-store';
 
 export async function finalize({ ctx }: { ctx: ReleaseContext }, deps: EngineDeps): Promise<ReleaseOutput> {
   const store = storeFor(ctx, deps);

@@ -10,10 +10,10 @@ import { hookRef, type Hook } from '../core/hooks';
 import { beforeCreation, cleanupOnEventFailure, cleanupOnEventSuccess, hookPods, logsToCopy } from '../core/delete-policy';
 import { pollDelaySeconds } from '../core/polling';
 import { hookState, type HookState } from '../core/readiness';
-import type { HelmRelease } from '../core/release';
+import type { HelmRelease } from '../core/release-record';
 import type { EngineDeps } from './deps';
-import { FIELD_MANAGER, effectiveAction, hookGroups, hookObject, storedHook } from './record';
-import { currentRecord, storeFor } from './releases';
+import { FIELD_MANAGER, effectiveAction, hookGroups, hookObject, storedHook } from './record-contents';
+import { currentRecord, storeFor } from './release-store';
 
 export interface HookTaskInput {
   readonly ctx: ReleaseContext;

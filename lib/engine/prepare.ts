@@ -11,11 +11,11 @@ import { classifyManifest, restoreHook } from '../core/hooks';
 import { splitManifest } from '../core/manifest';
 import { describeRef, ownershipConflict, refKey, refOf, type KubeObject } from '../core/objects';
 import { planRelease, type ReleasePlan } from '../core/plan';
-import { isPending, lastDeployed, latest, nextRevision, recordsToPrune, type HelmRelease } from '../core/release';
+import { isPending, lastDeployed, latest, nextRevision, recordsToPrune, type HelmRelease } from '../core/release-record';
 import type { EngineDeps } from './deps';
 import { unmappedKind } from '../kube/client';
-import { FIELD_MANAGER, effectiveAction, hookObject, resourcesOf } from './record';
-import { storeFor, type ReleaseStore } from './releases';
+import { FIELD_MANAGER, effectiveAction, hookObject, resourcesOf } from './record-contents';
+import { storeFor, type ReleaseStore } from './release-store';
 
 const CRD_WAIT_SECONDS = 60;
 const MAX_WARNINGS = 20;

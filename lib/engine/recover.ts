@@ -7,10 +7,10 @@ import { ErrorName, HelmSfnError } from '../core/errors';
 import { afterFailure, afterSuccess } from '../core/delete-policy';
 import { hookRef } from '../core/hooks';
 import { hookState } from '../core/readiness';
-import { latest, type HelmRelease } from '../core/release';
+import { latest, type HelmRelease } from '../core/release-record';
 import type { EngineDeps } from './deps';
-import { hookObject, hooksOf, storedHook } from './record';
-import { ReleaseStore, type LockHolder } from './releases';
+import { hookObject, hooksOf, storedHook } from './record-contents';
+import { ReleaseStore, type LockHolder } from './release-store';
 
 /** The `detail` of Step Functions' "Step Functions Execution Status Change" event. */
 export interface ExecutionStatusDetail {

@@ -8,7 +8,7 @@ import { classifyManifest } from '../core/hooks';
 import { joinManifest, type ManifestDocument } from '../core/manifest';
 import { describeRef, MANAGED_BY_LABEL, ownershipConflict, RELEASE_NAME_ANNOTATION, RELEASE_NAMESPACE_ANNOTATION, refKey, refOf, type KubeObject, type ObjectRef } from '../core/objects';
 import { planRelease, RESOURCE_POLICY_ANNOTATION } from '../core/plan';
-import { lastDeployed, type HelmRelease } from '../core/release';
+import { lastDeployed, type HelmRelease } from '../core/release-record';
 import { goMarshal, type JsonObject } from '../core/go-json';
 import { createMergePatch, createThreeWayJsonMergePatch } from '../core/json-merge-patch';
 import { upgradeManagedFieldsPatch } from '../core/managed-fields';
@@ -17,8 +17,8 @@ import { createThreeWayMergePatch } from '../core/strategic-merge-patch';
 import { pollDelaySeconds } from '../core/polling';
 import { resourceReady } from '../core/readiness';
 import type { EngineDeps } from './deps';
-import { FIELD_MANAGER, effectiveAction, resourcesOf } from './record';
-import { currentRecord, storeFor } from './releases';
+import { FIELD_MANAGER, effectiveAction, resourcesOf } from './record-contents';
+import { currentRecord, storeFor } from './release-store';
 
 /** Objects applied concurrently within one same-kind run. */
 const PARALLEL = 8;

@@ -8,7 +8,7 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
 import { binaries } from '../../lib/helm/binaries';
-import { runReleaseLocally } from '../../lib/local/release';
+import { runReleaseLocally } from '../../lib/local/run-locally';
 import { startSimCluster, type SimCluster } from '../../lib/sim';
 import { MAX_STATE_BYTES, writes } from './support';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
 import { binaries, helm3Binaries } from '../../lib/helm/binaries';
-import { runReleaseLocally } from '../../lib/local/release';
+import { runReleaseLocally } from '../../lib/local/run-locally';
 import { startSimCluster, type SimCluster } from '../../lib/sim';
 
 const CHART = path.resolve(__dirname, '..', '..', 'examples', 'charts', 'nginx');

@@ -1,5 +1,5 @@
 import type { KubeObject } from '../../lib/core/objects';
-import { releaseFromSecret } from '../../lib/core/release';
+import { releaseFromSecret } from '../../lib/core/release-record';
 import { configMap, docs, hook, writeChart } from '../support/charts';
 import { lastSeq, useSim, writes } from './support';
 

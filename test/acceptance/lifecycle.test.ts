@@ -1,8 +1,8 @@
 /** Upgrade, rollback, test, atomic recovery, history and locks on the simulated cluster. */
 import type { KubeObject } from '../../lib/core/objects';
-import { releaseFromSecret, type HelmRelease } from '../../lib/core/release';
+import { releaseFromSecret, type HelmRelease } from '../../lib/core/release-record';
 import { recoverRelease, unlockRelease } from '../../lib/engine/recover';
-import { EXECUTION_ARN_PREFIX, localDeps } from '../../lib/local/release';
+import { EXECUTION_ARN_PREFIX, localDeps } from '../../lib/local/run-locally';
 import { docs, hook, writeChart } from '../support/charts';
 import { lastSeq, useSim, writes } from './support';
 

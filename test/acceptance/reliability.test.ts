@@ -3,8 +3,8 @@
  * racing an uninstall, on the simulated cluster with the real workflow.
  */
 import type { KubeObject } from '../../lib/core/objects';
-import { releaseFromSecret, type HelmRelease } from '../../lib/core/release';
-import { LOCK_ANNOTATION } from '../../lib/engine/releases';
+import { releaseFromSecret, type HelmRelease } from '../../lib/core/release-record';
+import { LOCK_ANNOTATION } from '../../lib/engine/release-store';
 import type { FaultEffect } from '../../lib/sim';
 import type { LocalRunResult } from '../../lib/local/runner';
 import { configMap, docs, hook, writeChart } from '../support/charts';

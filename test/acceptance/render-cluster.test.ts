@@ -9,7 +9,7 @@ import { mkdtempSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
-import { releaseFromSecret } from '../../lib/core/release';
+import { releaseFromSecret } from '../../lib/core/release-record';
 import { binaries } from '../../lib/helm/binaries';
 import { ClientNodeKubeClient, loadKubeConfig } from '../../lib/kube/client-node';
 import { KUBERNETES_VERSION } from '../../lib/sim/discovery';

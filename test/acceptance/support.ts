@@ -1,7 +1,7 @@
 /** A simulated cluster plus the local workflow runner, for whole-lifecycle tests. */
 import { startSimCluster, type SimCluster, type SimOperation } from '../../lib/sim';
 import { ClientNodeKubeClient, loadKubeConfig } from '../../lib/kube/client-node';
-import { runReleaseLocally, type LocalReleaseOptions } from '../../lib/local/release';
+import { runReleaseLocally, type LocalReleaseOptions } from '../../lib/local/run-locally';
 import type { LocalRunResult } from '../../lib/local/runner';
 
 /** Step Functions allows 256 KiB per state; we promise far less: identifiers only. */

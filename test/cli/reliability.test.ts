@@ -9,7 +9,7 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
 import type { KubeObject } from '../../lib/core/objects';
-import { releaseFromSecret } from '../../lib/core/release';
+import { releaseFromSecret } from '../../lib/core/release-record';
 import { startSimCluster, type SimCluster } from '../../lib/sim';
 import { configMap, docs, hook, writeChart } from '../support/charts';
 

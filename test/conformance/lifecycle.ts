@@ -12,7 +12,7 @@ import * as path from 'path';
 import { promisify } from 'util';
 import { gunzipSync } from 'zlib';
 import { binaries } from '../../lib/helm/binaries';
-import { runReleaseLocally, synthesizeWorkflow } from '../../lib/local/release';
+import { runReleaseLocally, synthesizeWorkflow } from '../../lib/local/run-locally';
 import { startSimCluster, type SimCluster, type SimOperation } from '../../lib/sim';
 import { chartDir, installValues, THIRD_PARTY, upgradeValues, type CorpusChart } from './corpus';
 

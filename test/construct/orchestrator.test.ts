@@ -5,9 +5,9 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { TASKS } from '../../lib/core/contract';
 import { functionId, HelmReleaseOrchestrator, imageUpdateInput, type HelmReleaseOrchestratorProps } from '../../lib/construct/orchestrator';
-import { LambdaEnv, RELEASE_REQUESTED_DETAIL_TYPE } from '../../lib/construct/runtime-contract';
+import { LambdaEnv, RELEASE_REQUESTED_DETAIL_TYPE } from '../../lib/core/runtime-contract';
 import { extractStateMachines, type CfnTemplate } from '../../lib/local/asl';
-import { synthesizeWorkflow } from '../../lib/local/release';
+import { synthesizeWorkflow } from '../../lib/local/run-locally';
 
 // asl-validator ships no types and mutates its argument (hence structuredClone)
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -5,7 +5,7 @@
  */
 import * as assert from 'node:assert/strict';
 import type { KubeObject } from '../../lib/core/objects';
-import { releaseFromSecret, type HelmRelease } from '../../lib/core/release';
+import { releaseFromSecret, type HelmRelease } from '../../lib/core/release-record';
 import type { Json } from '../../lib/local/asl';
 import { DEPLOYER_ROLE, type DeployedHarness, type Execution } from './harness';
 

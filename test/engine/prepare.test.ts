@@ -1,7 +1,7 @@
 /** prepare is the lock: retried by Step Functions it must resume its own lock, never take another's. */
 import { engineTasks } from '../../lib/engine';
 import type { ReleaseContext } from '../../lib/core/contract';
-import { localDeps } from '../../lib/local/release';
+import { localDeps } from '../../lib/local/run-locally';
 import { startSimCluster, type SimCluster } from '../../lib/sim';
 import { configMap, writeChart } from '../support/charts';
 

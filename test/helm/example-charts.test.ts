@@ -5,7 +5,7 @@ import * as path from 'path';
 import { promisify } from 'util';
 import { parseAllDocuments } from 'yaml';
 import { binaries } from '../../lib/helm/binaries';
-import { renderChart } from '../../lib/helm/render';
+import { renderChart } from '../../lib/helm/template';
 
 const EXAMPLES = path.join(__dirname, '..', '..', 'examples', 'charts');
 const run = promisify(execFile);

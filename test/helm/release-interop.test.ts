@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
-import { releaseFromSecret, releaseSecret, releaseSecretName, type HelmRelease } from '../../lib/core/release';
+import { releaseFromSecret, releaseSecret, releaseSecretName, type HelmRelease } from '../../lib/core/release-record';
 import { binaries } from '../../lib/helm/binaries';
 import { startSimCluster, type SimCluster } from '../../lib/sim';
 

@@ -14,7 +14,7 @@ import { TASKS } from '../../lib/core/contract';
 import { functionId } from '../../lib/construct/orchestrator';
 import { silentLogger } from '../../lib/engine/deps';
 import { binaries } from '../../lib/helm/binaries';
-import { EXECUTION_ARN_PREFIX, synthesizeWorkflow } from '../../lib/local/release';
+import { EXECUTION_ARN_PREFIX, synthesizeWorkflow } from '../../lib/local/run-locally';
 import { runDefinition, type ExecutionEvent } from '../../lib/local/runner';
 import { startSimCluster, type SimCluster } from '../../lib/sim';
 import type { ClusterConnection } from '../../lib/kube/aws/cluster-access';

@@ -1,4 +1,4 @@
-import { synthesizeWorkflow } from '../../lib/local/release';
+import { synthesizeWorkflow } from '../../lib/local/run-locally';
 import type { AslDefinition, AslState } from '../../lib/local/asl';
 
 // asl-validator ships no types; it mutates its argument (adds QueryLanguage), hence structuredClone

@@ -7,9 +7,9 @@ import { mkdtempSync, readFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
-import { LambdaEnv } from '../../lib/construct/runtime-contract';
+import { LambdaEnv } from '../../lib/core/runtime-contract';
 import { extractStateMachines, type CfnTemplate } from '../../lib/local/asl';
-import { LOCAL_STACK, synthesizeWorkflow } from '../../lib/local/release';
+import { LOCAL_STACK, synthesizeWorkflow } from '../../lib/local/run-locally';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 let out: string;

@@ -13,7 +13,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { binaries } from '../../helm/binaries';
 import { ClientNodeKubeClient, loadKubeConfig } from '../../kube/client-node';
 import { startSimCluster } from '../../sim';
-import { runAndReport } from '../run-local';
+import { runAndReport } from '../run-execution';
 
 const CHART = path.resolve(__dirname, '..', '..', '..', 'examples', 'charts', 'wordpress');
 const RELEASE = 'my-website';

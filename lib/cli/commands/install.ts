@@ -1,7 +1,7 @@
 /** `helm-sfn install` and `helm-sfn uninstall`: the workflow, run locally against $KUBECONFIG. */
 import { Command } from 'commander';
 import { applyOptions, releaseOptions, valuesInput, withApplyFlags, withReleaseFlags, withValuesFlags, type ReleaseFlags } from '../release-flags';
-import { runAndReport } from '../run-local';
+import { runAndReport } from '../run-execution';
 
 export function register(program: Command): void {
   withApplyFlags(

@@ -1,7 +1,7 @@
 /** `helm-sfn upgrade`, `rollback` and `test`: the workflow, run locally against $KUBECONFIG. */
 import { Command, InvalidArgumentError } from 'commander';
 import { applyOptions, releaseOptions, valuesInput, withApplyFlags, withReleaseFlags, withValuesFlags, type ReleaseFlags } from '../release-flags';
-import { runAndReport } from '../run-local';
+import { runAndReport } from '../run-execution';
 
 interface UpgradeFlags extends ReleaseFlags {
   install?: boolean;

@@ -6,7 +6,7 @@ import { readFileSync } from 'fs';
 import { Command, Option } from 'commander';
 import { ErrorName, HelmSfnError } from '../../core/errors';
 import { planRelease, planToJson, RELEASE_ACTIONS, type PlanJson, type ReleaseAction } from '../../core/plan';
-import { renderChart } from '../../helm/render';
+import { renderChart } from '../../helm/template';
 import { collect, hookMode, keyValue, outputFormat } from '../options';
 
 interface PlanFlags {

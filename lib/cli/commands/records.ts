@@ -5,12 +5,12 @@
 import { Command } from 'commander';
 import { ErrorName, HelmSfnError } from '../../core/errors';
 import type { KubeObject } from '../../core/objects';
-import { latest, releaseFromSecret, type HelmRelease } from '../../core/release';
+import { latest, releaseFromSecret, type HelmRelease } from '../../core/release-record';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { unlockRelease, type OwnerState } from '../../engine/recover';
-import { ReleaseStore, type LockHolder } from '../../engine/releases';
+import { ReleaseStore, type LockHolder } from '../../engine/release-store';
 import { livenessState } from '../../local/liveness';
-import { EXECUTION_ARN_PREFIX, localDeps } from '../../local/release';
+import { EXECUTION_ARN_PREFIX, localDeps } from '../../local/run-locally';
 import { outputFormat } from '../options';
 import { table } from '../tables';
 

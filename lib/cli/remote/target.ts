@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'fs';
 import { ListTagsForResourceCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { CHART_BUCKET_TAG } from '../../construct/runtime-contract';
+import { CHART_BUCKET_TAG } from '../../core/runtime-contract';
 import { ErrorName, HelmSfnError } from '../../core/errors';
 import type { RemoteFlags } from './flags';
 

@@ -14,9 +14,9 @@ import { mkdtemp, rm, writeFile } from 'fs/promises';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { ErrorName, HelmSfnError } from '../core/errors';
-import type { HelmRelease } from '../core/release';
+import type { HelmRelease } from '../core/release-record';
 import type { RenderedRelease, Renderer, RenderRequest } from '../engine/deps';
-import { helmEnv, runHelm, valueArgs } from './render';
+import { helmEnv, runHelm, valueArgs } from './process';
 import { binaries } from './binaries';
 
 export interface HelmCliRendererOptions {

@@ -6,7 +6,7 @@ import { ErrorName, HelmSfnError } from '../core/errors';
 import { hookRef, restoreHook, type Hook, type HookEvent } from '../core/hooks';
 import { parseObject, splitManifest, type ManifestDocument } from '../core/manifest';
 import { groupHooks, hooksForEvent, type HookGroup } from '../core/ordering';
-import type { HelmHook, HelmRelease } from '../core/release';
+import type { HelmHook, HelmRelease } from '../core/release-record';
 import type { KubeObject } from '../core/objects';
 import type { Action, ReleaseContext } from '../core/contract';
 

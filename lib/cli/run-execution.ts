@@ -8,7 +8,7 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import type { ReleaseOutput } from '../core/contract';
 import { executionHistory } from '../local/history';
-import { localFunctionArn, runReleaseLocally, type LocalReleaseOptions } from '../local/release';
+import { localFunctionArn, runReleaseLocally, type LocalReleaseOptions } from '../local/run-locally';
 import { ProgressPrinter } from './progress';
 import { runRemotely } from './remote/execution';
 import { checkModeFlags, isRemote, type RemoteFlags } from './remote/flags';

@@ -4,7 +4,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { ErrorName, isHelmSfnError } from '../../lib/core/errors';
 import { binaries } from '../../lib/helm/binaries';
-import { helmErrorMessage, renderChart } from '../../lib/helm/render';
+import { helmErrorMessage } from '../../lib/helm/process';
+import { renderChart } from '../../lib/helm/template';
 
 const FIXTURES = path.join(__dirname, 'fixtures');
 const EXAMPLES = path.join(__dirname, '..', '..', 'examples', 'charts');

@@ -14,7 +14,7 @@ import { functionId, HelmReleaseOrchestrator } from '../construct/orchestrator';
 import { engineTasks, type EngineDeps } from '../engine';
 import type { Logger } from '../engine/deps';
 import { recoverRelease } from '../engine/recover';
-import { HelmCliRenderer, localKubeconfig, localPath } from '../helm/renderer';
+import { HelmCliRenderer, localKubeconfig, localPath } from '../helm/dry-run';
 import { ClientNodeKubeClient, loadKubeConfig } from '../kube/client-node';
 import { extractStateMachines, FAKE_ENV, lambdaFunctions, type AslDefinition, type CfnTemplate, type Json } from './asl';
 import { currentLiveness } from './liveness';

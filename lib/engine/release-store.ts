@@ -17,7 +17,7 @@
  * also leaves {@link LIVENESS_ANNOTATION}, so `unlock` can tell a dead owner from a live one.
  */
 import { ErrorName, HelmSfnError } from '../core/errors';
-import { isPending, type HelmRelease, type ReleaseInfo, type ReleaseStatus, releaseFromSecret, releaseSecret, releaseSecretName } from '../core/release';
+import { isPending, type HelmRelease, type ReleaseInfo, type ReleaseStatus, releaseFromSecret, releaseSecret, releaseSecretName } from '../core/release-record';
 import type { ReleaseContext } from '../core/contract';
 import type { KubeObject } from '../core/objects';
 import { AlreadyExistsError, type KubeClient } from '../kube/client';

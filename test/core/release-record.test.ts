@@ -17,7 +17,7 @@ import {
   releaseSecretName,
   ReleaseStatus,
   releaseToJson,
-} from '../../lib/core/release';
+} from '../../lib/core/release-record';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'helm4');
 const readJson = (name: string) => JSON.parse(fs.readFileSync(path.join(FIXTURES, name), 'utf8'));
