@@ -24,8 +24,13 @@ export const ErrorName = {
   ApplyFailed: 'ApplyFailed',
   /** `wait` was asked and resources did not become ready in time. */
   ResourcesNotReady: 'ResourcesNotReady',
-  /** No answer from the API server, or it refused our credentials. */
+  /** No answer from the API server (or no such cluster); retried for minutes, then failed. */
   ClusterUnreachable: 'ClusterUnreachable',
+  /**
+   * The API server or AWS refused our credentials (401, still after one refresh) or our
+   * permissions (403): RBAC, the cluster's access entry or the role needs a fix. Not retried.
+   */
+  AccessDenied: 'AccessDenied',
   /** 429, 5xx or a dropped connection: safe to retry (every task is idempotent). */
   KubeTransient: 'KubeTransient',
   /** An atomic operation failed and the release was rolled back (or uninstalled). */

@@ -334,7 +334,7 @@ export function mapError(what: string, e: unknown): Error {
   if (e instanceof ApiError) {
     const message = `${what}: ${e.status?.message ? withoutObjectValues(e.status.message) : `HTTP ${e.code}`}`;
     if (e.code === 429 || e.code >= 500) return new HelmSfnError(ErrorName.KubeTransient, message, { cause: e });
-    if (e.code === 401 || e.code === 403) return new HelmSfnError(ErrorName.ClusterUnreachable, message, { cause: e });
+    if (e.code === 401 || e.code === 403) return new HelmSfnError(ErrorName.AccessDenied, message, { cause: e });
     return new HelmSfnError(ErrorName.ApplyFailed, message, { cause: e });
   }
   const sysCode = systemCode(e);

@@ -65,7 +65,7 @@ test.each([
   [{ type: 'error' as const, code: 503 }, ErrorName.KubeTransient],
   [{ type: 'error' as const, code: 429, retryAfterSeconds: 1 }, ErrorName.KubeTransient],
   [{ type: 'reset' as const }, ErrorName.KubeTransient],
-  [{ type: 'error' as const, code: 403 }, ErrorName.ClusterUnreachable],
+  [{ type: 'error' as const, code: 403 }, ErrorName.AccessDenied],
 ])('API failure %o is %s', async (effect, name) => {
   await kube.apply(cm('faulty'), { fieldManager: 'helm' });
   sim.faults.add({ verbs: ['get'], resource: 'configmaps', name: 'faulty', effect });
@@ -108,7 +108,7 @@ test('refused credentials are refreshed once, then the request goes through', as
   sim.faults.add({ verbs: ['get'], resource: 'configmaps', name: 'rotated', times: 1, effect: { type: 'error', code: 401 } });
   expect(await client.get(ref('rotated'))).toBeDefined();
   sim.faults.add({ verbs: ['get'], resource: 'configmaps', name: 'rotated', times: 2, effect: { type: 'error', code: 401 } });
-  expect(await errorName(client.get(ref('rotated')))).toMatch(/^ClusterUnreachable: /);
+  expect(await errorName(client.get(ref('rotated')))).toMatch(/^AccessDenied: /);
   expect(refreshes).toBe(2);
 });
 

@@ -177,12 +177,20 @@ export class ClusterAccess {
   }
 }
 
-/** AWS SDK failures in our error names: throttling and 5xx are retried by the workflow, the rest stop it. */
+/**
+ * AWS SDK failures in our error names: throttling and 5xx are retried by the workflow, a refused
+ * permission stops it at once (waiting does not grant it), anything else is ClusterUnreachable.
+ */
 export function awsError(what: string, e: unknown): Error {
   if (e instanceof HelmSfnError) return new HelmSfnError(e.name, `${what}: ${e.message}`, { cause: e });
-  const err = e as { name?: string; message?: string };
+  const err = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
   const message = `${what}: ${err.name ?? 'Error'}: ${err.message ?? String(e)}`;
-  return new HelmSfnError(isTransientAwsError(e) ? ErrorName.KubeTransient : ErrorName.ClusterUnreachable, message, { cause: e });
+  const name = isTransientAwsError(e)
+    ? ErrorName.KubeTransient
+    : err.$metadata?.httpStatusCode === 403 || /^AccessDenied/.test(err.name ?? '')
+      ? ErrorName.AccessDenied
+      : ErrorName.ClusterUnreachable;
+  return new HelmSfnError(name, message, { cause: e });
 }
 
 /** Throttling, 5xx, or an error the SDK marks retryable (dropped connections, timeouts). */

@@ -96,7 +96,7 @@ describe('EKS cluster through a role', () => {
   });
 
   it.each([
-    ['AccessDenied', 403, {}, 'ClusterUnreachable'],
+    ['AccessDenied', 403, {}, 'AccessDenied'],
     ['ThrottlingException', 400, { $retryable: { throttling: true } }, 'KubeTransient'],
     ['InternalFailure', 500, {}, 'KubeTransient'],
   ])('an STS %s becomes %s naming the cluster', async (name, status, extra, expected) => {
