@@ -84,7 +84,7 @@ async function runLocally(input: Record<string, unknown>, flags: RunFlags, opts:
  * `--set` items never enter the execution input, where the history and the console would show
  * them: they go to a private file (a directory only this user reads, the file 0600), the input
  * names it in `setFrom`, and it is removed after the run. Remote mode uploads it like a values
- * file (a content-addressed object in the KMS-encrypted chart bucket). The renderer hands the
+ * file (an object under a random key in the KMS-encrypted chart bucket). The renderer hands the
  * items to helm as `--set`, so they keep Helm's exact meaning.
  */
 async function withSetFile<T>(input: Record<string, unknown>, run: (input: Record<string, unknown>) => Promise<T>): Promise<T> {

@@ -212,7 +212,7 @@ describe('the command line, in remote mode', () => {
     expect(JSON.parse(sfn.commandCalls(StartExecutionCommand)[0].args[0].input.input!)).toMatchObject({ action: 'install', cluster: 'prod', options: { wait: true } });
   });
 
-  it('--set goes to a content-addressed object in the chart bucket, named in setFrom: never in the execution input; --history-file writes the full history', async () => {
+  it('--set goes to an object under a random key in the chart bucket (no hash of the values), named in setFrom: never in the execution input; --history-file writes the full history', async () => {
     const historyFile = path.join(mkdtempSync(path.join(tmpdir(), 'history-')), 'history.json');
     sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED', output: JSON.stringify(OUTPUT) } as never);
     sfn.on(GetExecutionHistoryCommand).resolves({ events: [other('ExecutionStarted')] });

@@ -1,11 +1,12 @@
 /**
  * Local charts and values files, made reachable by the Lambdas: a chart directory is packaged
- * with helm, and each file is uploaded to the chart bucket under a content-addressed key (the
- * same file is the same object, so retries and re-runs upload nothing new). The execution
- * input then names s3:// URLs only; values files stay out of the execution history.
+ * with helm, and each file is uploaded to the chart bucket. A chart's key is content-addressed
+ * (the same chart is the same object, so re-runs upload nothing new); a values or set file's key
+ * is random, because its key is in the execution history and a hash of a short secret value is
+ * a guessable one. The execution input then names s3:// URLs only; values stay out of the history.
  */
 import { execFile } from 'child_process';
-import { createHash } from 'crypto';
+import { createHash, randomBytes } from 'crypto';
 import { mkdtemp, readdir, readFile, rm, stat } from 'fs/promises';
 import { tmpdir } from 'os';
 import * as path from 'path';
@@ -26,9 +27,10 @@ export interface Uploader {
 }
 
 export function s3Uploader(s3: S3Client, bucket: string, helmBinary = () => binaries().helm): Uploader {
-  const upload = async (prefix: string, file: string, name: string): Promise<string> => {
+  const upload = async (prefix: 'charts' | 'values', file: string, name: string): Promise<string> => {
     const body = await readFile(file);
-    const key = `${prefix}/${createHash('sha256').update(body).digest('hex').slice(0, 16)}/${name}`;
+    const id = prefix === 'charts' ? createHash('sha256').update(body).digest('hex') : randomBytes(8).toString('hex');
+    const key = `${prefix}/${id.slice(0, 16)}/${name}`;
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
     return `s3://${bucket}/${key}`;
   };
@@ -75,7 +77,7 @@ export async function withUploadedSources(input: Record<string, unknown>, upload
   if (!localChart && localFiles.length === 0) return input;
   const up = await uploader();
   const uploaded: Record<string, unknown> = localChart ? { chart: { ...chart, source: await up.chart(chart!.source as string) } } : {};
-  // set files go where values files go: the values/ prefix, content-addressed (see s3Uploader)
+  // set files go where values files go: the values/ prefix, under a random key (see s3Uploader)
   for (const field of localFiles) uploaded[field] = await Promise.all(listOf(field).map((v) => (isLocal(v) ? up.values(v as string) : v)));
   return { ...input, ...uploaded };
 }
