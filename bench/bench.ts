@@ -1,6 +1,6 @@
 /**
  * The benchmark: helm-sfn against the real helm on the same simulated cluster, in one run, so
- * only ratios matter (design.md §6). Measures lifecycle wall time, the state machine's cost,
+ * only ratios matter (README.md#benchmarks). Measures lifecycle wall time, the state machine's cost,
  * and API requests; models the poll backoff for long hooks and checks the model against a run.
  */
 import * as os from 'os';

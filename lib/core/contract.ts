@@ -1,7 +1,7 @@
 /**
  * What travels between the workflow's states and its tasks. Only identifiers, options and
  * counters: manifests, values and Secret data stay in the cluster (the release record) and
- * never enter Step Functions history (design.md §1).
+ * never enter Step Functions history (docs/architecture.md#what-travels-between-states).
  */
 import type { HookEvent } from './hooks';
 import type { ExecutionInput, ExecutionOptions } from './input';
@@ -55,7 +55,7 @@ export interface ReleaseContext {
 /**
  * `$.source`: what install and upgrade render. It is the one part of the input that Prepare needs
  * beyond `ctx`, so the first task hands it over and Prepare drops it: the execution input is
- * never passed to a later task (design.md §1). Values files and set files are references; inline
+ * never passed to a later task (docs/architecture.md#what-travels-between-states). Values files and set files are references; inline
  * `values` and `set` (a console user's) are the only values that ever travel, and they are in
  * the execution input already.
  */
@@ -122,7 +122,7 @@ export interface HookSummary {
   readonly seconds?: number;
 }
 
-/** The execution output of a successful run (design.md §2). */
+/** The execution output of a successful run (docs/architecture.md#the-execution-input). */
 export interface ReleaseOutput {
   readonly release: string;
   readonly namespace: string;

@@ -39,7 +39,8 @@ export function cleanupOnEventSuccess(executed: readonly Hook[]): Hook[] {
  * A hook (or, in weight-groups mode, several) failed: first the failed hooks that have
  * hook-failed, then the hooks that ran before and have hook-succeeded, in execution order.
  * `executed` = hooks that were created, in execution order (failed ones may be included; hooks
- * still running in a failed group should not be: design.md leaves them alone).
+ * still running in a failed group should not be: they are left alone,
+ * docs/semantics.md#deliberate-differences-from-helm).
  */
 export function cleanupOnEventFailure(executed: readonly Hook[], failed: readonly Hook[]): Hook[] {
   const failedIds = new Set(failed.map(hookId));

@@ -12,7 +12,7 @@ export const HOOK_ANNOTATION = 'helm.sh/hook';
 export const HOOK_WEIGHT_ANNOTATION = 'helm.sh/hook-weight';
 export const HOOK_DELETE_POLICY_ANNOTATION = 'helm.sh/hook-delete-policy';
 export const HOOK_OUTPUT_LOG_POLICY_ANNOTATION = 'helm.sh/hook-output-log-policy';
-/** Ours (design.md §3 item 4): a Go duration bounding this hook's wait instead of the action's. */
+/** Ours (docs/semantics.md#timeouts): a Go duration bounding this hook's wait instead of the action's. */
 export const HOOK_TIMEOUT_ANNOTATION = 'helm-sfn.io/hook-timeout';
 
 export const HOOK_EVENTS = [

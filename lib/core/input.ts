@@ -1,5 +1,5 @@
 /**
- * Execution input v1 (design.md §2): one contract for the CLI, the console and events.
+ * Execution input v1 (docs/architecture.md#the-execution-input): one contract for the CLI, the console and events.
  * Every problem is reported at once, each naming the field path and the rule it breaks.
  */
 import { z } from 'zod';
@@ -19,7 +19,7 @@ export interface ParseOptions {
   allowLocalPaths?: boolean;
 }
 
-// The issue asks for "a DNS-1053 label ≤ 53 chars", i.e. an RFC 1035 label. That is stricter than
+// The contract asks for "a DNS-1053 label ≤ 53 chars", i.e. an RFC 1035 label. That is stricter than
 // Helm 4 (`pkg/chart/common/util/validate_name.go` ValidateReleaseName: a DNS-1123 subdomain-like
 // `^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`, max 53), so releases the helm
 // CLI named with a leading digit or a dot cannot be driven by helm-sfn.

@@ -1,5 +1,5 @@
 /**
- * Poll backoff (design.md §1): the wait before the next look doubles from `min` to `max`, so
+ * Poll backoff (docs/semantics.md#deliberate-differences-from-helm, 2): the wait before the next look doubles from `min` to `max`, so
  * a hook costs few polls while it is young and at most one per `max` seconds afterwards.
  */
 export interface PollSeconds {

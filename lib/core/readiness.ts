@@ -1,5 +1,5 @@
 /**
- * When is an object done? Pure rules over the live object (design.md §3 item 3, Helm 4's
+ * When is an object done? Pure rules over the live object (docs/semantics.md#readiness; Helm 4's
  * `internal/statusreaders` for hooks and kstatus for `--wait`).
  */
 import type { KubeObject } from './objects';

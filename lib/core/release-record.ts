@@ -1,9 +1,9 @@
 /**
  * Helm 4 release records: the JSON Helm stores, its Secret encoding, and the history rules.
- * Records written here are read by the helm CLI and the other way round (design.md §1).
+ * Records written here are read by the helm CLI and the other way round (docs/semantics.md#release-records).
  * Sources: helm v4.1.4 `pkg/release/v1/{release,info,hook}.go`, `pkg/chart/v2/{chart,metadata,
  * dependency}.go`, `pkg/chart/common/file.go`, `pkg/storage/driver/{secrets,util,labels}.go`,
- * `pkg/storage/storage.go`; helm-semantics.md §7.
+ * `pkg/storage/storage.go`.
  */
 import { constants, gunzipSync, gzipSync } from 'zlib';
 

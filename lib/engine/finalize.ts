@@ -1,5 +1,5 @@
 /**
- * The last steps: record the outcome (Helm's statuses and descriptions, helm-semantics.md §6–7)
+ * The last steps: record the outcome (Helm's statuses and descriptions: docs/semantics.md#statuses-and-descriptions)
  * and report. `markFailed` is the single entry of the failure path.
  */
 import type { FailureInfo, HookSummary, ReleaseContext, ReleaseOutput } from '../core/contract';

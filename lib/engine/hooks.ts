@@ -1,5 +1,6 @@
 /**
- * Hook tasks: one weight group at a time (design.md §3 items 2–6, helm-semantics.md §3–5).
+ * Hook tasks: one weight group at a time (docs/semantics.md#weight-groups-and-sequential-mode;
+ * Helm's rules from helm v4.1.4 `pkg/action/hooks.go`: docs/semantics.md#delete-policies).
  * applyHookGroup creates a group's objects in Helm's order; pollHookGroup reads them until all
  * finished, one failed, or the group timed out; finishHooks and failHookGroup enforce the
  * delete and output-log policies with Helm's timing.
@@ -50,7 +51,7 @@ export async function applyHookGroup({ ctx, hook }: HookTaskInput, deps: EngineD
     if (beforeCreation(h).action === 'delete') {
       await deleteAndWait(deps, ref, deletedBy);
     } else if (await deps.kube.get(ref)) {
-      // design.md §3 item 10: like Helm 4, apply over it; its old finished status is accepted
+      // like Helm 4, apply over it; its old finished status is accepted (docs/semantics.md#deliberate-differences-from-helm, 7)
       deps.logger.warn(`hook ${h.kind}/${h.name} already exists and has no before-hook-creation policy: it will not run again`, {
         event: hook.event,
       });

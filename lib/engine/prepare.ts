@@ -201,7 +201,7 @@ async function ownLock(history: HelmRelease[], store: ReleaseStore): Promise<Hel
   return last;
 }
 
-/** Unlike Helm, every action refuses a release another operation holds (design.md §3.8); our own lock passes. */
+/** Unlike Helm, every action refuses a release another operation holds (docs/semantics.md#locks); our own lock passes. */
 function assertUnlocked(last: HelmRelease, ctx: ReleaseContext, store: ReleaseStore): void {
   const holder = store.lockOf(last);
   if (!holder || store.isMine(last)) return;

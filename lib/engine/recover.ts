@@ -1,5 +1,5 @@
 /**
- * Stuck locks (design.md §3 item 8): a release whose last record is pending-* because the
+ * Stuck locks (docs/operations.md#stuck-locks-and-helm-sfn-unlock): a release whose last record is pending-* because the
  * execution holding it was aborted, timed out or failed without reaching the failure path.
  * Helm leaves such a release stuck forever; helm-sfn turns it `failed`, so it can move again.
  */

@@ -1,6 +1,7 @@
 /**
  * Release records stored exactly as Helm 4 stores them: Secrets `sh.helm.release.v1.<name>.v<rev>`
- * (helm-semantics.md §7), so `helm list/history/get` read ours and we read Helm's.
+ * (helm v4.1.4 `pkg/storage/driver/secrets.go`; docs/semantics.md#release-records), so
+ * `helm list/history/get` read ours and we read Helm's.
  *
  * The release lock lives on these records and nowhere else, so helm reads every state a lock
  * leaves behind:

@@ -108,7 +108,7 @@ export async function deleteResources({ ctx }: { ctx: ReleaseContext }, deps: En
  * Objects the release owned before this revision that the new manifest lacks (pkg/kube
  * client.go Update). Candidates come from the previous revision, the last deployed one and every
  * revision after it — failed upgrades may have created objects the deployed one never had
- * (design.md §3 item 12; Helm diffs against the deployed revision only and leaves those behind)
+ * (docs/semantics.md#deliberate-differences-from-helm, 11; Helm diffs against the deployed revision only and leaves those behind)
  * — and each is checked live: gone, owned by someone else, or annotated
  * `helm.sh/resource-policy: keep` ⇒ left alone.
  */

@@ -48,7 +48,7 @@ const LAMBDA_TRANSIENT_ERRORS = [
  * (ClusterUnreachable) is retried with jittered exponential backoff, 2 s doubling to a 60 s
  * cap, 12 attempts: about 8 minutes at most (4 on average), so an API outage of a few minutes
  * — a control-plane upgrade, a rotated load balancer — is ridden out. Safe: every task is
- * idempotent (design.md §1).
+ * idempotent (docs/architecture.md#idempotence-and-retries).
  */
 const TRANSIENT_RETRY: sfn.RetryProps = {
   errors: [ErrorName.KubeTransient, ErrorName.ClusterUnreachable, ...LAMBDA_TRANSIENT_ERRORS],
@@ -183,7 +183,7 @@ class ReleaseGraph {
    * Lock + render + plan. If it fails, `$.ctx` has no revision yet and the failure path only
    * gives back what part of the lock it got: another execution's lock is never touched.
    * Install and upgrade read `$.source` (from the first task) and drop it: from here on the
-   * state is `{ ctx }`, so no value travels further (design.md §1).
+   * state is `{ ctx }`, so no value travels further (docs/architecture.md#what-travels-between-states).
    */
   private prepare(id: string, renders = false): sfn.TaskStateBase {
     if (!renders) return this.task(id, 'prepare', CTX, { resultPath: '$.ctx' });

@@ -3,7 +3,7 @@
  * corpus with the real helm and with helm-sfn (sequential hooks), prints the chart × step table
  * and the first differences of every unequal step; exit code 1 on any difference.
  *
- * It lives in test/ (not bench/) because nothing outside test/ may import test/ (design.md §4).
+ * It lives in test/ (not bench/) because nothing outside test/ may import test/ (docs/architecture.md#dependency-rules).
  */
 import { writeFileSync } from 'fs';
 import { Command, InvalidArgumentError } from 'commander';

@@ -358,7 +358,7 @@ function releaseRecords(sim: SimCluster, chart: CorpusChart): Map<string, unknow
   return out;
 }
 
-/** Secret data is base64; inside, Helm's own base64 of gzip of JSON (helm-semantics.md §7.2). */
+/** Secret data is base64; inside, Helm's own base64 of gzip of JSON (helm v4.1.4 `pkg/storage/driver/util.go`). */
 function decodeRelease(data: string | undefined): unknown {
   if (!data) return undefined;
   const inner = Buffer.from(Buffer.from(data, 'base64').toString('utf8'), 'base64');

@@ -1,5 +1,5 @@
 /**
- * design.md §4's dependency direction, checked on the source text: lib/core is pure (only
+ * The dependency rules of docs/architecture.md#dependency-rules, checked on the source text: lib/core is pure (only
  * lib/core, yaml, zod and zlib), only lib/kube imports @kubernetes/client-node, nothing imports test/.
  */
 import * as fs from 'fs';
@@ -94,7 +94,7 @@ describe('importsOf (the scanner)', () => {
   });
 });
 
-describe('dependency direction (design.md §4)', () => {
+describe('dependency direction (docs/architecture.md#dependency-rules)', () => {
   const files = SCANNED.flatMap((dir) => sourceFiles(path.join(ROOT, dir)));
 
   it('scans the sources', () => {

@@ -1,6 +1,6 @@
 /**
  * The real helm (v4.1.4) as oracle: `helm template` output classified and ordered by lib/core must
- * be exactly what Helm printed (helm-semantics.md Experiments E1–E4, E10).
+ * be exactly what Helm printed (docs/semantics.md#rendering-the-hook-chart and #weight-parsing).
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -30,7 +30,7 @@ function helmTemplate(chart: string, ...flags: string[]): Rendered {
   return { stdout: run.stdout, stderr: run.stderr };
 }
 
-/** E10's chart: six pre-install ConfigMaps whose weights test strconv.Atoi. */
+/** The weight chart (docs/semantics.md#weight-parsing): six pre-install ConfigMaps whose weights test strconv.Atoi. */
 function writeWeightChart(dir: string): string {
   const weights: [string, string | undefined][] = [
     ['a-space', ' 5'],
@@ -77,7 +77,7 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(home, { recursive: true, force: true }));
 
-describe('E1: helm template hookchart', () => {
+describe('helm template hookchart', () => {
   it('prints regular resources in InstallOrder (Gadget before Widget), then hooks in stored kind order — as we classify them', () => {
     const docs = splitManifest(plain.stdout);
     const { resources, hooks, crds } = classifyManifest(docs);
@@ -134,7 +134,7 @@ describe('E1: helm template hookchart', () => {
   });
 });
 
-describe('E3: --include-crds', () => {
+describe('--include-crds', () => {
   it('prints the CRD first; we plan it apart from the resources, for install', () => {
     const docs = splitManifest(withCrds.stdout);
     expect([docs[0].path, docs[0].object.kind]).toEqual(['hookchart/crds/crd.yaml', 'CustomResourceDefinition']);
@@ -145,7 +145,7 @@ describe('E3: --include-crds', () => {
   });
 });
 
-describe('E4: --no-hooks and --skip-tests', () => {
+describe('--no-hooks and --skip-tests', () => {
   it('--no-hooks prints no hook; the resources are unchanged', () => {
     const { hooks, resources } = classifyManifest(splitManifest(noHooks.stdout));
     expect(noHooks.stdout).not.toContain('helm.sh/hook');
@@ -161,7 +161,7 @@ describe('E4: --no-hooks and --skip-tests', () => {
   });
 });
 
-describe('E10: weights parsed with strconv.Atoi', () => {
+describe('weights parsed with strconv.Atoi', () => {
   it('keeps the chart\'s file order as stored order', () => {
     const { hooks } = classifyManifest(splitManifest(weights.stdout));
     expect(hooks.map((h) => [h.name, h.weight])).toEqual([

@@ -33,7 +33,7 @@ describe('good inputs come back with defaults filled in', () => {
   it.each([
     ['minimal install', install, { ...install, options: DEFAULT_OPTIONS }],
     [
-      'the design.md example',
+      'a full install example',
       {
         action: 'install',
         release: 'my-website',

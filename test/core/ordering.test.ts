@@ -2,7 +2,7 @@ import type { Hook } from '../../lib/core/hooks';
 import { compareHooks, compareKinds, groupHooks, hooksForEvent, INSTALL_ORDER, kindRank, sortByKind, UNINSTALL_ORDER } from '../../lib/core/ordering';
 import { hook } from './builders';
 
-describe('Helm 4 kind orders (pkg/release/v1/util/kind_sorter.go, as quoted in helm-semantics.md §2)', () => {
+describe('Helm 4 kind orders (pkg/release/v1/util/kind_sorter.go)', () => {
   it.each([
     [
       'InstallOrder',
@@ -74,7 +74,7 @@ describe('hook order within an event: weight, name, kind rank, path, index', () 
   ];
   const names = (hs: Hook[]) => hs.map((h) => `${h.kind}/${h.name}`);
 
-  it('selects the event\'s hooks in Helm\'s order (experiment E5), whatever the input order', () => {
+  it('selects the event\'s hooks in Helm\'s order, whatever the input order', () => {
     const expected = ['Pod/pod-w-1', 'ServiceAccount/aa-job', 'Job/aa-job', 'ConfigMap/zz-cm', 'Job/job-w5', 'ConfigMap/both'];
     expect(names(hooksForEvent(hooks, 'pre-install'))).toEqual(expected);
     expect(names(hooksForEvent([...hooks].reverse(), 'pre-install'))).toEqual(expected);

@@ -1,5 +1,5 @@
 /**
- * design.md §1: records are stored exactly as Helm 4 stores them, so the helm CLI reads ours and
+ * docs/semantics.md#release-records: records are stored exactly as Helm 4 stores them, so the helm CLI reads ours and
  * we read Helm's. Judged by the real helm binary against the simulated cluster.
  */
 import { execFile } from 'child_process';

@@ -1,6 +1,6 @@
 /**
  * Golden traces: the requests real Helm 4.1.4 made against the research prototype
- * (test/fixtures/helm4/05-helm-lifecycle.log, a copy of shared/fixtures/helm4's, chart "demo") are the order Helm must also
+ * (test/fixtures/helm4/05-helm-lifecycle.log, recorded from that run, chart "demo") are the order Helm must also
  * follow against the sim. Our hooks chart renders the same objects, so the write sequences of
  * install, upgrade --wait, rollback --wait and uninstall --wait must match request for request.
  */

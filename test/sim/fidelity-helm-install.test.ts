@@ -1,6 +1,7 @@
 /**
  * Fidelity: real Helm 4.1.4 installs charts with hook Jobs against the sim; the outcome and the
- * sim's operation log must match Helm's observed behaviour (helm-semantics.md §3.1, E5, E7).
+ * sim's operation log must match Helm's observed behaviour (helm v4.1.4 `pkg/action/hooks.go`;
+ * docs/semantics.md#observed-helm-behaviour).
  */
 import * as path from 'path';
 
@@ -65,7 +66,7 @@ describe('helm install with hook Jobs', () => {
     expect(job.status.conditions.find((c: any) => c.type === 'Failed')).toMatchObject({ status: 'True', reason: 'BackoffLimitExceeded' });
   });
 
-  it('runs pre-upgrade hooks one at a time and on failure deletes by policy in Helm\'s order (E7)', async () => {
+  it('runs pre-upgrade hooks one at a time and on failure deletes by policy in Helm\'s order', async () => {
     const chart = path.join(__dirname, 'fixtures', 'failing-hooks-chart');
     expect((await env.t.helm('install', 'e7', chart, '-n', 'default')).code).toBe(0);
     const from = env.sim.operations.length;

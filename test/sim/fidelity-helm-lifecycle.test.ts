@@ -88,7 +88,7 @@ describe('helm release lifecycle', () => {
     expect(releaseStatuses()).toEqual([]);
     expect(sim.list('apps/v1', 'ReplicaSet', 'default')).toEqual([]);
     const left = await t.kubectl('get', 'jobs', '-o', 'name');
-    expect(left.stdout).toBe('job.batch/app-post\n'); // hooks outlive the release (helm-semantics E8)
+    expect(left.stdout).toBe('job.batch/app-post\n'); // hooks outlive the release (docs/semantics.md#hooks-outlive-the-release)
     expect(sim.controllerErrors).toEqual([]);
   });
 });
