@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, Tags } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -25,7 +25,6 @@ const FULL: HelmReleaseOrchestratorProps = {
   events: { allowedAccounts: ['444455556666'], allowedOrganizationId: 'o-abcdefghij' },
   imageUpdates: [{ repositoryName: 'team/web', tagPrefix: 'v', release: 'web', namespace: 'web', cluster: 'prod', chart: { source: 's3://charts-bucket/web-1.0.0.tgz' } }],
   pollSeconds: { min: 5, max: 60 },
-  tags: { team: 'platform' },
 };
 
 function synth(props: HelmReleaseOrchestratorProps = FULL, configure?: (stack: Stack) => HelmReleaseOrchestratorProps) {
@@ -34,6 +33,7 @@ function synth(props: HelmReleaseOrchestratorProps = FULL, configure?: (stack: S
   const stack = new Stack(app, 'HelmSfn');
   // WHEN
   const orchestrator = new HelmReleaseOrchestrator(stack, 'Orchestrator', configure ? configure(stack) : props);
+  Tags.of(orchestrator).add('team', 'platform');
   return { stack, orchestrator, template: Template.fromStack(stack) };
 }
 
