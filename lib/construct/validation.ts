@@ -3,10 +3,13 @@
  * the construct path and the error carries it (`constructPath`), so a bad prop in a large app
  * names the construct it belongs to. aws-cdk-lib's own `ValidationError` is marked `@internal`
  * and its constructor changed within 2.x (`(msg, scope)` became `(name, msg, scope)` by 2.276),
- * so a construct that accepts any aws-cdk-lib 2 cannot build on it.
+ * so a construct that accepts any aws-cdk-lib 2 cannot build on it; `Errors.isValidationError`,
+ * the public test, recognises this one.
  */
 import type { IConstruct } from 'constructs';
 import { ErrorName, HelmSfnError } from '../core/errors';
+
+const CDK_VALIDATION_BRANDS = [Symbol.for('@aws-cdk/core.SynthesisError'), Symbol.for('@aws-cdk/core.ValidationError')];
 
 /** A prop breaks a rule; thrown while the construct is built (synth fails). */
 export class ConstructValidationError extends HelmSfnError {
@@ -18,6 +21,9 @@ export class ConstructValidationError extends HelmSfnError {
   constructor(scope: IConstruct, message: string) {
     super(ErrorName.InvalidInput, `${scope.node.path}: ${message}`);
     this.constructPath = scope.node.path;
+    // aws-cdk-lib recognises its construct errors by these global symbols (Errors.isValidationError),
+    // which work across copies of the library; so ours pass for validation errors too
+    for (const brand of CDK_VALIDATION_BRANDS) Object.defineProperty(this, brand, { value: true });
   }
 }
 
