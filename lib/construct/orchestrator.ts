@@ -392,13 +392,15 @@ export class HelmReleaseOrchestrator extends Construct implements ec2.IConnectab
   }
 
   /**
-   * Let a person or pipeline run releases with the CLI's remote mode: start and follow
+   * Let a person or pipeline run releases with the CLI's remote mode: start, stop and follow
    * executions (all of {@link grantReadReleases}), and upload charts and values files to the
    * chart bucket.
    */
   grantStartRelease(grantee: iam.IGrantable): iam.Grant {
     return this.stateMachine
       .grantStartExecution(grantee)
+      .combine(this.stateMachine.grantExecution(grantee, 'states:StopExecution'))
+      // starting encrypts the input, stopping the error and cause
       .combine(this.grantExecutionData(grantee, 'kms:GenerateDataKey'))
       .combine(this.grantReadReleases(grantee))
       .combine(this.chartBucket.grantPut(grantee));

@@ -161,7 +161,7 @@ describe('IAM', () => {
     expect(statementsOf('OrchestratorStartRole')).toContainEqual({ Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: expect.stringMatching(/^OrchestratorHelmRelease/) } });
   });
 
-  it('grantStartRelease lets a CLI user start and follow executions and upload charts', () => {
+  it('grantStartRelease lets a CLI user start, stop and follow executions and upload charts', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const s = new Stack(app, 'S');
     const orchestrator = new HelmReleaseOrchestrator(s, 'Orchestrator');
@@ -170,7 +170,7 @@ describe('IAM', () => {
     const actions = Template.fromStack(s)
       .findResources('AWS::IAM::Policy', { Properties: { Users: [{ Ref: Match.stringLikeRegexp('^Releaser') }] } });
     const granted = Object.values(actions).flatMap((p: any) => p.Properties.PolicyDocument.Statement.flatMap((st: any) => [st.Action].flat()));
-    expect(granted).toEqual(expect.arrayContaining(['states:StartExecution', 'states:DescribeExecution', 'states:GetExecutionHistory', 'states:ListTagsForResource', 's3:PutObject', 'kms:GenerateDataKey*']));
+    expect(granted).toEqual(expect.arrayContaining(['states:StartExecution', 'states:StopExecution', 'states:DescribeExecution', 'states:GetExecutionHistory', 'states:ListTagsForResource', 's3:PutObject', 'kms:GenerateDataKey*']));
   });
 });
 
