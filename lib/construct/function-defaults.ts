@@ -14,7 +14,7 @@ import { acknowledge } from './nag';
 import { invalidProp } from './validation';
 
 /** What a function does; it decides the function's size and whether it runs in the VPC. */
-export interface FunctionRole {
+export interface FunctionKind {
   /** Runs helm to render charts: gets the render memory and timeout. */
   readonly renders?: boolean;
   /** Calls Kubernetes API servers (and STS, EKS, Secrets Manager, S3): runs in the VPC when there is one. */
@@ -96,13 +96,13 @@ export class FunctionDefaults {
   }
 
   /**
-   * The shared props of function `id`: size by role, its own log group, tracing and, for a
+   * The shared props of function `id`: size by kind, its own log group, tracing and, for a
    * function that reaches clusters, the VPC. `executionRole` gets what these need.
    */
-  forFunction(id: string, role: FunctionRole, executionRole: iam.IRole): CommonFunctionProps {
+  forFunction(id: string, kind: FunctionKind, executionRole: iam.IRole): CommonFunctionProps {
     const logGroup = this.logGroup(`${id}Logs`);
     logGroup.grantWrite(executionRole);
-    const vpc = role.reachesClusters ? this.props.vpc : undefined;
+    const vpc = kind.reachesClusters ? this.props.vpc : undefined;
     // Lambda adds the VPC permissions only to a role it creates; these roles are ours
     if (vpc) iam.Grant.addToPrincipal({ grantee: executionRole, actions: ENI_ACTIONS, resourceArns: ['*'] });
     const wildcards = [
@@ -111,8 +111,8 @@ export class FunctionDefaults {
     ];
     if (wildcards.length) acknowledge(executionRole, 'AwsSolutions-IAM5[Resource::*]', wildcards.join('; '));
     return {
-      memorySize: role.renders ? (this.props.renderMemorySize ?? DEFAULT_RENDER_MEMORY_MB) : (this.props.memorySize ?? DEFAULT_MEMORY_MB),
-      timeout: role.renders ? (this.props.renderTimeout ?? DEFAULT_RENDER_TIMEOUT) : (this.props.timeout ?? DEFAULT_TIMEOUT),
+      memorySize: kind.renders ? (this.props.renderMemorySize ?? DEFAULT_RENDER_MEMORY_MB) : (this.props.memorySize ?? DEFAULT_MEMORY_MB),
+      timeout: kind.renders ? (this.props.renderTimeout ?? DEFAULT_RENDER_TIMEOUT) : (this.props.timeout ?? DEFAULT_TIMEOUT),
       logGroup,
       tracing: this.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
       ...(vpc ? { vpc, vpcSubnets: this.props.vpcSubnets, securityGroups: this.securityGroups } : {}),

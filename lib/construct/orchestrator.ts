@@ -24,7 +24,7 @@ import { isHelmSfnError } from '../core/errors';
 import { parseExecutionInput, type ExecutionOptionsInput } from '../core/input';
 import { isEksTarget, parseClusterRegistry, type ClusterRegistry, type ClusterTarget } from '../kube/aws/registry';
 import { buildDefinition, type TaskFunctions } from '../workflow/definition';
-import { FunctionDefaults, type FunctionRole } from './function-defaults';
+import { FunctionDefaults, type FunctionKind } from './function-defaults';
 import { acknowledge, nagResource } from './nag';
 import { ConstructValidationError, invalidProp } from './validation';
 import { CHART_BUCKET_TAG, LAYER_HELM_BINARY, LambdaEnv, RELEASE_REQUESTED_DETAIL_TYPE, type StartRequest } from '../core/runtime-contract';
@@ -300,7 +300,7 @@ const LAMBDAS = path.join(__dirname, '..', '..', 'lambdas');
 const STATUSES_THAT_MAY_HOLD_A_LOCK = ['ABORTED', 'TIMED_OUT', 'FAILED'];
 
 /** Every task reaches a cluster but validate, which checks the input alone. */
-const taskRole = (task: TaskName): FunctionRole => ({ renders: RENDERING_TASKS.has(task), reachesClusters: task !== 'validate' });
+const kindOfTask = (task: TaskName): FunctionKind => ({ renders: RENDERING_TASKS.has(task), reachesClusters: task !== 'validate' });
 
 /** What a function gets besides the common props. */
 interface FunctionSpecifics {
@@ -360,7 +360,7 @@ export class HelmReleaseOrchestrator extends Construct implements ec2.IConnectab
     const layer = new KubectlV34Layer(this, 'KubectlLayer');
     for (const task of TASKS) {
       const renders = RENDERING_TASKS.has(task);
-      fns[task] = this.fn(functionId(task), `${task}.ts`, taskRole(task), {
+      fns[task] = this.fn(functionId(task), `${task}.ts`, kindOfTask(task), {
         role: task === 'validate' ? validateRole : this.taskRole,
         architecture: renders ? lambda.Architecture.X86_64 : lambda.Architecture.ARM_64,
         ...(renders ? { layers: [layer] } : {}),
@@ -566,7 +566,7 @@ export class HelmReleaseOrchestrator extends Construct implements ec2.IConnectab
   }
 
   /** One function: its code and specifics here, everything functions share from FunctionDefaults. */
-  private fn(id: string, entry: string, role: FunctionRole, specifics: FunctionSpecifics): NodejsFunction {
+  private fn(id: string, entry: string, kind: FunctionKind, specifics: FunctionSpecifics): NodejsFunction {
     const logLevel = this.props.logLevel ?? 'INFO';
     const debug = logLevel === 'DEBUG';
     const fn = new NodejsFunction(this, id, {
@@ -585,7 +585,7 @@ export class HelmReleaseOrchestrator extends Construct implements ec2.IConnectab
         // node-fetch's URL parser requires the built-in punycode, deprecated (DEP0040 on every Node 22 cold start): bundle the package instead
         esbuildArgs: { '--alias:punycode': 'punycode/punycode.js' },
       },
-      ...this.functionDefaults.forFunction(id, role, specifics.role),
+      ...this.functionDefaults.forFunction(id, kind, specifics.role),
       ...specifics,
       environment: {
         POWERTOOLS_SERVICE_NAME: 'helm-sfn',
