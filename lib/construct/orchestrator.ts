@@ -267,8 +267,9 @@ export interface HelmReleaseOrchestratorProps {
    */
   readonly executionLogging?: ExecutionLoggingOptions;
   /**
-   * An existing bus that starts releases and carries their status changes; the construct adds its
-   * `Helm Release Requested` rule to it and the task role may put events on it.
+   * An existing bus of this account and region that starts releases and carries their status
+   * changes; the construct adds its `Helm Release Requested` rule to it and the task role may put
+   * events on it.
    * @default - a bus is created (see `events`)
    */
   readonly eventBus?: events.IEventBus;
