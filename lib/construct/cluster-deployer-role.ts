@@ -8,7 +8,7 @@ import { Arn, ArnFormat, Stack, Token } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { ErrorName, HelmSfnError } from '../core/errors';
+import { invalidProp } from './validation';
 
 export interface ClusterDeployerRoleProps {
   /** Name of the EKS cluster, in this stack's account and region. Its authentication mode must allow access entries (API or API_AND_CONFIG_MAP). */
@@ -57,7 +57,7 @@ export class ClusterDeployerRole extends Construct {
 
   constructor(scope: Construct, id: string, props: ClusterDeployerRoleProps) {
     super(scope, id);
-    validate(props);
+    validate(this, props);
     const stack = Stack.of(this);
     const orchestratorAccount = Arn.split(props.orchestratorRoleArn, ArnFormat.SLASH_RESOURCE_NAME).account!;
     this.role = new iam.Role(this, 'Role', {
@@ -91,11 +91,8 @@ export class ClusterDeployerRole extends Construct {
   }
 }
 
-function invalid(prop: string, rule: string, got: unknown): HelmSfnError {
-  return new HelmSfnError(ErrorName.InvalidInput, `ClusterDeployerRole: ${prop}: ${rule}; got ${JSON.stringify(got)}`);
-}
-
-function validate(props: ClusterDeployerRoleProps): void {
+function validate(scope: Construct, props: ClusterDeployerRoleProps): void {
+  const invalid = (prop: string, rule: string, got: unknown) => invalidProp(scope, prop, rule, got);
   const known = (v: string | undefined): v is string => v !== undefined && !Token.isUnresolved(v);
   if (Token.isUnresolved(props.orchestratorRoleArn)) {
     throw invalid('orchestratorRoleArn', "must be a literal ARN (the orchestrator's TaskRoleArn output): its account goes into the trust policy", 'a token');

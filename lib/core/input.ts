@@ -230,6 +230,8 @@ const schemas = { remote: buildSchema(false), local: buildSchema(true) };
 
 export type ExecutionInput = z.output<typeof schemas.remote>;
 export type ExecutionOptions = ExecutionInput['options'];
+/** `options` as an input may give it: every field optional, defaults filled in by {@link parseExecutionInput}. */
+export type ExecutionOptionsInput = NonNullable<z.input<typeof schemas.remote>['options']>;
 
 /**
  * Validates and normalises an execution input (defaults filled in). Throws

@@ -73,6 +73,6 @@ describe('ClusterDeployerRole', () => {
     const app = new App();
     const stack = new Stack(app, 'T');
     const role = new iam.Role(stack, 'R', { assumedBy: new iam.AccountRootPrincipal() });
-    expect(() => new ClusterDeployerRole(stack, 'D', { clusterName: 'c', namespaces: ['web'], orchestratorRoleArn: role.roleArn })).toThrow(/orchestratorRoleArn: must be a literal ARN/);
+    expect(() => new ClusterDeployerRole(stack, 'D', { clusterName: 'c', namespaces: ['web'], orchestratorRoleArn: role.roleArn })).toThrow(/^T\/D: orchestratorRoleArn: must be a literal ARN/);
   });
 });

@@ -6,6 +6,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -69,6 +72,24 @@ test.each<[string, (stack: Stack) => HelmReleaseOrchestratorProps]>([
   ['defaults', () => ({})],
   ['every option', FULL],
   ['a given chart bucket', (stack) => ({ chartBucket: s3.Bucket.fromBucketName(stack, 'Given', 'team-charts') })],
+  [
+    'a private cluster: a VPC of the stack, a KMS key, an existing bus',
+    (stack) => ({
+      ...FULL(stack),
+      // the VPC is the app's; it logs its flows, as AwsSolutions-VPC7 asks of any VPC
+      vpc: new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1, flowLogs: { all: { destination: ec2.FlowLogDestination.toCloudWatchLogs() } } }),
+      encryptionKey: new kms.Key(stack, 'Key', { enableKeyRotation: true }),
+      eventBus: events.EventBus.fromEventBusName(stack, 'Platform', 'platform-events'),
+      events: {},
+    }),
+  ],
+  [
+    'an imported VPC with given security groups',
+    (stack) => {
+      const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-1', availabilityZones: ['eu-west-1a'], privateSubnetIds: ['subnet-1'] });
+      return { vpc, securityGroups: [ec2.SecurityGroup.fromSecurityGroupId(stack, 'Sg', 'sg-1')] };
+    },
+  ],
 ])('AwsSolutions: no unacknowledged finding (%s)', (_name, configure) => {
   expect(nag(configure).findings).toEqual([]);
 }, 30_000);
@@ -84,10 +105,13 @@ test('AwsSolutions: a ClusterDeployerRole has no finding at all', () => {
   fs.rmSync(outdir, { recursive: true, force: true });
 });
 
+const normalized = (acknowledged: Map<string, string>) =>
+  new Set([...acknowledged.keys()].map((k) => k.replace(/<Orchestrator\w+?[0-9A-F]{8}\./, '<Fn.').replace(/ @ HelmSfn\/Orchestrator\/(\w+).*/, ' @ $1')));
+
 test('the accepted findings, each with a reason', () => {
   const { acknowledged } = nag(() => ({}));
-  const rules = [...acknowledged.keys()].map((k) => k.replace(/<Orchestrator\w+?[0-9A-F]{8}\./, '<Fn.').replace(/ @ HelmSfn\/Orchestrator\/(\w+).*/, ' @ $1'));
-  expect(new Set(rules)).toEqual(
+  const rules = normalized(acknowledged);
+  expect(rules).toEqual(
     new Set([
       'AwsSolutions-S1 @ ChartBucket', // server access logs are opt-in
       'AwsSolutions-IAM5[Resource::<Fn.Arn>/*] @ TaskRole', // objects of the chart bucket
@@ -101,4 +125,11 @@ test('the accepted findings, each with a reason', () => {
     ]),
   );
   for (const reason of acknowledged.values()) expect(reason.length).toBeGreaterThan(40);
+}, 30_000);
+
+test('a VPC adds no other accepted finding: the ENI actions join the task role\'s wildcard, with their reason', () => {
+  const inVpc = nag((stack) => ({ vpc: ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-1', availabilityZones: ['eu-west-1a'], privateSubnetIds: ['subnet-1'] }) }));
+  expect(normalized(inVpc.acknowledged)).toEqual(normalized(nag(() => ({})).acknowledged));
+  const taskRoleWildcard = [...inVpc.acknowledged].find(([k]) => k.startsWith('AwsSolutions-IAM5[Resource::*] @ HelmSfn/Orchestrator/TaskRole'))![1];
+  expect(taskRoleWildcard).toMatch(/X-Ray.*ENI actions/);
 }, 30_000);

@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, Tags } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -25,7 +25,6 @@ const FULL: HelmReleaseOrchestratorProps = {
   events: { allowedAccounts: ['444455556666'], allowedOrganizationId: 'o-abcdefghij' },
   imageUpdates: [{ repositoryName: 'team/web', tagPrefix: 'v', release: 'web', namespace: 'web', cluster: 'prod', chart: { source: 's3://charts-bucket/web-1.0.0.tgz' } }],
   pollSeconds: { min: 5, max: 60 },
-  tags: { team: 'platform' },
 };
 
 function synth(props: HelmReleaseOrchestratorProps = FULL, configure?: (stack: Stack) => HelmReleaseOrchestratorProps) {
@@ -34,6 +33,7 @@ function synth(props: HelmReleaseOrchestratorProps = FULL, configure?: (stack: S
   const stack = new Stack(app, 'HelmSfn');
   // WHEN
   const orchestrator = new HelmReleaseOrchestrator(stack, 'Orchestrator', configure ? configure(stack) : props);
+  Tags.of(orchestrator).add('team', 'platform');
   return { stack, orchestrator, template: Template.fromStack(stack) };
 }
 
@@ -161,7 +161,7 @@ describe('IAM', () => {
     expect(statementsOf('OrchestratorStartRole')).toContainEqual({ Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: expect.stringMatching(/^OrchestratorHelmRelease/) } });
   });
 
-  it('grantStartRelease lets a CLI user start and follow executions and upload charts', () => {
+  it('grantStartRelease lets a CLI user start, stop and follow executions and upload charts', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const s = new Stack(app, 'S');
     const orchestrator = new HelmReleaseOrchestrator(s, 'Orchestrator');
@@ -170,7 +170,7 @@ describe('IAM', () => {
     const actions = Template.fromStack(s)
       .findResources('AWS::IAM::Policy', { Properties: { Users: [{ Ref: Match.stringLikeRegexp('^Releaser') }] } });
     const granted = Object.values(actions).flatMap((p: any) => p.Properties.PolicyDocument.Statement.flatMap((st: any) => [st.Action].flat()));
-    expect(granted).toEqual(expect.arrayContaining(['states:StartExecution', 'states:DescribeExecution', 'states:GetExecutionHistory', 'states:ListTagsForResource', 's3:PutObject', 'kms:GenerateDataKey*']));
+    expect(granted).toEqual(expect.arrayContaining(['states:StartExecution', 'states:StopExecution', 'states:DescribeExecution', 'states:GetExecutionHistory', 'states:ListTagsForResource', 's3:PutObject', 'kms:GenerateDataKey*']));
   });
 });
 
