@@ -63,3 +63,12 @@ export function describeChart(spec: ChartSpec): string {
 export function hostOf(spec: ChartSpec): string {
   return (spec.repo ?? spec.source ?? '').replace(/^[a-z][a-z0-9+.-]*:\/\//, '').split('/')[0];
 }
+
+/** What `status` and `history` show of a pinned chart: its reference (no credentials) and digest. */
+export function chartProvenance(rel: HelmRelease): { source: string; digest: string } | undefined {
+  const spec = pinnedChartOf(rel);
+  const digest = rel.chart.metadata?.annotations?.[CHART_DIGEST_ANNOTATION];
+  if (!spec || !digest) return undefined;
+  const { digest: _pin, ...unpinned } = spec;
+  return { source: describeChart(chartKind(spec) === 'repo' ? { ...unpinned, version: undefined } : unpinned), digest };
+}
