@@ -22,6 +22,7 @@ import { ErrorName, HelmSfnError } from '../core/errors';
 import { parseExecutionInput } from '../core/input';
 import { isEksTarget, parseClusterRegistry, type ClusterRegistry, type ClusterTarget } from '../kube/aws/registry';
 import { buildDefinition, type TaskFunctions } from '../workflow/definition';
+import { addChartPushRules, chartSourcesEnvironment, grantChartSources, type ChartPushTrigger, type ChartSourcesOptions } from './chart-sources';
 import { acknowledge, nagResource } from './nag';
 import { CHART_BUCKET_TAG, LAYER_HELM_BINARY, LambdaEnv, RELEASE_REQUESTED_DETAIL_TYPE, type StartRequest } from '../core/runtime-contract';
 
@@ -170,6 +171,17 @@ export interface HelmReleaseOrchestratorProps {
    */
   readonly imageUpdates?: ImageUpdateTrigger[];
   /**
+   * Registries and repositories the render task reads charts from (ECR repositories to grant
+   * pull on; secrets with other registries' credentials).
+   * @default - public registries and repositories only (and s3:// charts in the chart bucket)
+   */
+  readonly chartSources?: ChartSourcesOptions;
+  /**
+   * ECR pushes of Helm charts that upgrade a release to the pushed chart (pinned by its digest).
+   * @default - none
+   */
+  readonly chartPushes?: ChartPushTrigger[];
+  /**
    * Tags of every resource of the construct.
    * @default - none
    */
@@ -245,7 +257,7 @@ export class HelmReleaseOrchestrator extends Construct {
           [LambdaEnv.clusters]: Stack.of(this).toJsonString(this.clusters),
           [LambdaEnv.eventBus]: this.eventBus.eventBusName,
           ...(task === 'validate' && props.pollSeconds ? { [LambdaEnv.pollSeconds]: JSON.stringify(props.pollSeconds) } : {}),
-          ...(renders ? { [LambdaEnv.helmBinary]: LAYER_HELM_BINARY } : {}),
+          ...(renders ? { [LambdaEnv.helmBinary]: LAYER_HELM_BINARY, ...chartSourcesEnvironment(props.chartSources) } : {}),
         },
       });
     }
@@ -349,6 +361,7 @@ export class HelmReleaseOrchestrator extends Construct {
     role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [this.chartBucket.arnForObjects('*')] }));
     acknowledge(role, `AwsSolutions-IAM5[Resource::${nagResource(this, this.chartBucket.arnForObjects('*'))}]`, 's3:GetObject on the objects of the chart bucket only: chart and values keys are chosen by whoever uploads them');
     this.chartBucket.encryptionKey?.grantDecrypt(role);
+    grantChartSources(role, this.props.chartSources ?? {}, this.props.chartPushes ?? [], secretResource);
     this.eventBus.grantPutEventsTo(role);
     return role;
   }
@@ -461,6 +474,7 @@ export class HelmReleaseOrchestrator extends Construct {
         targets: [new targets.LambdaFunction(starter, { event: request(imageUpdateInput(trigger, events.EventField.fromPath('$.detail.image-tag'))) })],
       });
     });
+    addChartPushRules(this, this.props.chartPushes ?? [], (input) => new targets.LambdaFunction(starter, { event: request(input) }));
   }
 
   /** An execution that ends ABORTED, TIMED_OUT or FAILED may still hold its release's lock. */

@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -63,6 +64,11 @@ const FULL = (stack: Stack): HelmReleaseOrchestratorProps => ({
   events: { allowedAccounts: ['444455556666'], allowedOrganizationId: 'o-abcdefghij' },
   imageUpdates: [{ repositoryName: 'web', release: 'web', namespace: 'web', cluster: 'prod', chart: { source: 's3://charts-bucket/web.tgz' } }],
   chartBucketAccessLogs: { bucket: s3.Bucket.fromBucketName(stack, 'AccessLogs', 'access-logs') },
+  chartSources: {
+    ecrRepositories: [ecr.Repository.fromRepositoryArn(stack, 'SharedCharts', 'arn:aws:ecr:eu-west-1:444455556666:repository/platform/charts')],
+    credentialSecretArns: ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:registry-AbCdEf'],
+  },
+  chartPushes: [{ repository: ecr.Repository.fromRepositoryName(stack, 'Charts', 'team/charts'), tagPattern: '1.*', release: 'web', namespace: 'web' }],
 });
 
 test.each<[string, (stack: Stack) => HelmReleaseOrchestratorProps]>([
