@@ -126,7 +126,7 @@ const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Z
 const CHART_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/;
 
 /**
- * Where a chart comes from (docs/operations.md, "Chart sources"): `source` (oci://, https://…tgz,
+ * Where a chart comes from (README, "Chart sources"): `source` (oci://, https://…tgz,
  * s3://, a local path) or a Helm repository (`repo` + `name`); `version` and `digest` pin it.
  * Credentials never travel in the input: only the ARN of the secret holding them.
  */
