@@ -329,23 +329,6 @@ export function withDefaultPollSeconds(raw: unknown, pollSeconds: { min?: number
 }
 
 /**
- * A deployment that can fetch only some URL schemes (AWS: s3) refuses the others in the first
- * state, naming the field, instead of failing later in the render task. Local paths are left to
- * `allowLocalPaths`.
- */
-export function refuseUnfetchableSources(input: ExecutionInput, schemes: readonly string[] | undefined): void {
-  if (!schemes) return;
-  const sources: [string, string][] = [
-    ...(input.chart?.source ? [['chart.source', input.chart.source] as [string, string]] : []),
-    ...(input.valuesFrom ?? []).map((source, i): [string, string] => [`valuesFrom[${i}]`, source]),
-  ];
-  const lines = sources
-    .filter(([, source]) => /^[a-z][a-z0-9+.-]*:\/\//.test(source) && !schemes.includes(source.slice(0, source.indexOf(':'))))
-    .map(([field, source]) => `${field}: this deployment fetches ${schemes.map((s) => `${s}://`).join(', ')} sources only (upload the chart or values file to the chart bucket); got ${show(source)}`);
-  if (lines.length) throw new HelmSfnError(ErrorName.InvalidInput, lines.join('\n'));
-}
-
-/**
  * The items of a set file (`setFrom`): a JSON list of helm `--set` strings. They reach helm as
  * `--set` arguments, so Helm's own parser gives them Helm's meaning (type inference, `a.b=c`
  * paths, `list[0]=x` indexes into the list the values files built). Messages never quote an item:

@@ -59,8 +59,6 @@ export interface InputPolicy {
   readonly pollSeconds?: { readonly min?: number; readonly max?: number };
   /** The registry key of the input's cluster (the default one when it names none); InvalidInput for an unknown key. */
   readonly resolveCluster?: (key: string | undefined) => string;
-  /** URL schemes `fetch` can read (AWS: s3); chart and values sources of other schemes are refused. Default: any. */
-  readonly sourceSchemes?: readonly string[];
 }
 
 export interface EngineDeps {

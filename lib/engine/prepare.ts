@@ -7,7 +7,7 @@ import { readFile } from 'fs/promises';
 import { pinnedChartOf, withPinnedChart, type ChartSpec, type PinnedChart } from '../core/chart-source';
 import type { ReleaseContext, ReleaseSource } from '../core/contract';
 import { ErrorName, HelmSfnError } from '../core/errors';
-import { chartKind, parseExecutionInput, parseSetFile, refuseUnfetchableSources, withDefaultPollSeconds, type ExecutionInput } from '../core/input';
+import { chartKind, parseExecutionInput, parseSetFile, withDefaultPollSeconds, type ExecutionInput } from '../core/input';
 import { classifyManifest, restoreHook } from '../core/hooks';
 import { splitManifest } from '../core/manifest';
 import { describeRef, ownershipConflict, refKey, refOf, type KubeObject } from '../core/objects';
@@ -25,7 +25,6 @@ const MAX_WARNING_CHARS = 300;
 export async function validate({ input, execution }: { input: unknown; execution?: string }, deps: EngineDeps): Promise<{ ctx: ReleaseContext; source?: ReleaseSource }> {
   const policy = deps.inputPolicy ?? {};
   const parsed = parseExecutionInput(withDefaultPollSeconds(input, policy.pollSeconds), { allowLocalPaths: deps.localSources });
-  refuseUnfetchableSources(parsed, policy.sourceSchemes);
   const cluster = policy.resolveCluster ? policy.resolveCluster(parsed.cluster) : parsed.cluster;
   const ctx: ReleaseContext = {
     action: parsed.action,

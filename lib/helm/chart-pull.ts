@@ -39,6 +39,8 @@ export interface ChartPullerOptions {
 
 const PULL_TIMEOUT_MS = 120_000;
 /** helm's words for "there is no such chart, version or digest" (registry, repository index, http). */
+/** helm's words for "this manifest is not a chart" (an image or another artifact under the tag). */
+const NOT_A_CHART = /minimum number of descriptors|unable to retrieve blob with media type|media ?type .* not (?:supported|allowed)|invalid chart/i;
 const NOT_FOUND = /: not found\b|not found in .* repository|could not locate a version|no chart version found|no chart name found|manifest unknown|name unknown|404 Not Found|failed to fetch .* : 404/i;
 
 export class ChartPuller {
@@ -162,7 +164,8 @@ function fetchError(spec: ChartSpec, e: unknown, credentials: RegistryCredential
     return message.startsWith(describe(spec)) ? new HelmSfnError(e.name, message) : new HelmSfnError(e.name, `${describe(spec)}: ${message}`);
   }
   const name = NOT_FOUND.test(message) ? ErrorName.ChartNotFound : ErrorName.ChartFetchFailed;
-  return new HelmSfnError(name, `${describe(spec)}: ${message}`);
+  const hint = NOT_A_CHART.test(message) ? ' (the reference is not a Helm chart)' : '';
+  return new HelmSfnError(name, `${describe(spec)}: ${message}${hint}`);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { ErrorName, isHelmSfnError } from '../../lib/core/errors';
-import { executionInputJsonSchema, parseExecutionInput, parseSetFile, refuseUnfetchableSources, withDefaultPollSeconds, type ParseOptions } from '../../lib/core/input';
+import { executionInputJsonSchema, parseExecutionInput, parseSetFile, withDefaultPollSeconds, type ParseOptions } from '../../lib/core/input';
 
 const DEFAULT_OPTIONS = {
   timeoutSeconds: 300,
@@ -237,22 +237,6 @@ describe('withDefaultPollSeconds (a deployment default for inputs that set none)
   it('leaves the input alone when the deployment sets no default', () => {
     const raw = { action: 'uninstall' };
     expect(withDefaultPollSeconds(raw, undefined)).toBe(raw);
-  });
-});
-
-describe('refuseUnfetchableSources (a deployment that fetches only some schemes)', () => {
-  const parsed = (extra: object) => parseExecutionInput({ ...install, ...extra });
-
-  it('refuses oci:// and https:// chart sources in the first state, naming the field and what is fetched', () => {
-    expect(() => refuseUnfetchableSources(parsed({ chart: { source: 'oci://123456789012.dkr.ecr.eu-west-1.amazonaws.com/charts/web' } }), ['s3'])).toThrow(
-      /^chart\.source: this deployment fetches s3:\/\/ sources only \(upload the chart or values file to the chart bucket\); got "oci:\/\/123456789012/,
-    );
-    expect(() => refuseUnfetchableSources(parsed({ chart: { source: 'https://charts.example.com/web-1.0.0.tgz' } }), ['s3'])).toThrow(/^chart\.source: /);
-  });
-
-  it('accepts what the deployment fetches, and everything when it names no schemes', () => {
-    expect(() => refuseUnfetchableSources(parsed({ valuesFrom: ['s3://charts-bucket/prod.yaml'] }), ['s3'])).not.toThrow();
-    expect(() => refuseUnfetchableSources(parsed({ chart: { source: 'oci://registry.example.com/charts/web' } }), undefined)).not.toThrow();
   });
 });
 

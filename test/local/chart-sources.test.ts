@@ -16,7 +16,7 @@ import { binaries } from '../../lib/helm/binaries';
 import { ClientNodeKubeClient, loadKubeConfig } from '../../lib/kube/client-node';
 import { localDeps } from '../../lib/local/run-locally';
 import { useSim } from '../acceptance/support';
-import { packageChart, pushChart, pushNotAChart, startChartRepository, startRegistry, type ChartRepository, type Registry } from '../support/chart-servers';
+import { packageChart, pushChart, pushNotAChart, selfSignedCertificate, startChartRepository, startRegistry, type ChartRepository, type Registry } from '../support/chart-servers';
 import { writeChart } from '../support/charts';
 
 const USER = 'alice';
@@ -36,7 +36,8 @@ beforeAll(async () => {
     archives[version] = await packageChart(chartDir(version));
     digests[version] = await pushChart(archives[version], registry.host, 'charts', USER, PASSWORD);
   }
-  await pushNotAChart(registry.host, 'charts/web', 'not-a-chart', USER, PASSWORD);
+  // an image (not a chart) under a version-like tag
+  await pushNotAChart(registry.host, 'charts/web', '3.0.0', USER, PASSWORD);
   repo = await startChartRepository([archives['1.2.3'], archives['1.3.0']], { username: USER, password: PASSWORD });
 }, 600_000);
 afterAll(async () => {
@@ -109,7 +110,7 @@ test('bad references fail before the lock with a named error naming the referenc
   const cases: [string, Record<string, unknown>, string, RegExp][] = [
     ['unknown version', { source: oci(), version: '^9', plainHttp: true }, 'ChartNotFound', /oci:\/\/127\.0\.0\.1:\d+\/charts\/web version "\^9": could not locate a version matching/],
     ['unknown digest', { source: oci(), digest: `sha256:${'0'.repeat(64)}`, plainHttp: true }, 'ChartNotFound', /charts\/web@sha256:0{64}: .*not found/],
-    ['a tag that is not a chart', { source: oci(), version: 'not-a-chart', plainHttp: true }, 'ChartFetchFailed', /version "not-a-chart": .*/],
+    ['a tag that is not a chart', { source: oci(), version: '3.0.0', plainHttp: true }, 'ChartFetchFailed', /version "3\.0\.0": .*\(the reference is not a Helm chart\)$/],
     ['registry down', { source: `oci://127.0.0.1:1/charts/web`, version: '1.2.3', plainHttp: true }, 'ChartFetchFailed', /oci:\/\/127\.0\.0\.1:1\/charts\/web version "1\.2\.3": .*connection refused/],
     ['repository digest mismatch', { repo: repo.url, name: 'web', version: '1.3.0', digest: `sha256:${'1'.repeat(64)}`, plainHttp: true }, 'ChartFetchFailed', /chart "web" version "1\.3\.0" from http:\/\/127\.0\.0\.1:\d+: digest mismatch/],
     ['unknown repository chart', { repo: repo.url, name: 'nope', plainHttp: true }, 'ChartNotFound', /chart "nope" from http:\/\/127\.0\.0\.1:\d+: .*not found/],
@@ -141,4 +142,38 @@ test('Helm repository: install by version range and by pinned digest, upgrade, r
   const unauthorized = await h.run({ ...base, action: 'upgrade', chart: { repo: repo.url, name: 'web', plainHttp: true } });
   expect(unauthorized.error?.error).toBe('ChartFetchFailed');
   expect(unauthorized.error?.cause).toMatch(/401|Unauthorized/i);
+});
+
+test('TLS with a private CA: caBundle (--ca-file) for a registry, a repository and an https:// archive; insecureSkipTlsVerify; an unknown CA is refused', async () => {
+  const tls = selfSignedCertificate();
+  const secure = await startRegistry({ [USER]: PASSWORD }, tls);
+  const site = await startChartRepository([archives['1.2.3']], undefined, tls);
+  try {
+    const digest = await pushChart(archives['1.3.0'], secure.host, 'charts', USER, PASSWORD, tls);
+    const ns = await h.namespace();
+    const base = { release: 'tls', namespace: ns };
+    const sha = `sha256:${createHash('sha256').update(readFileSync(archives['1.2.3'])).digest('hex')}`;
+    const steps: [string, Record<string, unknown>][] = [
+      ['install', { repo: site.url, name: 'web', caBundle: tls.cert }],
+      ['upgrade', { source: `oci://${secure.host}/charts/web`, version: '1.3.0', caBundle: tls.cert }],
+      ['upgrade', { source: `${site.url}/web-1.2.3.tgz`, digest: sha, caBundle: tls.cert }],
+      ['upgrade', { source: `oci://${secure.host}/charts/web`, digest, insecureSkipTlsVerify: true }],
+    ];
+    for (const [action, chart] of steps) {
+      const result = await h.run({ ...base, action, chart }, { chartCredentials: credentials });
+      expect({ chart, error: result.error }).toEqual({ chart, error: undefined });
+    }
+    expect((await history('tls', ns)).map(summary)).toEqual([
+      { version: 1, status: 'superseded', chart: '1.2.3', digest: sha },
+      { version: 2, status: 'superseded', chart: '1.3.0', digest },
+      { version: 3, status: 'superseded', chart: '1.2.3', digest: sha },
+      { version: 4, status: 'deployed', chart: '1.3.0', digest },
+    ]);
+    const unknownCa = await h.run({ ...base, action: 'upgrade', chart: { source: `oci://${secure.host}/charts/web`, version: '1.3.0' } }, { chartCredentials: credentials });
+    expect(unknownCa.error).toEqual({ error: 'ChartFetchFailed', cause: expect.stringMatching(/version "1\.3\.0": .*certificate/) });
+    expect(await history('tls', ns)).toHaveLength(4);
+  } finally {
+    await secure.stop();
+    await site.stop();
+  }
 });

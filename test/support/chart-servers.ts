@@ -5,12 +5,14 @@
  *
  * The registry and the bcrypt module that writes its htpasswd file are Debian packages: when
  * missing they are installed with apt-get (CI runs as root); otherwise the test fails saying
- * which command installs them. Nothing is skipped.
+ * which command installs them. Nothing is skipped. TLS servers use a self-signed certificate
+ * made by openssl, which is also their CA bundle.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'child_process';
 import { createHash } from 'crypto';
-import { copyFileSync, createReadStream, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'fs';
-import { createServer, type Server } from 'http';
+import { copyFileSync, createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'fs';
+import { createServer, request as httpRequest, type RequestListener, type Server } from 'http';
+import { createServer as createTlsServer, request as httpsRequest } from 'https';
 import { createServer as createNetServer } from 'net';
 import { tmpdir } from 'os';
 import * as path from 'path';
@@ -45,14 +47,40 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** A self-signed certificate for 127.0.0.1 (it is its own CA bundle), made by openssl. */
+export interface Certificate {
+  readonly cert: string;
+  readonly key: string;
+}
+
+export function selfSignedCertificate(): Certificate {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tls-'));
+  const [cert, key] = [path.join(dir, 'cert.pem'), path.join(dir, 'key.pem')];
+  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`openssl req failed: ${r.stderr}`);
+  return { cert, key };
+}
+
+/** The HTTP status of GET url (0: no answer); a TLS server is checked against `ca`. */
+function probe(url: string, ca?: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, { ...(ca ? { ca: readFileSync(ca) } : {}) }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolve(0));
+    req.end();
+  });
+}
+
 export interface Registry {
   /** host:port, as in oci://<host>/… */
   readonly host: string;
   stop(): Promise<void>;
 }
 
-/** A distribution registry on 127.0.0.1 (plain HTTP) whose users are `users` (htpasswd, bcrypt). */
-export async function startRegistry(users: Record<string, string>): Promise<Registry> {
+/** A distribution registry on 127.0.0.1 (plain HTTP, or TLS with `tls`) whose users are `users` (htpasswd, bcrypt). */
+export async function startRegistry(users: Record<string, string>, tls?: Certificate): Promise<Registry> {
   ensureRegistryTools();
   const dir = mkdtempSync(path.join(tmpdir(), 'registry-'));
   const port = await freePort();
@@ -65,7 +93,7 @@ export async function startRegistry(users: Record<string, string>): Promise<Regi
       'version: 0.1',
       'log: { level: error }',
       `storage: { filesystem: { rootdirectory: ${path.join(dir, 'data')} }, delete: { enabled: true } }`,
-      `http: { addr: "127.0.0.1:${port}" }`,
+      `http: { addr: "127.0.0.1:${port}"${tls ? `, tls: { certificate: ${tls.cert}, key: ${tls.key} }` : ''} }`,
       `auth: { htpasswd: { realm: test, path: ${path.join(dir, 'htpasswd')} } }`,
       '',
     ].join('\n'),
@@ -74,7 +102,7 @@ export async function startRegistry(users: Record<string, string>): Promise<Regi
   const host = `127.0.0.1:${port}`;
   // ready when it answers /v2/ (401: auth is on)
   for (let i = 0; ; i++) {
-    const status = await fetch(`http://${host}/v2/`).then((r) => r.status, () => 0);
+    const status = await probe(`${tls ? 'https' : 'http'}://${host}/v2/`, tls?.cert);
     if (status === 401) break;
     if (i > 200 || child.exitCode !== null) throw new Error(`docker-registry did not start on ${host}`);
     await new Promise((r) => setTimeout(r, 50));
@@ -102,9 +130,10 @@ export async function packageChart(chartDir: string): Promise<string> {
 }
 
 /** The real `helm push` to oci://<host>/<repository>; returns the manifest digest helm printed. */
-export async function pushChart(archive: string, host: string, repository: string, user: string, password: string): Promise<string> {
+export async function pushChart(archive: string, host: string, repository: string, user: string, password: string, tls?: Certificate): Promise<string> {
   const home = mkdtempSync(path.join(tmpdir(), 'push-'));
-  const { stdout, stderr } = await run(binaries().helm, ['push', archive, `oci://${host}/${repository}`, '--plain-http', `--username=${user}`, `--password=${password}`], { env: helmEnv(home) });
+  const transport = tls ? [`--ca-file=${tls.cert}`] : ['--plain-http'];
+  const { stdout, stderr } = await run(binaries().helm, ['push', archive, `oci://${host}/${repository}`, ...transport, `--username=${user}`, `--password=${password}`], { env: helmEnv(home) });
   const digest = /Digest: (sha256:[a-f0-9]{64})/.exec(`${stdout}${stderr}`)?.[1];
   if (!digest) throw new Error(`helm push printed no digest: ${stdout}${stderr}`);
   return digest;
@@ -116,18 +145,22 @@ export async function pushChart(archive: string, host: string, repository: strin
  */
 export async function pushNotAChart(host: string, repository: string, tag: string, user: string, password: string): Promise<void> {
   const auth = { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
-  const blob = Buffer.from('{"architecture":"amd64","os":"linux"}');
-  const digest = `sha256:${createHash('sha256').update(blob).digest('hex')}`;
-  const start = await fetch(`http://${host}/v2/${repository}/blobs/uploads/`, { method: 'POST', headers: auth });
-  const location = new URL(start.headers.get('location')!, `http://${host}`);
-  location.searchParams.set('digest', digest);
-  const put = await fetch(location, { method: 'PUT', headers: { ...auth, 'content-type': 'application/octet-stream' }, body: blob });
-  if (put.status !== 201) throw new Error(`blob upload: ${put.status}`);
+  const upload = async (blob: Buffer) => {
+    const digest = `sha256:${createHash('sha256').update(blob).digest('hex')}`;
+    const start = await fetch(`http://${host}/v2/${repository}/blobs/uploads/`, { method: 'POST', headers: auth });
+    const location = new URL(start.headers.get('location')!, `http://${host}`);
+    location.searchParams.set('digest', digest);
+    const put = await fetch(location, { method: 'PUT', headers: { ...auth, 'content-type': 'application/octet-stream' }, body: blob });
+    if (put.status !== 201) throw new Error(`blob upload: ${put.status}`);
+    return { digest, size: blob.length };
+  };
+  const config = await upload(Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'));
+  const layer = await upload(Buffer.from('not a chart archive'));
   const manifest = {
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest, size: blob.length },
-    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest, size: blob.length }],
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer }],
   };
   const m = await fetch(`http://${host}/v2/${repository}/manifests/${tag}`, { method: 'PUT', headers: { ...auth, 'content-type': manifest.mediaType }, body: JSON.stringify(manifest) });
   if (m.status !== 201) throw new Error(`manifest upload: ${m.status} ${await m.text()}`);
@@ -143,14 +176,14 @@ export interface ChartRepository {
  * A Helm repository: the archives copied into a directory, `helm repo index` over it, served as
  * static files (basic auth when `credentials` are given).
  */
-export async function startChartRepository(archives: string[], credentials?: { username: string; password: string }): Promise<ChartRepository> {
+export async function startChartRepository(archives: string[], credentials?: { username: string; password: string }, tls?: Certificate): Promise<ChartRepository> {
   const dir = mkdtempSync(path.join(tmpdir(), 'chart-repo-'));
   for (const a of archives) copyFileSync(a, path.join(dir, path.basename(a)));
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   await run(binaries().helm, ['repo', 'index', dir, '--url', url], { env: helmEnv(dir) });
   const expected = credentials && `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
-  const server: Server = createServer((req, res) => {
+  const serve: RequestListener = (req, res) => {
     if (expected && req.headers.authorization !== expected) {
       res.writeHead(401, { 'www-authenticate': 'Basic realm="charts"' }).end();
       return;
@@ -162,7 +195,8 @@ export async function startChartRepository(archives: string[], credentials?: { u
     }
     res.writeHead(200);
     createReadStream(file).pipe(res);
-  });
+  };
+  const server: Server = tls ? createTlsServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, serve) : createServer(serve);
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return { url, stop: () => new Promise((resolve) => server.close(() => resolve())) };
 }
