@@ -7,12 +7,13 @@
  * refused), verifies a digest reference, and speaks every auth scheme helm users already rely
  * on — so a reference means here what it means to helm, and no second client has to match it.
  *
- * Pulled archives are cached per container by digest: a digest-pinned source (an upgrade that
- * keeps its pinned chart, a retried render) is read from the cache without a network call.
+ * Pulled archives are cached by digest (per Lambda container; locally in the user's cache
+ * directory): a digest-pinned source (an upgrade that keeps its pinned chart, a retried render)
+ * is read from the cache without a network call.
  */
 import { createHash } from 'crypto';
 import { existsSync } from 'fs';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'fs/promises';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { parse as parseYaml } from 'yaml';
@@ -38,9 +39,9 @@ export interface ChartPullerOptions {
 }
 
 const PULL_TIMEOUT_MS = 120_000;
-/** helm's words for "there is no such chart, version or digest" (registry, repository index, http). */
 /** helm's words for "this manifest is not a chart" (an image or another artifact under the tag). */
 const NOT_A_CHART = /minimum number of descriptors|unable to retrieve blob with media type|media ?type .* not (?:supported|allowed)|invalid chart/i;
+/** helm's words for "there is no such chart, version or digest" (registry, repository index, http). */
 const NOT_FOUND = /: not found\b|not found in .* repository|could not locate a version|no chart version found|no chart name found|manifest unknown|name unknown|404 Not Found|failed to fetch .* : 404/i;
 
 export class ChartPuller {
@@ -100,6 +101,7 @@ export class ChartPuller {
       if (config) args.push(`--registry-config=${config}`);
     } else if (credentials) {
       if (!('username' in credentials)) throw new HelmSfnError(ErrorName.ChartFetchFailed, `${describe(spec)}: a bearer token works for oci:// registries only; Helm repositories take a username and password`);
+      // helm pull takes a repository's credentials only as flags (no config file for --repo)
       args.push(`--username=${credentials.username}`, `--password=${credentials.password}`);
     }
     return runHelm(this.opts.helmBinary ?? binaries().helm, args, helmEnv(path.join(work, 'home')), PULL_TIMEOUT_MS);
@@ -125,7 +127,8 @@ export class ChartPuller {
     const entry = this.entry(digest);
     await mkdir(entry.dir, { recursive: true });
     const target = path.join(entry.dir, `${meta.name}-${meta.version}.tgz`);
-    await rename(archive, target);
+    // a copy: the cache may be on another file system than the work directory
+    await copyFile(archive, target);
     await writeFile(entry.meta, JSON.stringify({ ...meta, archive: target }));
     return { path: target, pinned: pinned(spec, meta.name, meta.version, digest) };
   }

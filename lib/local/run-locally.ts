@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'crypto';
 import { existsSync } from 'fs';
-import { tmpdir } from 'os';
+import { homedir } from 'os';
 import { delimiter, join } from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { TASKS } from '../core/contract';
@@ -82,7 +82,8 @@ export function localDeps(opts: LocalReleaseOptions = {}): EngineDeps {
     renderer: new HelmCliRenderer({ kubeconfig: async () => localKubeconfig(kubeconfigFile(opts.kubeconfigPath)) }),
     fetch: localPath,
     fetchChart: new ChartPuller({
-      cacheDir: join(tmpdir(), `helm-sfn-charts-${process.getuid?.() ?? 'user'}`),
+      // the user's own cache (a shared /tmp directory could be planted by another user)
+      cacheDir: join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'helm-sfn', 'charts'),
       fetchFile: localPath,
       registryConfig: userRegistryConfig(),
       ...(opts.chartCredentials ? { credentials: async () => opts.chartCredentials } : {}),
