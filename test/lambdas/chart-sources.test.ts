@@ -25,6 +25,7 @@ import { runDefinition } from '../../lib/local/runner';
 import { startSimCluster, type SimCluster } from '../../lib/sim';
 import type { LambdaConfig } from '../../lambdas/shared/config';
 import { AwsDeps } from '../../lambdas/shared/deps';
+import { chartCredentials } from '../../lambdas/shared/chart-auth';
 import { makeHandler } from '../../lambdas/shared/handler';
 import { logger } from '../../lambdas/shared/powertools';
 import { packageChart, pushChart, startChartRepository, startRegistry, type ChartRepository, type Registry } from '../support/chart-servers';
@@ -148,3 +149,22 @@ test('a Helm repository with credentials from Secrets Manager; a refused secret 
   expect(stale.error?.cause).not.toContain('stale-password-1234');
   expect((await history('site', 'web')).map(summary)).toEqual([{ version: 1, status: 'deployed', chart: '1.0.0', digest: sha }]);
 }, 300_000);
+
+test('an ECR host name picks the token of its account and region; other hosts get no credentials', async () => {
+  const regions: string[] = [];
+  const auth = chartCredentials({
+    region: 'eu-west-1',
+    secrets: new SecretsManagerClient({ region: 'eu-west-1' }),
+    ecr: (region) => (regions.push(region), new ECRClient({ region })),
+    clock: () => now,
+  });
+  ecr.reset();
+  ecr.on(GetAuthorizationTokenCommand, { registryIds: ['444455556666'] }).resolves({
+    authorizationData: [{ authorizationToken: Buffer.from('AWS:cross-account-token').toString('base64'), expiresAt: new Date(now.getTime() + 3600_000) }],
+  });
+  const spec = { source: 'oci://444455556666.dkr.ecr.eu-central-1.amazonaws.com/platform/charts/api', version: '1.0.0' };
+  expect(await auth(spec, '444455556666.dkr.ecr.eu-central-1.amazonaws.com')).toEqual({ username: 'AWS', password: 'cross-account-token' });
+  expect(regions).toEqual(['eu-central-1']);
+  expect(await auth({ source: 'oci://ghcr.io/team/charts/api' }, 'ghcr.io')).toBeUndefined();
+  expect(ecr.commandCalls(GetAuthorizationTokenCommand)).toHaveLength(1);
+});
