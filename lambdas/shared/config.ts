@@ -12,6 +12,8 @@ export interface LambdaConfig {
   readonly eventBus?: string;
   readonly pollSeconds?: { readonly min?: number; readonly max?: number };
   readonly helmBinary: string;
+  /** Registry hosts authenticated with ecr:GetAuthorizationToken besides `*.dkr.ecr.*` names. */
+  readonly ecrRegistries?: readonly string[];
   /** RoleSessionName of this container's AssumeRole calls (see containerSessionName). */
   readonly sessionName: string;
 }
@@ -23,6 +25,7 @@ export function readLambdaConfig(env: NodeJS.ProcessEnv = process.env): LambdaCo
     ...(env[LambdaEnv.eventBus] ? { eventBus: env[LambdaEnv.eventBus] } : {}),
     ...(env[LambdaEnv.pollSeconds] ? { pollSeconds: json(env, LambdaEnv.pollSeconds, {}) as LambdaConfig['pollSeconds'] } : {}),
     helmBinary: env[LambdaEnv.helmBinary] ?? LAYER_HELM_BINARY,
+    ...(env[LambdaEnv.ecrRegistries] ? { ecrRegistries: stringList(json(env, LambdaEnv.ecrRegistries, []), LambdaEnv.ecrRegistries) } : {}),
     sessionName: containerSessionName(env.AWS_LAMBDA_LOG_STREAM_NAME, randomBytes(16).toString('hex')),
   };
 }
@@ -35,4 +38,9 @@ function json(env: NodeJS.ProcessEnv, name: string, fallback: unknown): unknown 
   } catch (e) {
     throw new HelmSfnError(ErrorName.InvalidInput, `environment variable ${name}: must be JSON (${(e as Error).message})`);
   }
+}
+
+function stringList(v: unknown, name: string): string[] {
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new HelmSfnError(ErrorName.InvalidInput, `environment variable ${name}: must be a JSON list of strings`);
+  return v;
 }

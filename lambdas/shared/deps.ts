@@ -9,8 +9,11 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import { setTimeout as sleep } from 'timers/promises';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { ECRClient } from '@aws-sdk/client-ecr';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { EngineDeps, Logger } from '../../lib/engine/deps';
+import { ChartPuller } from '../../lib/helm/chart-pull';
 import { HelmCliRenderer } from '../../lib/helm/dry-run';
 import { ClusterAccess, type ClusterConnection, type RefreshCredentials } from '../../lib/kube/aws/cluster-access';
 import { resolveClusterKey } from '../../lib/kube/aws/registry';
@@ -19,7 +22,8 @@ import { ClientNodeKubeClient, loadKubeConfig, writeKubeconfig } from '../../lib
 import type { LambdaConfig } from './config';
 import { LazyKubeClient } from './lazy-kube';
 import { engineLogger } from './powertools';
-import { FETCHABLE_SCHEMES, s3Fetcher } from './s3-sources';
+import { chartCredentials, defaultEcrClients } from './chart-auth';
+import { s3Fetcher } from './s3-sources';
 import { statusPublisher } from './status-events';
 
 /** Which cluster and execution one invocation works for. */
@@ -34,6 +38,9 @@ export interface InvocationScope {
 export interface AwsDepsOptions {
   readonly access?: Pick<ClusterAccess, 'connect' | 'refresh'>;
   readonly s3?: S3Client;
+  readonly secrets?: SecretsManagerClient;
+  /** The ECR client of a region (chart registries). */
+  readonly ecr?: (region: string) => ECRClient;
   readonly events?: EventBridgeClient;
   /** Builds the kube client of one connection; `refreshCredentials` is for its 401/403 handling. */
   readonly kubeClient?: (connection: ClusterConnection, refreshCredentials: RefreshCredentials) => KubeClient;
@@ -44,6 +51,8 @@ export interface AwsDepsOptions {
 export class AwsDeps {
   private readonly access: Pick<ClusterAccess, 'connect' | 'refresh'>;
   private readonly fetch: (source: string) => Promise<string>;
+  /** One per container: its cache of pulled charts and ECR tokens lives as long as the container. */
+  private readonly fetchChart: NonNullable<EngineDeps['fetchChart']>;
   private readonly publish?: ReturnType<typeof statusPublisher>;
   private readonly logger: Logger;
   private readonly clock: () => Date;
@@ -58,6 +67,18 @@ export class AwsDeps {
     this.clock = opts.clock ?? (() => new Date());
     this.access = opts.access ?? new ClusterAccess(config.clusters, { defaultRegion: config.region, sessionName: config.sessionName, clock: this.clock });
     this.fetch = s3Fetcher(opts.s3 ?? new S3Client({ region: config.region }), path.join(tmpdir(), 'helm-sfn-sources'));
+    this.fetchChart = new ChartPuller({
+      cacheDir: path.join(tmpdir(), 'helm-sfn-charts'),
+      fetchFile: this.fetch,
+      helmBinary: config.helmBinary,
+      credentials: chartCredentials({
+        region: config.region,
+        secrets: opts.secrets ?? new SecretsManagerClient({ region: config.region }),
+        ecr: opts.ecr ?? defaultEcrClients(),
+        ecrRegistries: config.ecrRegistries,
+        clock: this.clock,
+      }),
+    }).pull;
     if (config.eventBus) this.publish = statusPublisher(opts.events ?? new EventBridgeClient({ region: config.region }), config.eventBus);
     this.logger = opts.logger ?? engineLogger();
     this.kubeClient =
@@ -75,11 +96,11 @@ export class AwsDeps {
         kubeconfig: async () => writeKubeconfig({ cluster: await this.connection(scope) }, path.join(tmpdir(), 'helm-sfn-kube', `${process.pid}.yaml`)),
       }),
       fetch: this.fetch,
+      fetchChart: this.fetchChart,
       localSources: false,
       inputPolicy: {
         pollSeconds: this.config.pollSeconds,
         resolveCluster: (key) => resolveClusterKey(this.config.clusters, key),
-        sourceSchemes: FETCHABLE_SCHEMES,
       },
       clock: this.clock,
       logger: this.logger,

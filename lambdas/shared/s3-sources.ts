@@ -1,7 +1,7 @@
 /**
- * `deps.fetch` in Lambda: an s3://bucket/key source (a chart .tgz or a values file) is
- * downloaded into /tmp and its path returned. Other schemes are refused with the rule (the first
- * state already refuses them: `FETCHABLE_SCHEMES`). S3's refusals are `ChartFetchFailed`, its
+ * `deps.fetch` in Lambda: an s3://bucket/key source (a chart .tgz, a values file, a CA bundle) is
+ * downloaded into /tmp and its path returned. Other schemes are refused with the rule (registry,
+ * repository and https:// charts go through the chart puller). S3's refusals are `ChartFetchFailed`, its
  * throttling and 5xx `KubeTransient` (retried); neither is ever a cluster error.
  */
 import { createHash } from 'crypto';
@@ -15,8 +15,6 @@ import { ErrorName, HelmSfnError } from '../../lib/core/errors';
 import { isTransientAwsError } from '../../lib/kube/aws/cluster-access';
 
 const S3_URL = /^s3:\/\/([^/]+)\/(.+)$/;
-/** The URL schemes this fetcher reads; the validate task refuses chart sources of any other. */
-export const FETCHABLE_SCHEMES = ['s3'] as const;
 
 export function s3Fetcher(s3: S3Client, dir: string): (source: string) => Promise<string> {
   return async (source) => {

@@ -7,6 +7,7 @@ import { mkdtemp, rm, writeFile } from 'fs/promises';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import type { ReleaseOutput } from '../core/contract';
+import type { RegistryCredentials } from '../helm/chart-pull';
 import { executionHistory } from '../local/history';
 import { localFunctionArn, runReleaseLocally, type LocalReleaseOptions } from '../local/run-locally';
 import { ProgressPrinter } from './progress';
@@ -22,6 +23,8 @@ export interface RunFlags extends RemoteFlags {
   readonly hookLogs?: boolean;
   /** Write the execution's event history here, as GetExecutionHistory returns it. */
   readonly historyFile?: string;
+  /** Local runs: the chart registry's or repository's credentials (--username/--password). */
+  readonly chartCredentials?: RegistryCredentials;
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
@@ -75,7 +78,7 @@ export async function runAndReport(input: Record<string, unknown>, flags: RunFla
 
 /** A local run; the history file is written from its event log (as GetExecutionHistory shows it). */
 async function runLocally(input: Record<string, unknown>, flags: RunFlags, opts: Pick<LocalReleaseOptions, 'onEvent' | 'logger' | 'signal'>) {
-  const result = await runReleaseLocally(input, { kubeconfigPath: flags.kubeconfig, waitScale: flags.waitScale, ...opts });
+  const result = await runReleaseLocally(input, { kubeconfigPath: flags.kubeconfig, waitScale: flags.waitScale, chartCredentials: flags.chartCredentials, ...opts });
   if (flags.historyFile) await writeFile(flags.historyFile, `${JSON.stringify(executionHistory(result, localFunctionArn), null, 2)}\n`);
   return result;
 }

@@ -25,6 +25,7 @@ import { parseExecutionInput, type ExecutionOptionsInput } from '../core/input';
 import { isEksTarget, parseClusterRegistry, type ClusterRegistry, type ClusterTarget } from '../kube/aws/registry';
 import { buildDefinition, type TaskFunctions } from '../workflow/definition';
 import { FunctionDefaults, type FunctionKind } from './function-defaults';
+import { addChartPushRules, chartSourcesEnvironment, grantChartSources, type ChartPushTrigger, type ChartSourcesOptions } from './chart-sources';
 import { acknowledge, nagResource } from './nag';
 import { ConstructValidationError, invalidProp } from './validation';
 import { CHART_BUCKET_TAG, LAYER_HELM_BINARY, LambdaEnv, RELEASE_REQUESTED_DETAIL_TYPE, type StartRequest } from '../core/runtime-contract';
@@ -284,6 +285,17 @@ export interface HelmReleaseOrchestratorProps {
    */
   readonly imageUpdates?: ImageUpdateTrigger[];
   /**
+   * Registries and repositories the render task reads charts from (ECR repositories to grant
+   * pull on; secrets with other registries' credentials).
+   * @default - public registries and repositories only (and s3:// charts in the chart bucket)
+   */
+  readonly chartSources?: ChartSourcesOptions;
+  /**
+   * ECR pushes of Helm charts that upgrade a release to the pushed chart (pinned by its digest).
+   * @default - none
+   */
+  readonly chartPushes?: ChartPushTrigger[];
+  /**
    * Longest an execution may run (all hook phases, waits and retries included).
    * @default Duration.hours(12)
    */
@@ -369,7 +381,7 @@ export class HelmReleaseOrchestrator extends Construct implements ec2.IConnectab
           [LambdaEnv.clusters]: Stack.of(this).toJsonString(this.clusters),
           [LambdaEnv.eventBus]: this.eventBus.eventBusName,
           ...(task === 'validate' && props.pollSeconds ? { [LambdaEnv.pollSeconds]: JSON.stringify(props.pollSeconds) } : {}),
-          ...(renders ? { [LambdaEnv.helmBinary]: LAYER_HELM_BINARY } : {}),
+          ...(renders ? { [LambdaEnv.helmBinary]: LAYER_HELM_BINARY, ...chartSourcesEnvironment(props.chartSources) } : {}),
         },
       });
     }
@@ -562,6 +574,7 @@ export class HelmReleaseOrchestrator extends Construct implements ec2.IConnectab
     role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [this.chartBucket.arnForObjects('*')] }));
     acknowledge(role, `AwsSolutions-IAM5[Resource::${nagResource(this, this.chartBucket.arnForObjects('*'))}]`, 's3:GetObject on the objects of the chart bucket only: chart and values keys are chosen by whoever uploads them');
     this.chartBucket.encryptionKey?.grantDecrypt(role);
+    grantChartSources(role, this.props.chartSources ?? {}, this.props.chartPushes ?? [], secretResource);
     this.eventBus.grantPutEventsTo(role);
     return role;
   }
@@ -672,6 +685,7 @@ export class HelmReleaseOrchestrator extends Construct implements ec2.IConnectab
         targets: [new targets.LambdaFunction(starter, { event: request(imageUpdateInput(trigger, events.EventField.fromPath('$.detail.image-tag'))) })],
       });
     });
+    addChartPushRules(this, this.props.chartPushes ?? [], (input) => new targets.LambdaFunction(starter, { event: request(input) }));
     return starter;
   }
 

@@ -11,9 +11,15 @@ export const ErrorName = {
   ReleaseNotFound: 'ReleaseNotFound',
   /**
    * A chart or values file could not be read from where the input says (credentials refused,
-   * access denied, object not found); nothing was locked or written.
+   * access denied, registry down, digest mismatch, a tag that is not a chart); nothing was
+   * locked or written.
    */
   ChartFetchFailed: 'ChartFetchFailed',
+  /**
+   * No chart at the reference: unknown repository or chart, no version matching the constraint,
+   * no manifest with the pinned digest. Raised before the lock; nothing was written.
+   */
+  ChartNotFound: 'ChartNotFound',
   /** `helm template` failed, or its output is not a valid set of Kubernetes objects. */
   ChartRenderFailed: 'ChartRenderFailed',
   /** A hook Job/Pod reported failure. */

@@ -119,6 +119,66 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 const VALUES_RULE = `must be a JSON object of at most ${MAX_VALUES_BYTES / 1024} KiB and ${MAX_VALUES_DEPTH} levels (inline, non-secret values)`;
 
+const VERSION_RULE = 'must be a chart version or a Helm version constraint such as "1.2.3", "^1.2" or ">=1.0 <2", at most 128 characters';
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+const REPO_URL = /^https?:\/\/[^\s/]+(\/\S*)?$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+const CHART_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/;
+
+/**
+ * Where a chart comes from (README, "Chart sources"): `source` (oci://, https://…tgz,
+ * s3://, a local path) or a Helm repository (`repo` + `name`); `version` and `digest` pin it.
+ * Credentials never travel in the input: only the ARN of the secret holding them.
+ */
+function chartSchema(allowLocal: boolean) {
+  return z.strictObject(
+    {
+      source: sourceSchema([S3_URL, OCI_URL, HTTPS_URL], `must be an ${S3_RULE}, oci://registry/repository/chart or https://…/chart.tgz URL`, allowLocal)
+        .optional()
+        .meta({ description: 'oci://registry/repository/chart, https://…/chart.tgz, s3://bucket/key; or give repo and name.' }),
+      repo: pattern(REPO_URL, MAX_SOURCE_CHARS, 'must be the https:// URL of a Helm repository (http:// only with plainHttp)').optional().meta({ description: 'A Helm repository (its index.yaml resolves name and version), like helm --repo.' }),
+      name: pattern(CHART_NAME, 253, 'must be a chart name (letters, digits, _ . -)').optional().meta({ description: 'The chart in repo.' }),
+      version: pattern(/^(?!-)[^\x00-\x1f]+$/, 128, VERSION_RULE).optional().meta({ description: 'oci and repo: a version or constraint, resolved as helm --version does (the highest matching version).' }),
+      digest: pattern(DIGEST, 71, 'must be sha256: and 64 lowercase hex digits').optional().meta({ description: 'Pins the chart: oci, the manifest digest (what helm push prints); repo and https, the sha256 of the archive. Verified.' }),
+      credentialsSecretArn: pattern(SECRET_ARN, 2048, 'must be a Secrets Manager secret ARN').optional().meta({ description: 'AWS: the secret with the registry or repository credentials ({"username","password"} or {"token"}).' }),
+      plainHttp: z.boolean(rule('must be true or false')).optional().meta({ description: 'Reach the registry or repository over plain HTTP (helm --plain-http).' }),
+      insecureSkipTlsVerify: z.boolean(rule('must be true or false')).optional().meta({ description: "Skip the server certificate's verification (helm --insecure-skip-tls-verify)." }),
+      caBundle: sourceSchema([S3_URL], `must be an ${S3_RULE} URL of a PEM file`, allowLocal).optional().meta({ description: 'PEM CA bundle that signs the server certificate (helm --ca-file).' }),
+    },
+    rule('must be an object { source | repo + name, version?, digest?, credentialsSecretArn?, plainHttp?, insecureSkipTlsVerify?, caBundle? }'),
+  );
+}
+
+/** Which fields each kind of chart source takes: one rule per field, naming the kind. */
+function chartRules(chart: Record<string, unknown>, add: (path: (string | number)[], message: string) => void): void {
+  const source = typeof chart.source === 'string' ? chart.source : undefined;
+  const kind = chartKind(chart);
+  if (source === undefined && chart.repo === undefined) return add(['chart', 'source'], 'missing; give source (oci://, https://, s3:// or a path) or repo and name');
+  const aKind = kind === 's3' ? 'an s3' : `a ${kind}`;
+  if (source !== undefined && chart.repo !== undefined) add(['chart', 'repo'], 'cannot be combined with chart.source (a repository chart is repo + name)');
+  if (chart.repo !== undefined && chart.name === undefined) add(['chart', 'name'], 'missing; required with chart.repo');
+  if (chart.name !== undefined && chart.repo === undefined) add(['chart', 'name'], 'only allowed with chart.repo (an oci:// source names its chart in the URL)');
+  if (chart.version !== undefined && kind !== 'oci' && kind !== 'repo') add(['chart', 'version'], `only allowed for oci:// and repository charts (${aKind} chart has one version)`);
+  if (kind === 'oci' && chart.version !== undefined && chart.digest !== undefined) add(['chart', 'digest'], 'cannot be combined with chart.version for an oci:// chart (the digest pins it)');
+  const remote = kind === 'oci' || kind === 'repo' || kind === 'https';
+  for (const field of ['digest', 'credentialsSecretArn', 'plainHttp', 'insecureSkipTlsVerify', 'caBundle'] as const) {
+    if (chart[field] !== undefined && chart[field] !== false && !remote) add(['chart', field], `only allowed for oci://, https:// and repository charts; got ${aKind} chart`);
+  }
+  if (source !== undefined && /@sha256:/.test(source)) add(['chart', 'source'], 'must not hold a digest; give it as chart.digest');
+  if (typeof chart.repo === 'string' && chart.repo.startsWith('http://') && chart.plainHttp !== true) add(['chart', 'repo'], 'http:// only with chart.plainHttp: true');
+}
+
+export type ChartKind = 'oci' | 'repo' | 'https' | 's3' | 'local';
+
+export function chartKind(chart: { source?: unknown; repo?: unknown }): ChartKind {
+  if (chart.repo !== undefined) return 'repo';
+  const source = String(chart.source ?? '');
+  if (source.startsWith('oci://')) return 'oci';
+  if (source.startsWith('https://')) return 'https';
+  if (source.startsWith('s3://')) return 's3';
+  return 'local';
+}
+
 function buildSchema(allowLocal: boolean) {
   const pollSeconds = z
     .strictObject({
@@ -163,16 +223,7 @@ function buildSchema(allowLocal: boolean) {
       release: pattern(RELEASE_NAME, 53, RELEASE_RULE).meta({ description: 'Release name.' }),
       namespace: pattern(DNS1123_LABEL, 63, NAMESPACE_RULE).meta({ description: 'Namespace of the release and its records.' }),
       cluster: pattern(CLUSTER_KEY, 63, CLUSTER_RULE).optional().meta({ description: "Key in the orchestrator's cluster registry." }),
-      chart: z
-        .strictObject(
-          {
-            source: sourceSchema([S3_URL, OCI_URL, HTTPS_URL], `must be an ${S3_RULE}, oci://registry/repository or https:// URL`, allowLocal),
-            version: pattern(/^(?!-)[^\x00-\x1f]+$/, 128, 'must be a chart version or constraint, at most 128 characters').optional(),
-          },
-          rule('must be an object { source, version? }'),
-        )
-        .optional()
-        .meta({ description: 'install and upgrade only.' }),
+      chart: chartSchema(allowLocal).optional().meta({ description: 'install and upgrade only; upgrade with options.reuseValues may omit it (the last revision\'s pinned source).' }),
       values: z
         .unknown()
         .superRefine((v, ctx) => {
@@ -209,14 +260,17 @@ function crossFieldRules(input: unknown, ctx: z.RefinementCtx): void {
   const action = input.action as ReleaseAction;
   const add = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
   const renders = RENDERING_ACTIONS.includes(action);
-  if (renders && input.chart === undefined) add(['chart'], `missing; required for action "${action}"`);
+  const options = isPlainObject(input.options) ? input.options : {};
+  // upgrade --reuse-values without a chart keeps the last revision's pinned source
+  const chartOptional = action === 'upgrade' && options.reuseValues === true;
+  if (renders && input.chart === undefined && !chartOptional) add(['chart'], `missing; required for action "${action}"`);
+  if (isPlainObject(input.chart)) chartRules(input.chart, add);
   for (const field of ['chart', 'values', 'valuesFrom', 'setFrom', 'set'] as const) {
     if (!renders && input[field] !== undefined) {
       add([field], `not allowed for action "${action}" (only install and upgrade render a chart; ${action} uses a stored revision)`);
     }
   }
   if (action !== 'rollback' && input.revision !== undefined) add(['revision'], `only allowed for action "rollback"`);
-  const options = isPlainObject(input.options) ? input.options : {};
   if (options.reuseValues === true && options.resetValues === true) {
     add(['options', 'resetValues'], 'cannot be combined with options.reuseValues (choose one)');
   }
@@ -232,6 +286,8 @@ export type ExecutionInput = z.output<typeof schemas.remote>;
 export type ExecutionOptions = ExecutionInput['options'];
 /** `options` as an input may give it: every field optional, defaults filled in by {@link parseExecutionInput}. */
 export type ExecutionOptionsInput = NonNullable<z.input<typeof schemas.remote>['options']>;
+/** The input's `chart`: where it comes from and what pins it. */
+export type ChartSpec = NonNullable<ExecutionInput['chart']>;
 
 /**
  * Validates and normalises an execution input (defaults filled in). Throws
@@ -272,23 +328,6 @@ export function withDefaultPollSeconds(raw: unknown, pollSeconds: { min?: number
   const options = raw.options === undefined ? {} : raw.options;
   if (!isPlainObject(options) || options.pollSeconds !== undefined) return raw;
   return { ...raw, options: { ...options, pollSeconds } };
-}
-
-/**
- * A deployment that can fetch only some URL schemes (AWS: s3) refuses the others in the first
- * state, naming the field, instead of failing later in the render task. Local paths are left to
- * `allowLocalPaths`.
- */
-export function refuseUnfetchableSources(input: ExecutionInput, schemes: readonly string[] | undefined): void {
-  if (!schemes) return;
-  const sources: [string, string][] = [
-    ...(input.chart ? [['chart.source', input.chart.source] as [string, string]] : []),
-    ...(input.valuesFrom ?? []).map((source, i): [string, string] => [`valuesFrom[${i}]`, source]),
-  ];
-  const lines = sources
-    .filter(([, source]) => /^[a-z][a-z0-9+.-]*:\/\//.test(source) && !schemes.includes(source.slice(0, source.indexOf(':'))))
-    .map(([field, source]) => `${field}: this deployment fetches ${schemes.map((s) => `${s}://`).join(', ')} sources only (upload the chart or values file to the chart bucket); got ${show(source)}`);
-  if (lines.length) throw new HelmSfnError(ErrorName.InvalidInput, lines.join('\n'));
 }
 
 /**

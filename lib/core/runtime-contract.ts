@@ -13,6 +13,8 @@ export const LambdaEnv = {
   pollSeconds: 'HELM_SFN_POLL_SECONDS',
   /** The helm binary of the kubectl layer (the rendering function only). */
   helmBinary: 'HELM_SFN_HELM_BINARY',
+  /** JSON list of registry hosts to authenticate as ECR besides `*.dkr.ecr.*` names (the rendering function only). */
+  ecrRegistries: 'HELM_SFN_ECR_REGISTRIES',
   /** The state machine that event starts run (the starter function only). */
   stateMachineArn: 'HELM_SFN_STATE_MACHINE_ARN',
 } as const;

@@ -2,6 +2,7 @@
  * What every task needs from the outside world, passed in as one bag (Helm's `Configuration`
  * idea): Lambdas and the local runner build it; tests give it a simulated cluster and a clock.
  */
+import type { ChartSpec, FetchedChart } from '../core/chart-source';
 import type { HelmRelease } from '../core/release-record';
 import type { KubeClient } from '../kube/client';
 
@@ -58,8 +59,6 @@ export interface InputPolicy {
   readonly pollSeconds?: { readonly min?: number; readonly max?: number };
   /** The registry key of the input's cluster (the default one when it names none); InvalidInput for an unknown key. */
   readonly resolveCluster?: (key: string | undefined) => string;
-  /** URL schemes `fetch` can read (AWS: s3); chart and values sources of other schemes are refused. Default: any. */
-  readonly sourceSchemes?: readonly string[];
 }
 
 export interface EngineDeps {
@@ -67,6 +66,11 @@ export interface EngineDeps {
   readonly renderer: Renderer;
   /** Turn a chart or values source (local path, s3://…) into a local file path. */
   readonly fetch: (source: string) => Promise<string>;
+  /**
+   * The input's chart on local disk, pinned when it came from a registry, repository or
+   * https:// URL (ChartNotFound / ChartFetchFailed otherwise). Default: `fetch` of its source.
+   */
+  readonly fetchChart?: (chart: ChartSpec) => Promise<FetchedChart>;
   /** Accept local paths as chart and values sources (the CLI and tests; never in Lambda). */
   readonly localSources?: boolean;
   readonly clock: () => Date;

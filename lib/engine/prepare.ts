@@ -4,9 +4,10 @@
  * (pkg/action/install.go, uninstall.go).
  */
 import { readFile } from 'fs/promises';
+import { pinnedChartOf, withPinnedChart, type ChartSpec, type PinnedChart } from '../core/chart-source';
 import type { ReleaseContext, ReleaseSource } from '../core/contract';
 import { ErrorName, HelmSfnError } from '../core/errors';
-import { parseExecutionInput, parseSetFile, refuseUnfetchableSources, withDefaultPollSeconds, type ExecutionInput } from '../core/input';
+import { chartKind, parseExecutionInput, parseSetFile, withDefaultPollSeconds, type ExecutionInput } from '../core/input';
 import { classifyManifest, restoreHook } from '../core/hooks';
 import { splitManifest } from '../core/manifest';
 import { describeRef, ownershipConflict, refKey, refOf, type KubeObject } from '../core/objects';
@@ -24,7 +25,6 @@ const MAX_WARNING_CHARS = 300;
 export async function validate({ input, execution }: { input: unknown; execution?: string }, deps: EngineDeps): Promise<{ ctx: ReleaseContext; source?: ReleaseSource }> {
   const policy = deps.inputPolicy ?? {};
   const parsed = parseExecutionInput(withDefaultPollSeconds(input, policy.pollSeconds), { allowLocalPaths: deps.localSources });
-  refuseUnfetchableSources(parsed, policy.sourceSchemes);
   const cluster = policy.resolveCluster ? policy.resolveCluster(parsed.cluster) : parsed.cluster;
   const ctx: ReleaseContext = {
     action: parsed.action,
@@ -37,7 +37,11 @@ export async function validate({ input, execution }: { input: unknown; execution
   };
   const { chart, values, valuesFrom, setFrom, set } = parsed;
   // the rest of the input goes to Prepare once, and no further (see ReleaseSource)
-  return chart ? { ctx, source: { chart, ...(values ? { values } : {}), ...(valuesFrom ? { valuesFrom } : {}), ...(setFrom ? { setFrom } : {}), ...(set ? { set } : {}) } } : { ctx };
+  // an upgrade without a chart (reuseValues) still gets a source: Prepare reads the pinned chart
+  const renders = parsed.action === 'install' || parsed.action === 'upgrade';
+  return renders
+    ? { ctx, source: { ...(chart ? { chart } : {}), ...(values ? { values } : {}), ...(valuesFrom ? { valuesFrom } : {}), ...(setFrom ? { setFrom } : {}), ...(set ? { set } : {}) } }
+    : { ctx };
 }
 
 /** Lock + render + plan. Install and upgrade get the first task's `source`; the others need only `ctx`. */
@@ -73,7 +77,7 @@ async function prepareInstall(ctx: ReleaseContext, input: ExecutionInput, store:
     throw new HelmSfnError(ErrorName.ReleaseLocked, `cannot re-use a name that is still in use: ${ctx.release} has ${records.length} revision(s) in ${ctx.namespace}`);
   }
   if (last) assertUnlocked(last, ctx, store);
-  const chart = await chartRequest(ctx, input, deps);
+  const { pinned, ...chart } = await chartRequest(ctx, input, deps);
   await installCrds(await deps.renderer.crds(chart), deps);
   const rendered = await deps.renderer.render({ ...chart, serverSide: ctx.options.serverSide ?? true });
   const plan = await mappedPlan(ctx, 'install', rendered.release, '', deps);
@@ -81,7 +85,7 @@ async function prepareInstall(ctx: ReleaseContext, input: ExecutionInput, store:
   const now = deps.clock().toISOString();
   const revision = nextRevision(records);
   if (last) await claim(last, store);
-  await lock(store, newRecord(rendered.release, revision, { first_deployed: now, last_deployed: now, status: 'pending-install', description: 'Initial install underway' }), last, deps);
+  await lock(store, newRecord(rendered.release, revision, { first_deployed: now, last_deployed: now, status: 'pending-install', description: 'Initial install underway' }, pinned), last, deps);
   return { ...ctx, action: 'install', revision, warnings: bounded([...rendered.warnings, ...plan.warnings]) };
 }
 
@@ -102,8 +106,9 @@ async function prepareUpgrade(ctx: ReleaseContext, input: ExecutionInput, store:
   assertUnlocked(last, ctx, store);
   const current = lastDeployed(history) ?? last;
   const { reuseValues, resetValues, serverSide } = ctx.options;
+  const { pinned, ...chart } = await chartRequest(ctx, input, deps, current);
   const rendered = await deps.renderer.render({
-    ...(await chartRequest(ctx, input, deps)),
+    ...chart,
     history: [...new Set([current, last])],
     reuseValues,
     resetValues,
@@ -115,7 +120,7 @@ async function prepareUpgrade(ctx: ReleaseContext, input: ExecutionInput, store:
   await claim(last, store);
   await pruneHistory(history, ctx, store);
   const info = { first_deployed: current.info.first_deployed, last_deployed: deps.clock().toISOString(), status: 'pending-upgrade' as const, description: 'Preparing upgrade' };
-  await lock(store, newRecord(rendered.release, revision, info), last, deps);
+  await lock(store, newRecord(rendered.release, revision, info, pinned), last, deps);
   return { ...ctx, revision, previousRevision: current.version, warnings: bounded([...rendered.warnings, ...plan.warnings]) };
 }
 
@@ -219,13 +224,26 @@ async function pruneHistory(history: HelmRelease[], ctx: ReleaseContext, store: 
   for (const old of recordsToPrune(history, ctx.options.historyMax)) await store.remove(ctx.release, ctx.namespace, old.version);
 }
 
-/** The chart and values of an install or upgrade, fetched to local files. */
-async function chartRequest(ctx: ReleaseContext, input: ExecutionInput, deps: EngineDeps) {
-  if (!input.chart) throw new HelmSfnError(ErrorName.InvalidInput, `chart: required for ${ctx.action}`);
-  const chartPath = await deps.fetch(input.chart.source);
+/**
+ * The chart and values of an install or upgrade, fetched to local files — before the lock, so a
+ * chart that cannot be had fails with nothing written. An upgrade without a chart (reuseValues)
+ * fetches the chart the current revision pinned.
+ */
+async function chartRequest(ctx: ReleaseContext, input: ExecutionInput, deps: EngineDeps, current?: HelmRelease) {
+  const spec = input.chart ?? keptChart(ctx, current);
+  const { path: chartPath, pinned } = deps.fetchChart ? await deps.fetchChart(spec) : { path: await deps.fetch(spec.source!), pinned: undefined };
   const valuesFiles = await Promise.all((input.valuesFrom ?? []).map((source) => deps.fetch(source)));
   const set = [...(await setFileItems(input.setFrom ?? [], deps)), ...(input.set ?? [])];
-  return { release: ctx.release, namespace: ctx.namespace, chartPath, values: input.values, valuesFiles, set };
+  return { release: ctx.release, namespace: ctx.namespace, chartPath, values: input.values, valuesFiles, set, pinned };
+}
+
+/** upgrade --reuse-values without a chart: the source the current revision pinned, if it has one. */
+function keptChart(ctx: ReleaseContext, current: HelmRelease | undefined): ChartSpec {
+  const kept = pinnedChartOf(current);
+  if (!kept || chartKind(kept) === 'local') {
+    throw new HelmSfnError(ErrorName.InvalidInput, `chart: missing; required for ${ctx.action} unless the current revision${current ? ` (${current.version})` : ''} came from a registry or repository (it keeps that pinned chart)`);
+  }
+  return kept;
 }
 
 /** The `--set` items of the input's set files, in order (parseSetFile: Helm parses them, as --set). */
@@ -279,8 +297,8 @@ export function applyMethod(serverSide: boolean | 'auto', last: HelmRelease | un
 }
 
 /** Helm's rendered release as the new revision's record: what Helm stores, with our status. */
-function newRecord(rendered: HelmRelease, version: number, info: HelmRelease['info']): HelmRelease {
-  return { ...rendered, info: { ...info, ...(rendered.info?.notes ? { notes: rendered.info.notes } : {}) }, version };
+function newRecord(rendered: HelmRelease, version: number, info: HelmRelease['info'], pinned?: PinnedChart): HelmRelease {
+  return { ...withPinnedChart(rendered, pinned), info: { ...info, ...(rendered.info?.notes ? { notes: rendered.info.notes } : {}) }, version };
 }
 
 /**

@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'crypto';
 import { existsSync } from 'fs';
-import { delimiter } from 'path';
+import { homedir } from 'os';
+import { delimiter, join } from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { TASKS } from '../core/contract';
 import { ErrorName, HelmSfnError } from '../core/errors';
@@ -14,6 +15,7 @@ import { functionId, HelmReleaseOrchestrator } from '../construct/orchestrator';
 import { engineTasks, type EngineDeps } from '../engine';
 import type { Logger } from '../engine/deps';
 import { recoverRelease } from '../engine/recover';
+import { ChartPuller, userRegistryConfig, type RegistryCredentials } from '../helm/chart-pull';
 import { HelmCliRenderer, localKubeconfig, localPath } from '../helm/dry-run';
 import { ClientNodeKubeClient, loadKubeConfig } from '../kube/client-node';
 import { extractStateMachines, FAKE_ENV, lambdaFunctions, type AslDefinition, type CfnTemplate, type Json } from './asl';
@@ -62,6 +64,11 @@ export interface LocalReleaseOptions {
    * killed process would: for tests of the recovery rule and of `unlock`.
    */
   readonly freeOwnLock?: boolean;
+  /**
+   * Credentials for the chart's registry or repository (the CLI's --username/--password);
+   * without them, helm's registry config (`helm registry login`) is read.
+   */
+  readonly chartCredentials?: RegistryCredentials;
   /** Replace parts of the engine's deps (tests: a clock, a quicker sleep). */
   readonly deps?: Partial<EngineDeps>;
 }
@@ -74,6 +81,13 @@ export function localDeps(opts: LocalReleaseOptions = {}): EngineDeps {
     // the layer's helm (unzipped on first render), against the same cluster
     renderer: new HelmCliRenderer({ kubeconfig: async () => localKubeconfig(kubeconfigFile(opts.kubeconfigPath)) }),
     fetch: localPath,
+    fetchChart: new ChartPuller({
+      // the user's own cache (a shared /tmp directory could be planted by another user)
+      cacheDir: join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'helm-sfn', 'charts'),
+      fetchFile: localPath,
+      registryConfig: userRegistryConfig(),
+      ...(opts.chartCredentials ? { credentials: async () => opts.chartCredentials } : {}),
+    }).pull,
     localSources: true,
     clock: () => new Date(),
     logger: opts.logger ?? quiet,

@@ -230,6 +230,24 @@ describe('the command line, in remote mode', () => {
     expect(JSON.parse(readFileSync(historyFile, 'utf8')).events).toEqual([expect.objectContaining({ type: 'ExecutionStarted' })]);
   });
 
+  it('a registry chart passes through as given (version, secret ARN); --ca-file is uploaded like a values file', async () => {
+    const ca = path.join(mkdtempSync(path.join(tmpdir(), 'ca-')), 'ca.pem');
+    writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED', output: JSON.stringify(OUTPUT) } as never);
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [] });
+    const secret = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:registry-AbCdEf';
+    await buildProgram().parseAsync(['node', 'helm-sfn', 'upgrade', 'web', 'oci://registry.example.com/charts/web', '--version', '^1.4', '--ca-file', ca, '--credentials-secret', secret, '-n', 'web', '--state-machine', MACHINE, '--chart-bucket', 'charts-bucket']);
+    expect(process.exitCode).toBeUndefined();
+    const [put] = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+    expect(put.Key).toMatch(/^values\/[0-9a-f]{16}\/ca\.pem$/);
+    expect(JSON.parse(sfn.commandCalls(StartExecutionCommand)[0].args[0].input.input!).chart).toEqual({
+      source: 'oci://registry.example.com/charts/web',
+      version: '^1.4',
+      caBundle: `s3://charts-bucket/${put.Key}`,
+      credentialsSecretArn: secret,
+    });
+  });
+
   it('a failed remote run exits 1 with the error name and its cause; -o json prints them', async () => {
     sfn.on(DescribeExecutionCommand).resolves({ status: 'FAILED', error: 'ReleaseLocked', cause: 'another operation is in progress on web' } as never);
     sfn.on(GetExecutionHistoryCommand).resolves({ events: [] });

@@ -9,6 +9,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -66,6 +67,11 @@ const FULL = (stack: Stack): HelmReleaseOrchestratorProps => ({
   events: { allowedAccounts: ['444455556666'], allowedOrganizationId: 'o-abcdefghij' },
   imageUpdates: [{ repositoryName: 'web', release: 'web', namespace: 'web', cluster: 'prod', chart: { source: 's3://charts-bucket/web.tgz' } }],
   chartBucketAccessLogs: { bucket: s3.Bucket.fromBucketName(stack, 'AccessLogs', 'access-logs') },
+  chartSources: {
+    ecrRepositories: [ecr.Repository.fromRepositoryArn(stack, 'SharedCharts', 'arn:aws:ecr:eu-west-1:444455556666:repository/platform/charts')],
+    credentialSecretArns: ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:registry-AbCdEf'],
+  },
+  chartPushes: [{ repository: ecr.Repository.fromRepositoryName(stack, 'Charts', 'team/charts'), tagPattern: '1.*', release: 'web', namespace: 'web' }],
 });
 
 test.each<[string, (stack: Stack) => HelmReleaseOrchestratorProps]>([

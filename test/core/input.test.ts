@@ -1,5 +1,5 @@
 import { ErrorName, isHelmSfnError } from '../../lib/core/errors';
-import { executionInputJsonSchema, parseExecutionInput, parseSetFile, refuseUnfetchableSources, withDefaultPollSeconds, type ParseOptions } from '../../lib/core/input';
+import { executionInputJsonSchema, parseExecutionInput, parseSetFile, withDefaultPollSeconds, type ParseOptions } from '../../lib/core/input';
 
 const DEFAULT_OPTIONS = {
   timeoutSeconds: 300,
@@ -85,7 +85,7 @@ describe('good inputs come back with defaults filled in', () => {
     expect(parseExecutionInput(local, { allowLocalPaths: true }).chart?.source).toBe('./examples/charts/wordpress');
     expect(problems(local)).toBe(
       [
-        'chart.source: must be an s3://bucket/key (bucket: 3 to 63 lowercase letters, digits, dots and hyphens), oci://registry/repository or https:// URL (local paths only when running locally); got "./examples/charts/wordpress"',
+        'chart.source: must be an s3://bucket/key (bucket: 3 to 63 lowercase letters, digits, dots and hyphens), oci://registry/repository/chart or https://…/chart.tgz URL (local paths only when running locally); got "./examples/charts/wordpress"',
         'valuesFrom[0]: must be an s3://bucket/key (bucket: 3 to 63 lowercase letters, digits, dots and hyphens) URL (local paths only when running locally); got "/tmp/values.yaml"',
       ].join('\n'),
     );
@@ -118,9 +118,9 @@ describe('bad inputs: the message names every field and its rule', () => {
     ['a bad cluster key', { ...install, cluster: '-x' }, [`cluster: must be a cluster key (letters, digits, '_', '.' and '-', starting with a letter or digit), at most 63 characters; got "-x"`]],
     [
       'unknown fields at every level',
-      { ...install, extra: 1, chart: { source: install.chart.source, repo: 'x' }, options: { timeout: 5 } },
+      { ...install, extra: 1, chart: { source: install.chart.source, tag: 'x' }, options: { timeout: 5 } },
       [
-        'chart: unknown field "repo"; allowed: source, version',
+        'chart: unknown field "tag"; allowed: source, repo, name, version, digest, credentialsSecretArn, plainHttp, insecureSkipTlsVerify, caBundle',
         'options: unknown field "timeout"; allowed: timeoutSeconds, wait, atomic, noHooks, hookMode, historyMax, keepHistory, installIfMissing, reuseValues, resetValues, serverSide, forceConflicts, forceReplace, takeOwnership, pollSeconds',
         'input: unknown field "extra"; allowed: action, release, namespace, cluster, chart, values, valuesFrom, setFrom, set, revision, options',
       ],
@@ -141,6 +141,7 @@ describe('bad inputs: the message names every field and its rule', () => {
     ['poll max below min', { ...install, options: { pollSeconds: { min: 10, max: 5 } } }, ['options.pollSeconds.max: must be at least options.pollSeconds.min (10); got 5']],
     ['reuse and reset values together', { ...install, options: { reuseValues: true, resetValues: true } }, ['options.resetValues: cannot be combined with options.reuseValues (choose one)']],
     ['upgrade without a chart', { action: 'upgrade', release: 'a', namespace: 'b' }, ['chart: missing; required for action "upgrade"']],
+    ['rollback with a chart', { action: 'rollback', release: 'a', namespace: 'b', chart: { repo: 'https://charts.example.com', name: 'web' } }, ['chart: not allowed for action "rollback" (only install and upgrade render a chart; rollback uses a stored revision)']],
     [
       'rollback with a chart and values',
       { action: 'rollback', release: 'a', namespace: 'b', chart: { source: 's3://bucket/c.tgz' }, set: ['a=b'] },
@@ -151,9 +152,16 @@ describe('bad inputs: the message names every field and its rule', () => {
     ],
     ['a revision outside rollback', { ...install, revision: 2 }, ['revision: only allowed for action "rollback"']],
     ['revision zero', { action: 'rollback', release: 'a', namespace: 'b', revision: 0 }, ['revision: must be a positive integer; got 0']],
-    ['a one-letter S3 bucket', { ...install, chart: { source: 's3://b/c.tgz' } }, ['chart.source: must be an s3://bucket/key (bucket: 3 to 63 lowercase letters, digits, dots and hyphens), oci://registry/repository or https:// URL (local paths only when running locally); got "s3://b/c.tgz"']],
-    ['an unsupported chart scheme', { ...install, chart: { source: 'ftp://x/y.tgz' } }, ['chart.source: must be an s3://bucket/key (bucket: 3 to 63 lowercase letters, digits, dots and hyphens), oci://registry/repository or https:// URL (local paths only when running locally); got "ftp://x/y.tgz"']],
-    ['a chart given as a string', { ...install, chart: 's3://bucket/c.tgz' }, ['chart: must be an object { source, version? }; got "s3://bucket/c.tgz"']],
+    ['a chart with neither source nor repo', { ...install, chart: { version: '1.0.0' } }, ['chart.source: missing; give source (oci://, https://, s3:// or a path) or repo and name']],
+    ['a repository chart without a name, with a source', { ...install, chart: { source: 'oci://r.example.com/c/web', repo: 'https://charts.example.com' } }, ['chart.repo: cannot be combined with chart.source (a repository chart is repo + name)', 'chart.name: missing; required with chart.repo']],
+    ['a version for an s3 chart', { ...install, chart: { source: 's3://charts-bucket/web.tgz', version: '1.0.0' } }, ['chart.version: only allowed for oci:// and repository charts (an s3 chart has one version)']],
+    ['an oci chart pinned twice', { ...install, chart: { source: 'oci://r.example.com/c/web', version: '1.0.0', digest: `sha256:${'a'.repeat(64)}` } }, ['chart.digest: cannot be combined with chart.version for an oci:// chart (the digest pins it)']],
+    ['a digest in the source, a short digest', { ...install, chart: { source: `oci://r.example.com/c/web@sha256:${'a'.repeat(64)}`, digest: 'sha256:abc' } }, ['chart.digest: must be sha256: and 64 lowercase hex digits; got "sha256:abc"', 'chart.source: must not hold a digest; give it as chart.digest']],
+    ['an http repository without plainHttp, a bad secret ARN', { ...install, chart: { repo: 'http://charts.example.com', name: 'web', credentialsSecretArn: 'my-secret' } }, ['chart.credentialsSecretArn: must be a Secrets Manager secret ARN; got "my-secret"', 'chart.repo: http:// only with chart.plainHttp: true']],
+    ['credentials for an s3 chart', { ...install, chart: { source: 's3://charts-bucket/web.tgz', credentialsSecretArn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:charts-AbCdEf' } }, ['chart.credentialsSecretArn: only allowed for oci://, https:// and repository charts; got an s3 chart']],
+    ['a one-letter S3 bucket', { ...install, chart: { source: 's3://b/c.tgz' } }, ['chart.source: must be an s3://bucket/key (bucket: 3 to 63 lowercase letters, digits, dots and hyphens), oci://registry/repository/chart or https://…/chart.tgz URL (local paths only when running locally); got "s3://b/c.tgz"']],
+    ['an unsupported chart scheme', { ...install, chart: { source: 'ftp://x/y.tgz' } }, ['chart.source: must be an s3://bucket/key (bucket: 3 to 63 lowercase letters, digits, dots and hyphens), oci://registry/repository/chart or https://…/chart.tgz URL (local paths only when running locally); got "ftp://x/y.tgz"']],
+    ['a chart given as a string', { ...install, chart: 's3://bucket/c.tgz' }, ['chart: must be an object { source | repo + name, version?, digest?, credentialsSecretArn?, plainHttp?, insecureSkipTlsVerify?, caBundle? }; got "s3://bucket/c.tgz"']],
     // a --set item may hold a secret: its value is never echoed (errors are logged)
     ['a --set item without a key', { ...install, set: ['=1', 'ok=1', 'novalue'] }, ['set[0]: must be "key=value" like helm --set (a non-empty key), at most 4096 characters', 'set[2]: must be "key=value" like helm --set (a non-empty key), at most 4096 characters']],
   ] as [string, unknown, string[]][])('%s', (_name, raw, expected) => {
@@ -162,7 +170,7 @@ describe('bad inputs: the message names every field and its rule', () => {
 
   it('refuses a local path that helm would read as a flag', () => {
     expect(problems({ ...install, chart: { source: '--post-renderer=x' } }, { allowLocalPaths: true })).toBe(
-      'chart.source: must be an s3://bucket/key (bucket: 3 to 63 lowercase letters, digits, dots and hyphens), oci://registry/repository or https:// URL or a local path; got "--post-renderer=x"',
+      'chart.source: must be an s3://bucket/key (bucket: 3 to 63 lowercase letters, digits, dots and hyphens), oci://registry/repository/chart or https://…/chart.tgz URL or a local path; got "--post-renderer=x"',
     );
   });
 
@@ -229,22 +237,6 @@ describe('withDefaultPollSeconds (a deployment default for inputs that set none)
   it('leaves the input alone when the deployment sets no default', () => {
     const raw = { action: 'uninstall' };
     expect(withDefaultPollSeconds(raw, undefined)).toBe(raw);
-  });
-});
-
-describe('refuseUnfetchableSources (a deployment that fetches only some schemes)', () => {
-  const parsed = (extra: object) => parseExecutionInput({ ...install, ...extra });
-
-  it('refuses oci:// and https:// chart sources in the first state, naming the field and what is fetched', () => {
-    expect(() => refuseUnfetchableSources(parsed({ chart: { source: 'oci://123456789012.dkr.ecr.eu-west-1.amazonaws.com/charts/web' } }), ['s3'])).toThrow(
-      /^chart\.source: this deployment fetches s3:\/\/ sources only \(upload the chart or values file to the chart bucket\); got "oci:\/\/123456789012/,
-    );
-    expect(() => refuseUnfetchableSources(parsed({ chart: { source: 'https://charts.example.com/web-1.0.0.tgz' } }), ['s3'])).toThrow(/^chart\.source: /);
-  });
-
-  it('accepts what the deployment fetches, and everything when it names no schemes', () => {
-    expect(() => refuseUnfetchableSources(parsed({ valuesFrom: ['s3://charts-bucket/prod.yaml'] }), ['s3'])).not.toThrow();
-    expect(() => refuseUnfetchableSources(parsed({ chart: { source: 'oci://registry.example.com/charts/web' } }), undefined)).not.toThrow();
   });
 });
 

@@ -142,15 +142,16 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
-    name: 'unsupported chart sources (oci://, https://) are refused by the first state',
+    name: 'an unreachable chart registry or URL fails Prepare with ChartFetchFailed before the lock',
     async run(h) {
-      const prepared = h.fn('Prepare').invocations.length;
-      for (const source of ['oci://registry.example.com/charts/wordpress', 'https://charts.example.com/wordpress-1.0.0.tgz']) {
-        const e = await h.execute({ action: 'upgrade', release: RELEASE, namespace: NS, cluster: 'sim', chart: { source } });
-        assert.equal(e.error?.error, 'InvalidInput');
-        assert.match(String(e.error?.cause), /^chart\.source: this deployment fetches s3:\/\/ sources only/);
+      const before = history(h);
+      const charts: Record<string, string | boolean>[] = [{ source: 'oci://127.0.0.1:1/charts/wordpress', version: '1.0.0', plainHttp: true }, { source: 'https://127.0.0.1:1/wordpress-1.0.0.tgz' }];
+      for (const chart of charts) {
+        const e = await h.execute({ action: 'upgrade', release: RELEASE, namespace: NS, cluster: 'sim', chart });
+        assert.equal(e.error?.error, 'ChartFetchFailed', `${e.error?.error}: ${e.error?.cause}`);
+        assert.match(String(e.error?.cause), /127\.0\.0\.1:1/);
       }
-      assert.equal(h.fn('Prepare').invocations.length, prepared, 'Prepare never ran');
+      assert.deepEqual(history(h), before);
     },
   },
   {

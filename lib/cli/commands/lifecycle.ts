@@ -1,22 +1,30 @@
 /** `helm-sfn upgrade`, `rollback` and `test`: the workflow, run locally against $KUBECONFIG. */
 import { Command, InvalidArgumentError } from 'commander';
+import { chartCredentials, chartInput, withChartFlags, type ChartFlags } from '../chart-flags';
+import { isRemote } from '../remote/flags';
 import { applyOptions, releaseOptions, valuesInput, withApplyFlags, withReleaseFlags, withValuesFlags, type ReleaseFlags } from '../release-flags';
 import { runAndReport } from '../run-execution';
 
-interface UpgradeFlags extends ReleaseFlags {
+interface UpgradeFlags extends ReleaseFlags, ChartFlags {
   install?: boolean;
   reuseValues?: boolean;
   resetValues?: boolean;
 }
 
 export function register(program: Command): void {
-  withApplyFlags(
-    withValuesFlags(
-      withReleaseFlags(
-        program.command('upgrade').description('upgrade a release to a new chart or values, running its hooks').argument('<release>').argument('<chart>'),
+  withChartFlags(
+    withApplyFlags(
+      withValuesFlags(
+        withReleaseFlags(
+          program
+            .command('upgrade')
+            .description('upgrade a release to a new chart or values, running its hooks')
+            .argument('<release>')
+            .argument('[chart]', 'as for install; omitted with --reuse-values: the chart the current revision pinned (registry and repository charts)'),
+        ),
       ),
+      true,
     ),
-    true,
   )
     .option('-i, --install', 'install the release if it does not exist')
     .option('--reuse-values', "merge this upgrade's values over the last release's")
@@ -24,7 +32,7 @@ export function register(program: Command): void {
     .option('--wait', 'wait until resources are ready before post-upgrade hooks')
     .option('--atomic', 'roll back to the last deployed revision if the upgrade fails')
     .option('--history-max <n>', 'revisions to keep (0 = no limit)', count, 10)
-    .action(async (release: string, chart: string, flags: UpgradeFlags) => {
+    .action(async (release: string, chart: string | undefined, flags: UpgradeFlags) => {
       const options = {
         ...releaseOptions(flags),
         ...applyOptions(flags),
@@ -32,7 +40,8 @@ export function register(program: Command): void {
         reuseValues: flags.reuseValues ?? false,
         resetValues: flags.resetValues ?? false,
       };
-      await runAndReport({ action: 'upgrade', release, namespace: flags.namespace, chart: { source: chart }, ...valuesInput(flags), options }, flags);
+      const source = chart === undefined ? {} : { chart: chartInput(chart, flags) };
+      await runAndReport({ action: 'upgrade', release, namespace: flags.namespace, ...source, ...valuesInput(flags), options }, { ...flags, chartCredentials: chartCredentials(flags, isRemote(flags)) });
     });
 
   withApplyFlags(

@@ -3,6 +3,7 @@
  * of $KUBECONFIG — the same Secrets the helm CLI reads, shown the way helm shows them.
  */
 import { Command } from 'commander';
+import { chartProvenance } from '../../core/chart-source';
 import { ErrorName, HelmSfnError } from '../../core/errors';
 import type { KubeObject } from '../../core/objects';
 import { latest, releaseFromSecret, type HelmRelease } from '../../core/release-record';
@@ -39,13 +40,16 @@ export function register(program: Command): void {
       chart: chartName(r),
       app_version: r.chart.metadata?.appVersion ?? '',
       description: r.info.description ?? '',
+      ...provenance(r),
     }));
+    // helm's columns; a CHART DIGEST column only when a revision came from a registry or repository
+    const digests = rows.some((r) => r.chart_digest);
     print(
       flags,
       rows,
       table(
-        ['REVISION', 'UPDATED', 'STATUS', 'CHART', 'APP VERSION', 'DESCRIPTION'],
-        rows.map((r) => [String(r.revision), helmTime(r.updated), r.status, r.chart, r.app_version, r.description]),
+        ['REVISION', 'UPDATED', 'STATUS', 'CHART', 'APP VERSION', 'DESCRIPTION', ...(digests ? ['CHART DIGEST'] : [])],
+        rows.map((r) => [String(r.revision), helmTime(r.updated), r.status, r.chart, r.app_version, r.description, ...(digests ? [r.chart_digest ?? ''] : [])]),
       ),
     );
   });
@@ -124,6 +128,12 @@ async function history(release: string, flags: Flags): Promise<HelmRelease[]> {
 
 const notFound = (release: string, namespace: string) => new HelmSfnError(ErrorName.ReleaseNotFound, `release: not found: ${release} in ${namespace}`);
 
+/** Where a registry or repository chart came from, and the digest that pinned it. */
+function provenance(r: HelmRelease): { chart_source?: string; chart_digest?: string } {
+  const p = chartProvenance(r);
+  return p ? { chart_source: p.source, chart_digest: p.digest } : {};
+}
+
 const chartName = (r: HelmRelease) => `${r.chart.metadata?.name ?? ''}-${r.chart.metadata?.version ?? ''}`;
 
 /** helm history's time format: "Mon Jan  2 15:04:05 2006". */
@@ -164,6 +174,7 @@ function statusJson(r: HelmRelease) {
     first_deployed: r.info.first_deployed,
     last_deployed: r.info.last_deployed,
     chart: chartName(r),
+    ...provenance(r),
     hooks: (r.hooks ?? []).filter((h) => h.last_run.phase).map((h) => ({ name: h.name, kind: h.kind, events: h.events, ...h.last_run })),
   };
 }
@@ -177,6 +188,7 @@ function statusText(r: HelmRelease): string {
     `STATUS: ${s.status}`,
     `REVISION: ${s.revision}`,
     `CHART: ${s.chart}`,
+    ...(s.chart_source ? [`CHART SOURCE: ${s.chart_source}`, `CHART DIGEST: ${s.chart_digest}`] : []),
     `DESCRIPTION: ${s.description}`,
   ];
   const tests = s.hooks.filter((h) => h.events.includes('test'));

@@ -69,14 +69,25 @@ async function packageChart(helm: string, chartDir: string, dir: string): Promis
 
 /** The input with every local chart, values file and set file replaced by its uploaded s3:// URL. */
 export async function withUploadedSources(input: Record<string, unknown>, uploader: () => Promise<Uploader>): Promise<Record<string, unknown>> {
-  const chart = input.chart as { source?: unknown } | undefined;
+  const chart = input.chart as { source?: unknown; caBundle?: unknown } | undefined;
   const listOf = (field: string) => (Array.isArray(input[field]) ? (input[field] as unknown[]) : []);
   const isLocal = (v: unknown) => typeof v === 'string' && isLocalSource(v);
   const localChart = typeof chart?.source === 'string' && isLocalSource(chart.source);
+  // a CA bundle (--ca-file) goes where values files go
+  const localCa = isLocal(chart?.caBundle);
   const localFiles = (['valuesFrom', 'setFrom'] as const).filter((field) => listOf(field).some(isLocal));
-  if (!localChart && localFiles.length === 0) return input;
+  if (!localChart && !localCa && localFiles.length === 0) return input;
   const up = await uploader();
-  const uploaded: Record<string, unknown> = localChart ? { chart: { ...chart, source: await up.chart(chart!.source as string) } } : {};
+  const uploaded: Record<string, unknown> =
+    localChart || localCa
+      ? {
+          chart: {
+            ...chart,
+            ...(localChart ? { source: await up.chart(chart!.source as string) } : {}),
+            ...(localCa ? { caBundle: await up.values(chart!.caBundle as string) } : {}),
+          },
+        }
+      : {};
   // set files go where values files go: the values/ prefix, under a random key (see s3Uploader)
   for (const field of localFiles) uploaded[field] = await Promise.all(listOf(field).map((v) => (isLocal(v) ? up.values(v as string) : v)));
   return { ...input, ...uploaded };

@@ -1,0 +1,64 @@
+/**
+ * helm's chart-source flags for install and upgrade (helm v4.1.4 `pkg/cmd/flags.go`
+ * addChartPathOptionsFlags): where the chart comes from, and how to reach it. Credentials given
+ * here are for a local run only: they reach helm, never the execution input; a deployed
+ * orchestrator reads them from Secrets Manager (`--credentials-secret`).
+ */
+import { readFileSync } from 'fs';
+import type { Command } from 'commander';
+import { ErrorName, HelmSfnError } from '../core/errors';
+import type { RegistryCredentials } from '../helm/chart-pull';
+
+export interface ChartFlags {
+  version?: string;
+  repo?: string;
+  username?: string;
+  password?: string;
+  passwordStdin?: boolean;
+  plainHttp?: boolean;
+  caFile?: string;
+  insecureSkipTlsVerify?: boolean;
+  credentialsSecret?: string;
+}
+
+export const withChartFlags = (cmd: Command): Command =>
+  cmd
+    .option('--version <constraint>', 'chart version or constraint ("1.2.3", "^1.2"); the highest matching version is used, as helm does')
+    .option('--repo <url>', 'chart repository URL; <chart> is then the chart name in it')
+    .option('--username <name>', 'registry or repository username (local runs)')
+    .option('--password <password>', 'registry or repository password (local runs)')
+    .option('--password-stdin', 'read the registry or repository password from stdin (local runs)')
+    .option('--plain-http', 'reach the registry or repository over plain HTTP')
+    .option('--ca-file <file>', 'verify the server certificate with this CA bundle')
+    .option('--insecure-skip-tls-verify', "skip the server certificate's verification")
+    .option('--credentials-secret <arn>', 'deployed orchestrator: Secrets Manager secret with the registry or repository credentials');
+
+/**
+ * The input's `chart` for a `<chart>` argument and the flags: `--repo` makes it a repository
+ * chart; `oci://…@sha256:…` pins a digest (as helm accepts it).
+ */
+export function chartInput(chart: string, flags: ChartFlags): Record<string, unknown> {
+  const digest = /^(oci:\/\/.+)@(sha256:[a-f0-9]{64})$/.exec(chart);
+  // helm reaches an http:// repository without --plain-http; the input states it
+  const plainHttp = flags.plainHttp || flags.repo?.startsWith('http://');
+  return {
+    ...(flags.repo ? { repo: flags.repo, name: chart } : digest ? { source: digest[1], digest: digest[2] } : { source: chart }),
+    ...(flags.version !== undefined ? { version: flags.version } : {}),
+    ...(plainHttp ? { plainHttp: true } : {}),
+    ...(flags.insecureSkipTlsVerify ? { insecureSkipTlsVerify: true } : {}),
+    ...(flags.caFile ? { caBundle: flags.caFile } : {}),
+    ...(flags.credentialsSecret ? { credentialsSecretArn: flags.credentialsSecret } : {}),
+  };
+}
+
+/** The --username/--password(-stdin) credentials of a local run; a remote run refuses them (they would travel). */
+export function chartCredentials(flags: ChartFlags, remote: boolean, stdin: () => string = () => readFileSync(0, 'utf8')): RegistryCredentials | undefined {
+  const given = flags.username !== undefined || flags.password !== undefined || flags.passwordStdin;
+  if (!given) return undefined;
+  if (remote) throw new HelmSfnError(ErrorName.InvalidInput, '--username/--password: a deployed orchestrator reads registry credentials from Secrets Manager; give --credentials-secret <arn> (or ECR, which needs none)');
+  if (flags.password !== undefined && flags.passwordStdin) throw new HelmSfnError(ErrorName.InvalidInput, '--password and --password-stdin: give one');
+  if (flags.username === undefined) throw new HelmSfnError(ErrorName.InvalidInput, '--username: missing; required with --password or --password-stdin');
+  const password = flags.passwordStdin ? stdin().replace(/\r?\n$/, '') : flags.password;
+  if (!password) throw new HelmSfnError(ErrorName.InvalidInput, '--password: missing; required with --username (or --password-stdin)');
+  return { username: flags.username, password };
+}
