@@ -16,7 +16,7 @@ import { LOCK_ANNOTATION, ReleaseStore } from '../../lib/engine/release-store';
 import { EXECUTION_ARN_PREFIX, localDeps, runReleaseLocally, synthesizeWorkflow } from '../../lib/local/run-locally';
 import { runDefinition } from '../../lib/local/runner';
 import { configMap, docs, hook, writeChart } from '../support/charts';
-import { useSim } from '../acceptance/support';
+import { useSim } from './support';
 
 const h = useSim();
 const deps = () => localDeps({ kubeconfigPath: h.sim.kubeconfigPath, deps: { sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))) } });
