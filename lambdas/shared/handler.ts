@@ -4,7 +4,7 @@
  * payload) and rethrow it, so Step Functions matches the error name in its Retry and Catch.
  */
 import type { ReleaseContext, TaskName } from '../../lib/core/contract';
-import { engineTasks } from '../../lib/engine';
+import { runEngineTask } from '../../lib/engine';
 import { readLambdaConfig, type LambdaConfig } from './config';
 import { AwsDeps, type InvocationScope } from './deps';
 import { logger } from './powertools';
@@ -36,7 +36,7 @@ export function makeHandler(task: TaskName, getRuntime: () => Runtime = defaultR
     logger.appendKeys({ task, release: ctx?.release, namespace: ctx?.namespace, revision: ctx?.revision, cluster: ctx?.cluster, execution: ctx?.execution });
     try {
       const scope: InvocationScope = { cluster: ctx?.cluster, execution: ctx?.execution ?? executionOf(event) };
-      return await engineTasks[task](event, getRuntime().deps.forInvocation(scope));
+      return await runEngineTask(task, event, getRuntime().deps.forInvocation(scope));
     } catch (e) {
       const err = e as Error;
       logger.error('task failed', { error: err.name, cause: err.message });

@@ -2,7 +2,7 @@
  * The last steps: record the outcome (Helm's statuses and descriptions, helm-semantics.md §6–7)
  * and report. `markFailed` is the single entry of the failure path.
  */
-import type { FailureInfo, HookSummary, ReleaseContext, ReleaseOutput } from '../core/contract';
+import type { FailureInfo, FailureVerdict, HookSummary, ReleaseContext, ReleaseOutput, TaskInput } from '../core/contract';
 import type { HookEvent } from '../core/hooks';
 import { EVENTS_BY_ACTION } from '../core/plan';
 import type { HelmRelease, ReleaseStatus } from '../core/release-record';
@@ -13,7 +13,7 @@ import { settle } from './hooks';
 import { sweepHooks } from './recover';
 import { currentRecord, holdsLock, storeFor, type ReleaseStore } from './release-store';
 
-export async function finalize({ ctx }: { ctx: ReleaseContext }, deps: EngineDeps): Promise<ReleaseOutput> {
+export async function finalize({ ctx }: TaskInput<'finalize'>, deps: EngineDeps): Promise<ReleaseOutput> {
   const store = storeFor(ctx, deps);
   const rel = await currentRecord(ctx, deps, store);
   settle(rel, ctx);
@@ -56,10 +56,7 @@ async function supersedeAndSet(store: ReleaseStore, rel: HelmRelease, status: Re
  * A test failure never changes the release's status; an uninstall that failed while purging
  * the history (its record already `uninstalled`) finishes the purge rather than un-deleting.
  */
-export async function markFailed(
-  { ctx, error }: { ctx: ReleaseContext; error: FailureInfo },
-  deps: EngineDeps,
-): Promise<{ ctx: ReleaseContext; error: FailureInfo; next: 'uninstall' | 'rollback' | 'fail' }> {
+export async function markFailed({ ctx, error }: TaskInput<'markFailed'>, deps: EngineDeps): Promise<FailureVerdict> {
   const cause = redactValues(causeText(error.Cause));
   const failure = { Error: error.Error, Cause: ctx.recovering ? `${ctx.recovering} after a failure failed too: ${cause}` : cause };
   const store = storeFor(ctx, deps);

@@ -3,7 +3,10 @@
  * chart's rendered documents make (as `helm install --dry-run=server --output=json` returns it,
  * lib/helm/dry-run.ts), a clock the test moves, and the deps bag. No helm, no sim, no runner.
  */
-import type { ReleaseContext } from '../../lib/core/contract';
+import type { HookCursor, ReleaseContext, ReleaseOutput } from '../../lib/core/contract';
+import type { HookEvent } from '../../lib/core/hooks';
+import { EVENTS_BY_ACTION } from '../../lib/core/plan';
+import { releaseFromSecret } from '../../lib/core/release-record';
 import { classifyManifest } from '../../lib/core/hooks';
 import { joinManifest, splitManifest } from '../../lib/core/manifest';
 import type { HelmHook, HelmRelease } from '../../lib/core/release-record';
@@ -133,6 +136,54 @@ export const ARN = 'arn:aws:states:us-east-1:123456789012:execution:HelmRelease:
 export async function prepared(deps: EngineDeps, input: Record<string, unknown>, name = 'exec'): Promise<ReleaseContext> {
   const validated = await engineTasks.validate({ input, execution: `${ARN}${name}` }, deps);
   return engineTasks.prepare(validated, deps);
+}
+
+/**
+ * One hook event as the workflow walks it, every Job and Pod finishing as `outcome` says once it
+ * is created: the shortest way to a release in a given state. Returns the finished cursor.
+ */
+export async function runHookPhase(h: EngineHarness, ctx: ReleaseContext, event: HookEvent, outcome: 'Complete' | 'Failed' = 'Complete'): Promise<{ ctx: ReleaseContext; hook: HookCursor }> {
+  let hook: HookCursor = { event, group: 0 };
+  for (;;) {
+    hook = await engineTasks.applyHookGroup({ ctx, hook }, h.deps);
+    if (hook.status === 'done') return { ctx: await engineTasks.finishHooks({ ctx, hook }, h.deps), hook };
+    for (const { hook: name } of hook.hooks ?? []) finish(h, ctx.namespace, name, outcome);
+    hook = await engineTasks.pollHookGroup({ ctx, hook }, h.deps);
+    if (hook.status !== 'succeeded') return { ctx, hook };
+  }
+}
+
+function finish(h: EngineHarness, namespace: string, kindAndName: string, outcome: 'Complete' | 'Failed'): void {
+  const [kind, name] = kindAndName.split('/');
+  if (kind === 'Job') h.kube.finishJob(namespace, name, outcome);
+  if (kind === 'Pod') h.kube.finishPod(namespace, name, outcome === 'Complete' ? 'Succeeded' : 'Failed');
+}
+
+/** A whole successful run of `input` (hooks complete at once), as execution `name`. */
+export async function deploy(h: EngineHarness, input: Record<string, unknown>, name = 'deploy'): Promise<ReleaseOutput> {
+  let ctx = await prepared(h.deps, input, name);
+  const [pre, post] = EVENTS_BY_ACTION[ctx.recovering ?? ctx.action];
+  ({ ctx } = await runHookPhase(h, ctx, pre));
+  if (ctx.action !== 'uninstall') {
+    for (let apply = { next: 0 }; ; ) {
+      const cursor = await engineTasks.applyResources({ ctx, apply }, h.deps);
+      if (cursor.done) break;
+      apply = { next: cursor.next };
+    }
+  }
+  await engineTasks.deleteResources({ ctx }, h.deps);
+  if (post) ({ ctx } = await runHookPhase(h, ctx, post));
+  return engineTasks.finalize({ ctx }, h.deps);
+}
+
+/** The release's records as `revision:status`, oldest first. */
+export function records(h: EngineHarness, namespace: string): string[] {
+  return h.kube
+    .all('Secret', namespace)
+    .filter((s) => s.metadata.labels?.owner === 'helm')
+    .map((s) => releaseFromSecret(s as never))
+    .sort((a, b) => a.version - b.version)
+    .map((r) => `${r.version}:${r.info.status}`);
 }
 
 // ---- manifest builders ---------------------------------------------------------------------------

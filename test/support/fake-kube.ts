@@ -7,8 +7,8 @@
  * delete → false; 409 on create → AlreadyExistsError; other 4xx → ApplyFailed; 5xx → KubeTransient).
  */
 import { ErrorName, HelmSfnError } from '../../lib/core/errors';
-import { applyJsonMergePatch, type Json } from '../../lib/core/json-merge-patch';
-import type { JsonObject } from '../../lib/core/go-json';
+import { applyJsonMergePatch } from '../../lib/core/json-merge-patch';
+import type { Json, JsonObject } from '../../lib/core/go-json';
 import { refKey, refOf, isClusterScoped, type KubeObject, type ObjectRef } from '../../lib/core/objects';
 import { patchSchemaFor } from '../../lib/core/patch-meta';
 import { applyStrategicMergePatch } from '../../lib/core/strategic-merge-patch';
