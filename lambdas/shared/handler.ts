@@ -1,10 +1,11 @@
 /**
  * Every task Lambda is `makeHandler('<task>')`: pick the deps for this invocation's cluster,
- * call the lib/engine task of the same name, log its failure (name and message, never the
- * payload) and rethrow it, so Step Functions matches the error name in its Retry and Catch.
+ * call the lib/engine task of the same name, log its failure (name, message, stack and causes,
+ * values redacted; never the payload) and rethrow it, so Step Functions matches the error name in its Retry and Catch.
  */
 import type { ReleaseContext, TaskName } from '../../lib/core/contract';
 import { runEngineTask } from '../../lib/engine';
+import { redactError } from '../../lib/core/redact';
 import { readLambdaConfig, type LambdaConfig } from './config';
 import { AwsDeps, type InvocationScope } from './deps';
 import { logger } from './powertools';
@@ -38,8 +39,8 @@ export function makeHandler(task: TaskName, getRuntime: () => Runtime = defaultR
       const scope: InvocationScope = { cluster: ctx?.cluster, execution: ctx?.execution ?? executionOf(event) };
       return await runEngineTask(task, event, getRuntime().deps.forInvocation(scope));
     } catch (e) {
-      const err = e as Error;
-      logger.error('task failed', { error: err.name, cause: err.message });
+      // name, message, stack and nested causes (an API error under a KubeTransient), values redacted
+      logger.error('task failed', redactError(e) as Error);
       throw e;
     }
   };

@@ -550,7 +550,7 @@ function validateImageUpdate(trigger: ImageUpdateTrigger, i: number): void {
     // the very rules the first state applies, so a bad trigger fails at synth, not at every push
     parseExecutionInput(imageUpdateInput(trigger, 'example-tag'));
   } catch (e) {
-    throw new HelmSfnError(ErrorName.InvalidInput, `HelmReleaseOrchestrator: ${at} makes an invalid execution input:\n${(e as Error).message}`);
+    throw new HelmSfnError(ErrorName.InvalidInput, `HelmReleaseOrchestrator: ${at} makes an invalid execution input:\n${(e as Error).message}`, { cause: e });
   }
 }
 

@@ -46,8 +46,8 @@ const YAML_11_AS_GO_YAML_V2 = (tags: Tags): Tags =>
     (tag) => typeof tag === 'string' || !(tag.tag === 'tag:yaml.org,2002:timestamp' || ('format' in tag && tag.format === 'TIME')),
   );
 
-function renderError(path: string, index: number, rule: string): HelmSfnError {
-  return new HelmSfnError(ErrorName.ChartRenderFailed, `${path || '(no source)'} (document ${index}): ${rule}`);
+function renderError(path: string, index: number, rule: string, cause?: unknown): HelmSfnError {
+  return new HelmSfnError(ErrorName.ChartRenderFailed, `${path || '(no source)'} (document ${index}): ${rule}`, cause === undefined ? undefined : { cause });
 }
 
 /**
@@ -111,7 +111,7 @@ export function parseObject(text: string, path: string, index: number): KubeObje
   try {
     value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (e) {
-    throw renderError(path, index, `YAML aliases: ${(e as Error).message}`);
+    throw renderError(path, index, `YAML aliases: ${(e as Error).message}`, e);
   }
   return validateObject(value, (rule) => renderError(path, index, rule));
 }

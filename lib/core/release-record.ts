@@ -6,6 +6,7 @@
  * `pkg/storage/storage.go`; helm-semantics.md §7.
  */
 import { constants, gunzipSync, gzipSync } from 'zlib';
+import { ErrorName, HelmSfnError } from './errors';
 
 // ---------------------------------------------------------------------------------------------
 // Types: Helm's JSON field names (snake_case), optional where Go omits the field when empty.
@@ -292,7 +293,8 @@ export function decodeRelease(encoded: string): HelmRelease {
     try {
       text = gunzipSync(bytes, { maxOutputLength: MAX_DECODED_BYTES }).toString('utf8');
     } catch (e) {
-      throw new Error(`release data: gzip stream is corrupt or larger than ${MAX_DECODED_BYTES} bytes (${(e as Error).message})`);
+      // zlib's messages ("incorrect header check") quote no data
+      throw corrupt(`release data: gzip stream is corrupt or larger than ${MAX_DECODED_BYTES} bytes (${(e as Error).message})`, e);
     }
   } else {
     text = bytes.toString('utf8');
@@ -300,8 +302,9 @@ export function decodeRelease(encoded: string): HelmRelease {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`release data: not a JSON release record after base64${bytes[0] === 0x1f ? '+gzip' : ''} decoding (${(e as Error).message})`);
+  } catch {
+    // no cause, no parser message: V8's quotes the text around the error, which is the record's data
+    throw corrupt(`release data: not a JSON release record after base64${bytes[0] === 0x1f ? '+gzip' : ''} decoding`);
   }
   return checkRecord(parsed);
 }
@@ -309,7 +312,7 @@ export function decodeRelease(encoded: string): HelmRelease {
 function strictBase64(s: string, what: string): Buffer {
   // Node's decoder silently skips invalid characters; Go's StdEncoding rejects them.
   if (typeof s !== 'string' || s.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(s)) {
-    throw new Error(`${what}: not valid base64 (standard alphabet, padded)`);
+    throw corrupt(`${what}: not valid base64 (standard alphabet, padded)`);
   }
   return Buffer.from(s, 'base64');
 }
@@ -318,7 +321,7 @@ function strictBase64(s: string, what: string): Buffer {
 function checkRecord(v: unknown): HelmRelease {
   const problems: string[] = [];
   const obj = isObject(v) ? v : undefined;
-  if (!obj) throw new Error('release data: the JSON is not an object');
+  if (!obj) throw corrupt('release data: the JSON is not an object');
   if (typeof obj.name !== 'string' || obj.name === '') problems.push('name must be a non-empty string');
   if (!Number.isInteger(obj.version) || (obj.version as number) < 1) problems.push('version must be a positive integer');
   if (obj.namespace !== undefined && typeof obj.namespace !== 'string') problems.push('namespace must be a string');
@@ -329,7 +332,7 @@ function checkRecord(v: unknown): HelmRelease {
   if (obj.hooks !== undefined && obj.hooks !== null && (!Array.isArray(obj.hooks) || !obj.hooks.every(isObject))) {
     problems.push('hooks must be a list of objects');
   }
-  if (problems.length) throw new Error(`release data: ${problems.join('; ')}`);
+  if (problems.length) throw corrupt(`release data: ${problems.join('; ')}`);
   // Go's omitempty drops these when empty; the types promise strings.
   return { ...obj, namespace: obj.namespace ?? '', manifest: obj.manifest ?? '' } as unknown as HelmRelease;
 }
@@ -393,13 +396,16 @@ export function releaseSecret(rel: HelmRelease, opts: ReleaseSecretOptions = {})
 export function releaseFromSecret(secret: { metadata?: { name?: string; namespace?: string }; data?: Record<string, string> }): HelmRelease {
   const where = `Secret ${secret.metadata?.namespace ?? ''}/${secret.metadata?.name ?? '?'}`;
   const data = secret.data?.release;
-  if (typeof data !== 'string') throw new Error(`${where}: data.release is missing; not a Helm release record`);
+  if (typeof data !== 'string') throw corrupt(`${where}: data.release is missing; not a Helm release record`);
   try {
     return decodeRelease(strictBase64(data, 'data.release').toString('utf8'));
   } catch (e) {
-    throw new Error(`${where}: ${(e as Error).message}`);
+    throw corrupt(`${where}: ${(e as Error).message}`, e);
   }
 }
+
+/** A record that cannot be read; messages name where and why, never the data. */
+const corrupt = (message: string, cause?: unknown): HelmSfnError => new HelmSfnError(ErrorName.ReleaseCorrupt, message, cause === undefined ? undefined : { cause });
 
 // ---------------------------------------------------------------------------------------------
 // History (`pkg/storage/storage.go` Last, Deployed, removeLeastRecent)

@@ -6,6 +6,7 @@ import type { FailureInfo, FailureVerdict, HookSummary, ReleaseContext, ReleaseO
 import type { HookEvent } from '../core/hooks';
 import { EVENTS_BY_ACTION } from '../core/plan';
 import type { HelmRelease, ReleaseStatus } from '../core/release-record';
+import { lambdaErrorMessage } from '../core/errors';
 import type { EngineDeps } from './deps';
 import { effectiveAction, hooksOf, storedHook } from './record-contents';
 import { redactValues } from '../core/redact';
@@ -57,7 +58,7 @@ async function supersedeAndSet(store: ReleaseStore, rel: HelmRelease, status: Re
  * the history (its record already `uninstalled`) finishes the purge rather than un-deleting.
  */
 export async function markFailed({ ctx, error }: TaskInput<'markFailed'>, deps: EngineDeps): Promise<FailureVerdict> {
-  const cause = redactValues(causeText(error.Cause));
+  const cause = redactValues(lambdaErrorMessage(error.Cause));
   const failure = { Error: error.Error, Cause: ctx.recovering ? `${ctx.recovering} after a failure failed too: ${cause}` : cause };
   const store = storeFor(ctx, deps);
   if (ctx.revision === undefined) {
@@ -112,18 +113,6 @@ function failureDescription(ctx: ReleaseContext, cause: string): string {
     default:
       return `Release "${ctx.release}" failed: ${cause}`;
   }
-}
-
-/** Step Functions wraps Lambda errors as {"errorType","errorMessage","trace"}: keep the message. */
-function causeText(cause: string | undefined): string {
-  if (!cause) return '';
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
-  } catch {
-    // not JSON: already plain text
-  }
-  return cause;
 }
 
 const firstLine = (text: string) => text.split('\n')[0].slice(0, 500);

@@ -1,7 +1,7 @@
 /** The engine: one function per workflow task, `(input, deps) → output`, all idempotent. */
 import type { TaskInput, TaskName, TaskOutput } from '../core/contract';
 import { HelmSfnError } from '../core/errors';
-import { redactValues } from '../core/redact';
+import { redactError, redactValues } from '../core/redact';
 import type { EngineDeps } from './deps';
 import { finalize, markFailed } from './finalize';
 import { applyHookGroup, failHookGroup, finishHooks, pollHookGroup } from './hooks';
@@ -26,7 +26,9 @@ function redacting<T extends TaskName>(task: EngineTask<T>): EngineTask<T> {
       if (!(e instanceof Error)) throw e;
       const message = redactValues(e.message);
       if (message === e.message) throw e;
-      const redacted = e instanceof HelmSfnError ? new HelmSfnError(e.name, message) : Object.assign(new Error(message), { name: e.name });
+      // the cause chain is redacted too (redactError): the API's answer quotes the value as well
+      const cause = e.cause === undefined ? undefined : { cause: redactError(e.cause) };
+      const redacted = e instanceof HelmSfnError ? new HelmSfnError(e.name, message, cause) : Object.assign(new Error(message, cause), { name: e.name });
       redacted.stack = `${redacted.name}: ${message}`; // the original stack's first line quotes the value too
       throw redacted;
     }
