@@ -4,6 +4,7 @@
  * values redacted; never the payload) and rethrow it, so Step Functions matches the error name in its Retry and Catch.
  */
 import type { ReleaseContext, TaskName } from '../../lib/core/contract';
+import { isPlainObject } from '../../lib/core/objects';
 import { runEngineTask } from '../../lib/engine';
 import { redactError } from '../../lib/core/redact';
 import { readLambdaConfig, type LambdaConfig } from './config';
@@ -47,10 +48,8 @@ export function makeHandler(task: TaskName, getRuntime: () => Runtime = defaultR
 }
 
 function ctxOf(event: unknown): Partial<ReleaseContext> | undefined {
-  return isObject(event) && isObject(event.ctx) ? (event.ctx as Partial<ReleaseContext>) : undefined;
+  return isPlainObject(event) && isPlainObject(event.ctx) ? (event.ctx as Partial<ReleaseContext>) : undefined;
 }
 
 /** validate gets `{ input, execution }`: no ctx yet. */
-const executionOf = (event: unknown): string | undefined => (isObject(event) && typeof event.execution === 'string' ? event.execution : undefined);
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const executionOf = (event: unknown): string | undefined => (isPlainObject(event) && typeof event.execution === 'string' ? event.execution : undefined);

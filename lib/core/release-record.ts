@@ -7,6 +7,7 @@
  */
 import { constants, gunzipSync, gzipSync } from 'zlib';
 import { ErrorName, HelmSfnError } from './errors';
+import { isPlainObject } from './objects';
 
 // ---------------------------------------------------------------------------------------------
 // Types: Helm's JSON field names (snake_case), optional where Go omits the field when empty.
@@ -320,16 +321,16 @@ function strictBase64(s: string, what: string): Buffer {
 /** The fields every reader of a record relies on; the rest is carried along as decoded. */
 function checkRecord(v: unknown): HelmRelease {
   const problems: string[] = [];
-  const obj = isObject(v) ? v : undefined;
+  const obj = isPlainObject(v) ? v : undefined;
   if (!obj) throw corrupt('release data: the JSON is not an object');
   if (typeof obj.name !== 'string' || obj.name === '') problems.push('name must be a non-empty string');
   if (!Number.isInteger(obj.version) || (obj.version as number) < 1) problems.push('version must be a positive integer');
   if (obj.namespace !== undefined && typeof obj.namespace !== 'string') problems.push('namespace must be a string');
   if (obj.manifest !== undefined && typeof obj.manifest !== 'string') problems.push('manifest must be a string');
-  if (!isObject(obj.info) || !RELEASE_STATUSES.includes(obj.info.status as ReleaseStatus)) {
+  if (!isPlainObject(obj.info) || !RELEASE_STATUSES.includes(obj.info.status as ReleaseStatus)) {
     problems.push(`info.status must be one of ${RELEASE_STATUSES.join(', ')}`);
   }
-  if (obj.hooks !== undefined && obj.hooks !== null && (!Array.isArray(obj.hooks) || !obj.hooks.every(isObject))) {
+  if (obj.hooks !== undefined && obj.hooks !== null && (!Array.isArray(obj.hooks) || !obj.hooks.every(isPlainObject))) {
     problems.push('hooks must be a list of objects');
   }
   if (problems.length) throw corrupt(`release data: ${problems.join('; ')}`);
@@ -337,7 +338,6 @@ function checkRecord(v: unknown): HelmRelease {
   return { ...obj, namespace: obj.namespace ?? '', manifest: obj.manifest ?? '' } as unknown as HelmRelease;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 // ---------------------------------------------------------------------------------------------
 // The Secret (`pkg/storage/driver/secrets.go` newSecretsObject, `pkg/storage/storage.go` makeKey)
