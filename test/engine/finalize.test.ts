@@ -7,7 +7,8 @@ import { releaseFromSecret, releaseSecretName } from '../../lib/core/release-rec
 import { engineTasks } from '../../lib/engine';
 import { recoverRelease, releaseOf, unlockRelease } from '../../lib/engine/recover';
 import { LOCK_ANNOTATION, ReleaseStore } from '../../lib/engine/release-store';
-import { ARN, configMap, deploy, docs, engineHarness, hookDoc, prepared, records, runHookPhase, type EngineHarness } from '../support/fake-engine';
+import { configMap, docs, hook as hookDoc } from '../support/charts';
+import { ARN, deploy, engineHarness, prepared, records, runHookPhase, type EngineHarness } from '../support/fake-engine';
 
 const NS = 'web';
 const CHARTS = {

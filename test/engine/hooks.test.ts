@@ -8,12 +8,13 @@ import { releaseFromSecret, releaseSecretName } from '../../lib/core/release-rec
 import { engineTasks } from '../../lib/engine';
 import { LOCK_ANNOTATION } from '../../lib/engine/release-store';
 import { apiErrors } from '../support/fake-kube';
-import { configMap, deploy, docs, engineHarness, hookDoc, prepared, runHookPhase, type EngineHarness, type FakeChart, type HookDoc } from '../support/fake-engine';
+import { configMap, docs, type HookSpec, hook as hookDoc } from '../support/charts';
+import { deploy, engineHarness, prepared, runHookPhase, type EngineHarness, type FakeChart } from '../support/fake-engine';
 
 const NS = 'web';
 const REC = `Secret ${NS}/${releaseSecretName('site', 1)}`;
 
-async function installing(hooks: HookDoc[], opts: Record<string, unknown> = {}): Promise<{ h: EngineHarness; ctx: ReleaseContext }> {
+async function installing(hooks: HookSpec[], opts: Record<string, unknown> = {}): Promise<{ h: EngineHarness; ctx: ReleaseContext }> {
   const chart: FakeChart = { templates: { 'cm.yaml': configMap('app'), 'hooks.yaml': docs(...hooks.map(hookDoc)) } };
   const h = engineHarness({ '/c': chart });
   const ctx = await prepared(h.deps, { action: 'install', release: 'site', namespace: NS, chart: { source: '/c' }, options: opts });
@@ -32,9 +33,9 @@ const phases = (h: EngineHarness) =>
 describe('applyHookGroup', () => {
   test('weight groups in order: the lowest weight first, hooks of one weight together, by name', async () => {
     const { h, ctx } = await installing([
-      { name: 'late', events: 'pre-install', weight: 5 },
-      { name: 'b', events: 'pre-install', weight: -5 },
-      { name: 'a', events: 'pre-install', weight: -5 },
+      { name: 'late', events: 'pre-install', weight: '5' },
+      { name: 'b', events: 'pre-install', weight: '-5' },
+      { name: 'a', events: 'pre-install', weight: '-5' },
       { name: 'mid', events: 'pre-install' },
     ]);
     const first = await apply(h, ctx, { event: 'pre-install', group: 0 });
@@ -130,7 +131,7 @@ describe('applyHookGroup', () => {
 });
 
 describe('pollHookGroup', () => {
-  async function started(hooks: HookDoc[], opts: Record<string, unknown> = {}) {
+  async function started(hooks: HookSpec[], opts: Record<string, unknown> = {}) {
     const { h, ctx } = await installing(hooks, opts);
     const cursor = await apply(h, ctx, { event: 'pre-install', group: 0 });
     h.kube.resetCalls();
@@ -213,9 +214,9 @@ describe('pollHookGroup', () => {
 
 describe('failHookGroup', () => {
   /** pre-install: `done` (weight -1) succeeds, then group 0 of `bad` + `slow` where `bad` fails. */
-  async function failing(badPolicy?: string, extra: Partial<HookDoc> = {}) {
+  async function failing(badPolicy?: string, extra: Partial<HookSpec> = {}) {
     const { h, ctx } = await installing([
-      { name: 'done', events: 'pre-install', weight: -1, deletePolicy: 'hook-succeeded' },
+      { name: 'done', events: 'pre-install', weight: '-1', deletePolicy: 'hook-succeeded' },
       { name: 'bad', events: 'pre-install', deletePolicy: badPolicy, ...extra },
       { name: 'slow', events: 'pre-install' },
     ]);
@@ -308,9 +309,9 @@ describe('failHookGroup', () => {
 describe('finishHooks', () => {
   test('hook-succeeded hooks are deleted after the whole event, in reverse order; others stay', async () => {
     const { h, ctx } = await installing([
-      { name: 'first', events: 'pre-install', weight: 1, deletePolicy: 'hook-succeeded' },
-      { name: 'second', events: 'pre-install', weight: 2, deletePolicy: 'hook-succeeded,before-hook-creation' },
-      { name: 'kept', events: 'pre-install', weight: 3 },
+      { name: 'first', events: 'pre-install', weight: '1', deletePolicy: 'hook-succeeded' },
+      { name: 'second', events: 'pre-install', weight: '2', deletePolicy: 'hook-succeeded,before-hook-creation' },
+      { name: 'kept', events: 'pre-install', weight: '3' },
     ]);
     const { ctx: after, hook } = await runHookPhase(h, ctx, 'pre-install');
     const deletes = h.kube.trace({ kind: 'Job' }).filter((c) => c.startsWith('delete'));
@@ -336,7 +337,7 @@ describe('finishHooks', () => {
   });
 
   test('test hooks: every log is copied, in execution order', async () => {
-    const chart = { templates: { 'cm.yaml': configMap('app'), 't.yaml': docs(hookDoc({ name: 't2', events: 'test', weight: 2 }), hookDoc({ name: 't1', events: 'test', weight: 1 })) } };
+    const chart = { templates: { 'cm.yaml': configMap('app'), 't.yaml': docs(hookDoc({ name: 't2', events: 'test', weight: '2' }), hookDoc({ name: 't1', events: 'test', weight: '1' })) } };
     const h = engineHarness({ '/c': chart });
     await deploy(h, { action: 'install', release: 'site', namespace: NS, chart: { source: '/c' } });
     const ctx = await prepared(h.deps, { action: 'test', release: 'site', namespace: NS }, 'test');

@@ -6,7 +6,8 @@ import { engineTasks } from '../../lib/engine';
 import { LOCK_ANNOTATION, ReleaseStore } from '../../lib/engine/release-store';
 import { releaseFromSecret, releaseSecretName } from '../../lib/core/release-record';
 import { apiErrors } from '../support/fake-kube';
-import { ARN, configMap, deploy, docs, engineHarness, hookDoc, prepared, records } from '../support/fake-engine';
+import { configMap, docs, hook as hookDoc } from '../support/charts';
+import { ARN, deploy, engineHarness, prepared, records } from '../support/fake-engine';
 
 const NS = 'web';
 const CHARTS = {
@@ -265,7 +266,7 @@ describe('prepare uninstall and test', () => {
 
 test('hooks of a chart are recorded in Helm\'s order, never run yet', async () => {
   const h = engineHarness({
-    '/c': { templates: { 'h.yaml': docs(hookDoc({ name: 'b', events: 'post-install', weight: 1 }), hookDoc({ name: 'a', events: 'pre-install', weight: -1, kind: 'ConfigMap' })) } },
+    '/c': { templates: { 'h.yaml': docs(hookDoc({ name: 'b', events: 'post-install', weight: '1' }), hookDoc({ name: 'a', events: 'pre-install', weight: '-1', kind: 'ConfigMap' })) } },
   });
   await prepared(h.deps, { ...install, chart: { source: '/c' } });
   expect(record(h, 1).hooks?.map((x) => [x.kind, x.name, x.last_run.phase])).toEqual([

@@ -6,7 +6,8 @@
 import type { ReleaseContext } from '../../lib/core/contract';
 import { engineTasks } from '../../lib/engine';
 import { apiErrors } from '../support/fake-kube';
-import { configMap, deploy, engineHarness, prepared, type EngineHarness, type FakeChart } from '../support/fake-engine';
+import { configMap } from '../support/charts';
+import { deploy, engineHarness, prepared, type EngineHarness, type FakeChart } from '../support/fake-engine';
 
 const NS = 'web';
 const sa = (name: string) => `apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: ${name}\n`;

@@ -185,38 +185,3 @@ export function records(h: EngineHarness, namespace: string): string[] {
     .sort((a, b) => a.version - b.version)
     .map((r) => `${r.version}:${r.info.status}`);
 }
-
-// ---- manifest builders ---------------------------------------------------------------------------
-
-export const configMap = (name: string, extra = ''): string => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n${extra}data:\n  k: v\n`;
-
-export interface HookDoc {
-  readonly name: string;
-  readonly kind?: 'Job' | 'Pod' | 'ConfigMap';
-  readonly events: string;
-  readonly weight?: number;
-  readonly deletePolicy?: string;
-  readonly outputLogPolicy?: string;
-  readonly timeout?: string;
-  readonly ttlSecondsAfterFinished?: number;
-}
-
-/** A hook document (a Job by default, one container `main`). */
-export function hookDoc(h: HookDoc): string {
-  const kind = h.kind ?? 'Job';
-  const annotations = [
-    `    helm.sh/hook: "${h.events}"`,
-    h.weight !== undefined ? `    helm.sh/hook-weight: "${h.weight}"` : '',
-    h.deletePolicy !== undefined ? `    helm.sh/hook-delete-policy: "${h.deletePolicy}"` : '',
-    h.outputLogPolicy !== undefined ? `    helm.sh/hook-output-log-policy: "${h.outputLogPolicy}"` : '',
-    h.timeout !== undefined ? `    helm-sfn.io/hook-timeout: "${h.timeout}"` : '',
-  ].filter(Boolean);
-  const head = `apiVersion: ${kind === 'Job' ? 'batch/v1' : 'v1'}\nkind: ${kind}\nmetadata:\n  name: ${h.name}\n  annotations:\n${annotations.join('\n')}\n`;
-  if (kind === 'ConfigMap') return `${head}data:\n  ran: "yes"\n`;
-  const pod = `restartPolicy: Never\ncontainers:\n- name: main\n  image: busybox:1.36\n`;
-  if (kind === 'Pod') return `${head}spec:\n${pod.replace(/^/gm, '  ')}`;
-  const ttl = h.ttlSecondsAfterFinished !== undefined ? `  ttlSecondsAfterFinished: ${h.ttlSecondsAfterFinished}\n` : '';
-  return `${head}spec:\n  backoffLimit: 0\n${ttl}  template:\n    spec:\n${pod.replace(/^/gm, '      ')}`;
-}
-
-export const docs = (...parts: string[]): string => parts.map((p) => `---\n${p}`).join('\n');
