@@ -6,7 +6,7 @@ import type { FailureInfo, FailureVerdict, HookSummary, ReleaseContext, ReleaseO
 import type { HookEvent } from '../core/hooks';
 import { EVENTS_BY_ACTION } from '../core/plan';
 import type { HelmRelease, ReleaseStatus } from '../core/release-record';
-import { lambdaErrorMessage } from '../core/errors';
+import { ErrorName, isHelmSfnError, lambdaErrorMessage } from '../core/errors';
 import type { EngineDeps } from './deps';
 import { effectiveAction, hooksOf, storedHook } from './record-contents';
 import { redactValues } from '../core/redact';
@@ -16,7 +16,8 @@ import { currentRecord, holdsLock, storeFor, type ReleaseStore } from './release
 
 export async function finalize({ ctx }: TaskInput<'finalize'>, deps: EngineDeps): Promise<ReleaseOutput> {
   const store = storeFor(ctx, deps);
-  const rel = await currentRecord(ctx, deps, store);
+  const rel = await recordUnlessPurged(ctx, deps, store);
+  if (!rel) return { release: ctx.release, namespace: ctx.namespace, revision: ctx.revision!, status: 'uninstalled', hooks: [], warnings: ctx.warnings ?? [] };
   settle(rel, ctx);
   const now = deps.clock().toISOString();
   switch (effectiveAction(ctx)) {
@@ -39,6 +40,19 @@ export async function finalize({ ctx }: TaskInput<'finalize'>, deps: EngineDeps)
       break;
   }
   return summary(rel, ctx);
+}
+
+/**
+ * This execution's record — or nothing, for an uninstall whose purge is done: the purge removes
+ * that record last, so a task retried after that write (its answer lost) finds it gone.
+ */
+async function recordUnlessPurged(ctx: ReleaseContext, deps: EngineDeps, store: ReleaseStore): Promise<HelmRelease | undefined> {
+  try {
+    return await currentRecord(ctx, deps, store);
+  } catch (e) {
+    if (effectiveAction(ctx) === 'uninstall' && isHelmSfnError(e, ErrorName.ReleaseNotFound)) return undefined;
+    throw e;
+  }
 }
 
 /** Every other `deployed` revision becomes `superseded` before this one takes its status. */
@@ -66,7 +80,8 @@ export async function markFailed({ ctx, error }: TaskInput<'markFailed'>, deps: 
     await releaseOwnLocks(ctx, store, failure, deps);
     return { ctx, error: failure, next: 'fail' };
   }
-  const rel = await currentRecord(ctx, deps, store);
+  const rel = await recordUnlessPurged(ctx, deps, store);
+  if (!rel) return { ctx, error: failure, next: 'fail' };
   if (ctx.action === 'test') {
     if (store.claimedByMe(rel)) await store.releaseClaim(rel); // a failed hook group gave it back already
     await sweepHooks(rel, ctx.namespace, deps);

@@ -30,6 +30,8 @@ const WRITES: ReadonlySet<Verb> = new Set(['apply', 'create', 'replace', 'patch'
 /** Which calls an injected failure matches; omitted fields match anything. */
 export interface CallMatch {
   readonly verb?: Verb;
+  /** Any write (apply, create, replace, patch, delete). */
+  readonly write?: boolean;
   readonly kind?: string;
   readonly name?: string;
 }
@@ -280,7 +282,7 @@ export class FakeKube implements KubeClient {
   private injectedFor(verb: Verb, ref: ObjectRef): Injected | undefined {
     for (const f of this.injected) {
       const { match } = f;
-      if (f.times <= 0 || (match.verb && match.verb !== verb) || (match.kind && match.kind !== ref.kind) || (match.name && match.name !== ref.name)) continue;
+      if (f.times <= 0 || (match.verb && match.verb !== verb) || (match.write && !WRITES.has(verb)) || (match.kind && match.kind !== ref.kind) || (match.name && match.name !== ref.name)) continue;
       if (f.skip > 0) {
         f.skip--;
         continue;
