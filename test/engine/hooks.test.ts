@@ -4,6 +4,7 @@
  * and what a retried task does (the recorded call sequence).
  */
 import type { HookCursor, ReleaseContext } from '../../lib/core/contract';
+import { HOOK_EVENTS, type HookEvent } from '../../lib/core/hooks';
 import { releaseFromSecret, releaseSecretName } from '../../lib/core/release-record';
 import { engineTasks } from '../../lib/engine';
 import { LOCK_ANNOTATION } from '../../lib/engine/release-store';
@@ -127,6 +128,35 @@ describe('applyHookGroup', () => {
     h.kube.failOn({ verb: 'apply', kind: 'Job' }, apiErrors.transient('apply Job'));
     await expect(apply(h, ctx, { event: 'pre-install', group: 0 })).rejects.toMatchObject({ name: 'KubeTransient' });
     expect(await apply(h, ctx, { event: 'pre-install', group: 0 })).toMatchObject({ status: 'running' });
+  });
+});
+
+describe('each hook event runs its own hooks, and only those', () => {
+  const ACTION: Record<HookEvent, string> = {
+    'pre-install': 'install',
+    'post-install': 'install',
+    'pre-upgrade': 'upgrade',
+    'post-upgrade': 'upgrade',
+    'pre-rollback': 'rollback',
+    'post-rollback': 'rollback',
+    'pre-delete': 'uninstall',
+    'post-delete': 'uninstall',
+    test: 'test',
+  };
+  const chart: FakeChart = { templates: { 'cm.yaml': configMap('app'), 'hooks.yaml': docs(...HOOK_EVENTS.map((e) => hookDoc({ name: `h-${e}`, events: e, kind: 'ConfigMap' }))) } };
+
+  test.each(HOOK_EVENTS)('%s', async (event) => {
+    const h = engineHarness({ '/c': chart });
+    const action = ACTION[event];
+    const rendered = { release: 'site', namespace: NS, chart: { source: '/c' } };
+    if (action !== 'install') await deploy(h, { ...rendered, action: 'install' }, 'installed');
+    if (action === 'rollback') await deploy(h, { ...rendered, action: 'upgrade' }, 'upgraded');
+    const renders = action === 'install' || action === 'upgrade';
+    const ctx = await prepared(h.deps, renders ? { ...rendered, action } : { action, release: 'site', namespace: NS }, 'run');
+    h.kube.resetCalls();
+    const cursor = await apply(h, ctx, { event, group: 0 });
+    expect(cursor.hooks).toEqual([{ hook: `ConfigMap/h-${event}`, state: 'created' }]);
+    expect(h.kube.trace().filter((c) => !c.startsWith('delete') && !c.includes('Secret'))).toEqual([`apply ConfigMap ${NS}/h-${event}`]);
   });
 });
 
