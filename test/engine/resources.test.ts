@@ -37,6 +37,7 @@ describe('applyResources', () => {
     h.kube.resetCalls();
     expect(await applyAll(h, ctx)).toEqual([{ next: 3, total: 3, done: true }]);
     expect(h.kube.trace()).toEqual([`apply ServiceAccount ${NS}/runner`, `apply ConfigMap ${NS}/conf`, `apply Deployment ${NS}/web`]);
+    expect(h.kube.calls.filter((c) => c.verb === 'apply').map((c) => c.options)).toEqual(Array(3).fill({ fieldManager: 'helm', force: false }));
     expect(h.kube.peek(ref('ConfigMap', 'conf'))?.metadata).toMatchObject({
       labels: { 'app.kubernetes.io/managed-by': 'Helm' },
       annotations: { 'meta.helm.sh/release-name': 'site', 'meta.helm.sh/release-namespace': NS },

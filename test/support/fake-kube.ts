@@ -23,6 +23,8 @@ export interface Call {
   readonly target: string;
   /** What was sent: the object (apply/create/replace), the patch, the list options. */
   readonly body?: unknown;
+  /** The call's options: field manager, force, patch type. */
+  readonly options?: Record<string, unknown>;
 }
 
 const WRITES: ReadonlySet<Verb> = new Set(['apply', 'create', 'replace', 'patch', 'delete']);
@@ -158,20 +160,19 @@ export class FakeKube implements KubeClient {
   // ---- KubeClient ----------------------------------------------------------------------------
 
   async apply(obj: KubeObject, opts: ApplyOptions): Promise<KubeObject> {
-    return this.call('apply', obj, obj, () => {
+    return this.call('apply', obj, obj, { ...opts }, () => {
       this.mapped(obj);
       const live = this.objects.get(this.keyOf(obj));
       // the applied fields win; what others own (status, uid) stays (design.md §3 item 10 relies on it)
       const merged: KubeObject = live
         ? { ...live, ...clone(obj), metadata: { ...live.metadata, ...clone(obj.metadata) }, ...(live.status ? { status: live.status } : {}) }
         : clone(obj);
-      void opts;
       return clone(this.store(merged));
     });
   }
 
-  async create(obj: KubeObject): Promise<KubeObject> {
-    return this.call('create', obj, obj, () => {
+  async create(obj: KubeObject, opts: { fieldManager?: string } = {}): Promise<KubeObject> {
+    return this.call('create', obj, obj, { ...opts }, () => {
       const resource = this.mapped(obj);
       if (this.objects.has(this.keyOf(obj))) {
         throw new AlreadyExistsError(`create ${describe(this.refOf(obj))}: ${resource.plural} "${obj.metadata.name}" already exists`);
@@ -181,7 +182,7 @@ export class FakeKube implements KubeClient {
   }
 
   async replace(obj: KubeObject): Promise<KubeObject> {
-    return this.call('replace', obj, obj, () => {
+    return this.call('replace', obj, obj, undefined, () => {
       const resource = this.mapped(obj);
       const live = this.objects.get(this.keyOf(obj));
       const what = `replace ${describe(this.refOf(obj))}`;
@@ -194,8 +195,8 @@ export class FakeKube implements KubeClient {
     });
   }
 
-  async patch(ref: ObjectRef, patch: unknown, type: Exclude<PatchType, 'apply'>): Promise<KubeObject> {
-    return this.call('patch', ref, patch, () => {
+  async patch(ref: ObjectRef, patch: unknown, type: Exclude<PatchType, 'apply'>, opts: { fieldManager?: string } = {}): Promise<KubeObject> {
+    return this.call('patch', ref, patch, { type, ...opts }, () => {
       const resource = this.mapped(ref);
       const live = this.objects.get(refKey(this.normal(ref)));
       if (!live) throw apiErrors.refused(`patch ${describe(ref)}: ${resource.plural} "${ref.name}" not found`);
@@ -209,7 +210,7 @@ export class FakeKube implements KubeClient {
   }
 
   async get(ref: ObjectRef): Promise<KubeObject | undefined> {
-    return this.call('get', ref, undefined, () => {
+    return this.call('get', ref, undefined, undefined, () => {
       this.mapped(ref);
       const key = refKey(this.normal(ref));
       const reads = this.terminating.get(key);
@@ -227,7 +228,7 @@ export class FakeKube implements KubeClient {
   }
 
   async delete(ref: ObjectRef): Promise<boolean> {
-    return this.call('delete', ref, undefined, () => {
+    return this.call('delete', ref, undefined, undefined, () => {
       this.mapped(ref);
       const key = refKey(this.normal(ref));
       if (!this.objects.has(key)) return false;
@@ -246,7 +247,7 @@ export class FakeKube implements KubeClient {
 
   async list(apiVersion: string, kind: string, namespace: string | undefined, opts: ListOptions = {}): Promise<KubeObject[]> {
     const target = { apiVersion, kind, name: '', ...(namespace ? { namespace } : {}) };
-    return this.call('list', target, opts, () => {
+    return this.call('list', target, undefined, { ...opts }, () => {
       this.mapped(target);
       return [...this.objects.values()]
         .filter((o) => o.apiVersion === apiVersion && o.kind === kind && (!namespace || o.metadata.namespace === namespace))
@@ -256,22 +257,23 @@ export class FakeKube implements KubeClient {
   }
 
   async podLogs(namespace: string, pod: string, container: string): Promise<string> {
-    return this.call('podLogs', { apiVersion: 'v1', kind: 'Pod', namespace, name: pod }, { container }, () => this.logs.get(`${namespace}/${pod}/${container}`) ?? '');
+    return this.call('podLogs', { apiVersion: 'v1', kind: 'Pod', namespace, name: pod }, { container }, undefined, () => this.logs.get(`${namespace}/${pod}/${container}`) ?? '');
   }
 
   async serverVersion(): Promise<string> {
-    return this.call('serverVersion', { apiVersion: 'v1', kind: 'Version', name: '' }, undefined, () => 'v1.34.0');
+    return this.call('serverVersion', { apiVersion: 'v1', kind: 'Version', name: '' }, undefined, undefined, () => 'v1.34.0');
   }
 
   async resourceFor(apiVersion: string, kind: string): Promise<ServedResource | undefined> {
-    return this.call('resourceFor', { apiVersion, kind, name: '' }, undefined, () => this.served.get(`${apiVersion}/${kind}`));
+    return this.call('resourceFor', { apiVersion, kind, name: '' }, undefined, undefined, () => this.served.get(`${apiVersion}/${kind}`));
   }
 
   // ---- inside --------------------------------------------------------------------------------
 
-  private async call<T>(verb: Verb, what: KubeObject | ObjectRef, body: unknown, run: () => T): Promise<T> {
+  private async call<T>(verb: Verb, what: KubeObject | ObjectRef, body: unknown, options: Record<string, unknown> | undefined, run: () => T): Promise<T> {
     const ref = 'metadata' in what ? this.refOf(what) : what;
-    this.calls.push({ verb, kind: ref.kind, target: ref.name ? describe(ref) : `${ref.kind}${ref.namespace ? ` ${ref.namespace}` : ''}`, ...(body !== undefined ? { body: clone(body) } : {}) });
+    const target = ref.name ? describe(ref) : `${ref.kind}${ref.namespace ? ` ${ref.namespace}` : ''}`;
+    this.calls.push({ verb, kind: ref.kind, target, ...(body !== undefined ? { body: clone(body) } : {}), ...(options ? { options } : {}) });
     const failure = this.injectedFor(verb, ref);
     if (failure && !failure.lostAnswer) throw failure.error();
     const result = run();
