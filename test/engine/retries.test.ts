@@ -1,6 +1,6 @@
 /**
- * Every task is idempotent, so Step Functions may retry it after any failure (design: Retry on
- * KubeTransient and Lambda errors). For each task, at each of its writes, two failures: the
+ * Every task is idempotent, so the workflow retries it after KubeTransient and Lambda errors
+ * (lib/workflow/definition.ts TRANSIENT_RETRY). For each task, at each of its writes, two failures: the
  * write refused (a 503), and the write done but its answer lost. The retried task must return
  * what an undisturbed run returns and leave the cluster in the same state.
  */

@@ -163,7 +163,7 @@ export class FakeKube implements KubeClient {
     return this.call('apply', obj, obj, { ...opts }, () => {
       this.mapped(obj);
       const live = this.objects.get(this.keyOf(obj));
-      // the applied fields win; what others own (status, uid) stays (design.md §3 item 10 relies on it)
+      // the applied fields win; what others own (status, uid) stays: a hook applied over a finished one keeps its old end, as with Helm 4
       const merged: KubeObject = live
         ? { ...live, ...clone(obj), metadata: { ...live.metadata, ...clone(obj.metadata) }, ...(live.status ? { status: live.status } : {}) }
         : clone(obj);
