@@ -1,7 +1,8 @@
 /**
  * Every task Lambda is `makeHandler('<task>')`: pick the deps for this invocation's cluster,
  * call the lib/engine task of the same name, log its failure (name, message, stack and causes,
- * values redacted; never the payload) and rethrow it, so Step Functions matches the error name in its Retry and Catch.
+ * values redacted; never the payload) and rethrow it, so Step Functions matches the error name
+ * in its Retry and Catch.
  */
 import type { ReleaseContext, TaskName } from '../../lib/core/contract';
 import { isPlainObject } from '../../lib/core/objects';
