@@ -181,6 +181,16 @@ describe('prepare upgrade', () => {
     expect(await prepared(h.deps, { ...upgrade, options: { installIfMissing: true } })).toMatchObject({ action: 'install', revision: 1 });
   });
 
+  test('a corrupt record fails it with ReleaseCorrupt naming the Secret, never its data', async () => {
+    const h = engineHarness(CHARTS);
+    await deploy(h, install);
+    const stored = h.kube.peek({ apiVersion: 'v1', kind: 'Secret', namespace: NS, name: releaseSecretName('site', 1) })!;
+    h.kube.seed({ ...stored, data: { release: Buffer.from(Buffer.from('{"password":"hunter2"').toString('base64')).toString('base64') } });
+    const failure = await prepared(h.deps, upgrade, 'up').catch((e: Error) => e);
+    expect(failure).toMatchObject({ name: 'ReleaseCorrupt', message: `Secret ${NS}/${releaseSecretName('site', 1)}: release data: not a JSON release record after base64 decoding` });
+    expect(JSON.stringify(failure) + String((failure as Error).stack)).not.toContain('hunter2');
+  });
+
   test('history beyond historyMax is pruned before the new record is created', async () => {
     const h = engineHarness(CHARTS);
     await deploy(h, install);
