@@ -36,7 +36,7 @@ function json(env: NodeJS.ProcessEnv, name: string, fallback: unknown): unknown 
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new HelmSfnError(ErrorName.InvalidInput, `environment variable ${name}: must be JSON (${(e as Error).message})`);
+    throw new HelmSfnError(ErrorName.InvalidInput, `environment variable ${name}: must be JSON (${(e as Error).message})`, { cause: e });
   }
 }
 

@@ -1,10 +1,13 @@
 /**
  * Every task Lambda is `makeHandler('<task>')`: pick the deps for this invocation's cluster,
- * call the lib/engine task of the same name, log its failure (name and message, never the
- * payload) and rethrow it, so Step Functions matches the error name in its Retry and Catch.
+ * call the lib/engine task of the same name, log its failure (name, message, stack and causes,
+ * values redacted; never the payload) and rethrow it, so Step Functions matches the error name
+ * in its Retry and Catch.
  */
 import type { ReleaseContext, TaskName } from '../../lib/core/contract';
-import { engineTasks } from '../../lib/engine';
+import { isPlainObject } from '../../lib/core/objects';
+import { runEngineTask } from '../../lib/engine';
+import { redactError } from '../../lib/core/redact';
 import { readLambdaConfig, type LambdaConfig } from './config';
 import { AwsDeps, type InvocationScope } from './deps';
 import { logger } from './powertools';
@@ -36,20 +39,18 @@ export function makeHandler(task: TaskName, getRuntime: () => Runtime = defaultR
     logger.appendKeys({ task, release: ctx?.release, namespace: ctx?.namespace, revision: ctx?.revision, cluster: ctx?.cluster, execution: ctx?.execution });
     try {
       const scope: InvocationScope = { cluster: ctx?.cluster, execution: ctx?.execution ?? executionOf(event) };
-      return await engineTasks[task](event, getRuntime().deps.forInvocation(scope));
+      return await runEngineTask(task, event, getRuntime().deps.forInvocation(scope));
     } catch (e) {
-      const err = e as Error;
-      logger.error('task failed', { error: err.name, cause: err.message });
+      // name, message, stack and nested causes (an API error under a KubeTransient), values redacted
+      logger.error('task failed', redactError(e) as Error);
       throw e;
     }
   };
 }
 
 function ctxOf(event: unknown): Partial<ReleaseContext> | undefined {
-  return isObject(event) && isObject(event.ctx) ? (event.ctx as Partial<ReleaseContext>) : undefined;
+  return isPlainObject(event) && isPlainObject(event.ctx) ? (event.ctx as Partial<ReleaseContext>) : undefined;
 }
 
 /** validate gets `{ input, execution }`: no ctx yet. */
-const executionOf = (event: unknown): string | undefined => (isObject(event) && typeof event.execution === 'string' ? event.execution : undefined);
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const executionOf = (event: unknown): string | undefined => (isPlainObject(event) && typeof event.execution === 'string' ? event.execution : undefined);

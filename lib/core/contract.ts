@@ -122,6 +122,58 @@ export interface HookSummary {
   readonly seconds?: number;
 }
 
+/** The hook tasks' input: where the release and the hook phase stand. */
+export interface HookTaskInput {
+  readonly ctx: ReleaseContext;
+  readonly hook: HookCursor;
+}
+
+/** `markFailed`'s verdict: the failure as recorded, and where the workflow goes next. */
+export interface FailureVerdict {
+  readonly ctx: ReleaseContext;
+  readonly error: FailureInfo;
+  readonly next: 'uninstall' | 'rollback' | 'fail';
+}
+
+/**
+ * Each task's input (what its state's Parameters build from the state) and output (what its
+ * ResultPath receives), written once: lib/engine implements these signatures and
+ * lib/workflow/definition.ts builds each state's Parameters and ResultPath from them, so a field
+ * renamed on one side fails `tsc` on the other.
+ */
+export interface TaskIO {
+  /** The only task that reads the execution input; `execution` is `$$.Execution.Id`. */
+  validate: { input: { input: unknown; execution?: string }; output: { ctx: ReleaseContext; source?: ReleaseSource } };
+  prepare: { input: { ctx: ReleaseContext; source?: ReleaseSource }; output: ReleaseContext };
+  applyHookGroup: { input: HookTaskInput; output: HookCursor };
+  pollHookGroup: { input: HookTaskInput; output: HookCursor };
+  failHookGroup: { input: HookTaskInput; output: FailureInfo };
+  finishHooks: { input: HookTaskInput; output: ReleaseContext };
+  applyResources: { input: { ctx: ReleaseContext; apply: ApplyCursor }; output: ApplyCursor };
+  deleteResources: { input: { ctx: ReleaseContext }; output: { deleted: number; kept: string[] } };
+  checkResources: { input: { ctx: ReleaseContext; wait: WaitCursor }; output: WaitCursor };
+  finalize: { input: { ctx: ReleaseContext }; output: ReleaseOutput };
+  markFailed: { input: { ctx: ReleaseContext; error: FailureInfo }; output: FailureVerdict };
+}
+
+export type TaskInput<T extends TaskName> = TaskIO[T]['input'];
+export type TaskOutput<T extends TaskName> = TaskIO[T]['output'];
+
+/**
+ * The workflow's state between tasks: each key is where a task's output lands (its ResultPath).
+ * `source` lives only from validate to prepare.
+ */
+export interface WorkflowState {
+  readonly ctx: ReleaseContext;
+  readonly source?: ReleaseSource;
+  readonly hook?: HookCursor;
+  readonly apply?: ApplyCursor;
+  readonly wait?: WaitCursor;
+  readonly error?: FailureInfo;
+  readonly result?: ReleaseOutput;
+  readonly next?: FailureVerdict['next'];
+}
+
 /** The execution output of a successful run (docs/architecture.md#the-execution-input). */
 export interface ReleaseOutput {
   readonly release: string;

@@ -20,6 +20,11 @@ export const ErrorName = {
    * no manifest with the pinned digest. Raised before the lock; nothing was written.
    */
   ChartNotFound: 'ChartNotFound',
+  /**
+   * A stored release record (Secret `sh.helm.release.v1.<name>.v<rev>`) cannot be read: not
+   * base64, not gzip, not a Helm release JSON. The message names the Secret, never its data.
+   */
+  ReleaseCorrupt: 'ReleaseCorrupt',
   /** `helm template` failed, or its output is not a valid set of Kubernetes objects. */
   ChartRenderFailed: 'ChartRenderFailed',
   /** A hook Job/Pod reported failure. */
@@ -57,3 +62,18 @@ export class HelmSfnError extends Error {
 
 export const isHelmSfnError = (e: unknown, name?: ErrorName): e is HelmSfnError =>
   e instanceof HelmSfnError && (name === undefined || e.name === name);
+
+/**
+ * The message of an error that crossed a Lambda boundary: Step Functions (and the Lambda API)
+ * hand it over as the JSON `{"errorType","errorMessage","trace"}`; anything else is already text.
+ */
+export function lambdaErrorMessage(cause: string | undefined): string {
+  if (!cause) return '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // not JSON: already plain text
+  }
+  return cause;
+}

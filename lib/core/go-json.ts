@@ -4,11 +4,12 @@
  * HTML-safe escapes), `fmt.Sprintf("%v")` (which apimachinery sorts list items by), Go's
  * byte-wise string order and `reflect.TypeOf` kinds. Pure functions.
  */
+import { isPlainObject } from './objects';
 
 export type Json = null | boolean | number | string | Json[] | JsonObject;
 export type JsonObject = { [key: string]: Json };
 
-export const isJsonObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isJsonObject = (v: unknown): v is JsonObject => isPlainObject(v);
 
 export const hasKey = (o: JsonObject, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
 

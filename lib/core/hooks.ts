@@ -7,6 +7,7 @@ import { ErrorName, HelmSfnError } from './errors';
 import { parseObject, type ManifestDocument } from './manifest';
 import { annotationOf, refOf, type KubeObject, type ObjectRef } from './objects';
 import { compareStrings, INSTALL_ORDER, sortByKind } from './ordering';
+import type { HelmHook } from './release-record';
 
 export const HOOK_ANNOTATION = 'helm.sh/hook';
 export const HOOK_WEIGHT_ANNOTATION = 'helm.sh/hook-weight';
@@ -202,17 +203,8 @@ export function classifyManifest(docs: readonly ManifestDocument[]): ClassifiedM
   };
 }
 
-/** A hook as Helm 4 stores it in a release record (`pkg/release/v1/hook.go`, JSON names). */
-export interface StoredHook {
-  name: string;
-  kind: string;
-  path: string;
-  manifest: string;
-  events: string[];
-  weight?: number;
-  delete_policies?: string[];
-  output_log_policies?: string[];
-}
+/** A hook as Helm 4 stores it in a release record (`pkg/release/v1/hook.go`), its last run aside. */
+export type StoredHook = Omit<HelmHook, 'last_run'>;
 
 /**
  * Rebuilds a {@link Hook} from a stored record's hook, for the actions that run stored hooks

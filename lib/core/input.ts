@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ErrorName, HelmSfnError } from './errors';
+import { isPlainObject } from './objects';
 import { HOOK_MODES } from './ordering';
 import { RELEASE_ACTIONS, type ReleaseAction } from './plan';
 
@@ -82,6 +83,12 @@ function sourceSchema(schemes: RegExp[], text: string, allowLocal: boolean) {
     .meta({ pattern: accepted.map((re) => re.source).join('|') });
 }
 
+/** A Date or another class instance passes isPlainObject but is not JSON (the CLI and the construct pass objects). */
+function hasObjectPrototype(v: object): boolean {
+  const proto = Object.getPrototypeOf(v);
+  return proto === null || Object.getPrototypeOf(proto) === null;
+}
+
 /** `values` is user data: plain JSON only, bounded in depth and size. */
 function valuesProblem(v: unknown): string | undefined {
   if (!isPlainObject(v)) return `got ${show(v)}`;
@@ -98,7 +105,7 @@ function valuesProblem(v: unknown): string | undefined {
       }
       return undefined;
     }
-    if (!isPlainObject(x)) return `${at} is ${show(x)}, not JSON`;
+    if (!isPlainObject(x) || !hasObjectPrototype(x)) return `${at} is ${show(x)}, not JSON`;
     for (const [k, child] of Object.entries(x)) {
       const p = walk(child, `${at}.${k.length > 40 ? `${k.slice(0, 39)}…` : k}`, depth + 1);
       if (p) return p;
@@ -111,11 +118,6 @@ function valuesProblem(v: unknown): string | undefined {
   return bytes > MAX_VALUES_BYTES ? `it is ${bytes} bytes as JSON` : undefined;
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-}
 
 const VALUES_RULE = `must be a JSON object of at most ${MAX_VALUES_BYTES / 1024} KiB and ${MAX_VALUES_DEPTH} levels (inline, non-secret values)`;
 

@@ -4,7 +4,7 @@
  */
 import { parseDocument, type Tags } from 'yaml';
 import { ErrorName, HelmSfnError } from './errors';
-import type { KubeObject } from './objects';
+import { isPlainObject, type KubeObject } from './objects';
 
 export interface ManifestDocument {
   /** Template path from the `# Source:` comment, e.g. `mychart/templates/job.yaml`; "" when none. */
@@ -46,8 +46,8 @@ const YAML_11_AS_GO_YAML_V2 = (tags: Tags): Tags =>
     (tag) => typeof tag === 'string' || !(tag.tag === 'tag:yaml.org,2002:timestamp' || ('format' in tag && tag.format === 'TIME')),
   );
 
-function renderError(path: string, index: number, rule: string): HelmSfnError {
-  return new HelmSfnError(ErrorName.ChartRenderFailed, `${path || '(no source)'} (document ${index}): ${rule}`);
+function renderError(path: string, index: number, rule: string, cause?: unknown): HelmSfnError {
+  return new HelmSfnError(ErrorName.ChartRenderFailed, `${path || '(no source)'} (document ${index}): ${rule}`, cause === undefined ? undefined : { cause });
 }
 
 /**
@@ -111,7 +111,7 @@ export function parseObject(text: string, path: string, index: number): KubeObje
   try {
     value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (e) {
-    throw renderError(path, index, `YAML aliases: ${(e as Error).message}`);
+    throw renderError(path, index, `YAML aliases: ${(e as Error).message}`, e);
   }
   return validateObject(value, (rule) => renderError(path, index, rule));
 }
@@ -122,16 +122,15 @@ function lineOf(text: string, offset: number): number {
   return line;
 }
 
-const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isNonEmptyString = (v: unknown): v is string => typeof v === 'string' && v !== '';
 const describeType = (v: unknown): string => (Array.isArray(v) ? 'a list' : v === null ? 'null' : `a ${typeof v}`);
 
 function validateObject(value: unknown, fail: (rule: string) => Error): KubeObject {
-  if (!isMapping(value)) throw fail(`a document must be a mapping (a Kubernetes object), not ${describeType(value)}`);
+  if (!isPlainObject(value)) throw fail(`a document must be a mapping (a Kubernetes object), not ${describeType(value)}`);
   if (!isNonEmptyString(value.apiVersion)) throw fail('apiVersion is required (a non-empty string)');
   if (!isNonEmptyString(value.kind)) throw fail('kind is required (a non-empty string)');
   const metadata = value.metadata;
-  if (!isMapping(metadata)) throw fail('metadata is required (a mapping)');
+  if (!isPlainObject(metadata)) throw fail('metadata is required (a mapping)');
   if (!isNonEmptyString(metadata.name)) throw fail('metadata.name is required (a non-empty string)');
   if (metadata.namespace === null) delete metadata.namespace;
   if (metadata.namespace !== undefined && typeof metadata.namespace !== 'string') throw fail('metadata.namespace must be a string');
@@ -141,7 +140,7 @@ function validateObject(value: unknown, fail: (rule: string) => Error): KubeObje
       delete metadata[field];
       continue;
     }
-    if (!isMapping(map)) throw fail(`metadata.${field} must be a mapping of strings`);
+    if (!isPlainObject(map)) throw fail(`metadata.${field} must be a mapping of strings`);
     for (const [key, v] of Object.entries(map)) {
       // Go decodes a null into map[string]string as ""; any other non-string is a decode error
       if (v === null) map[key] = '';

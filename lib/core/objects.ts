@@ -2,6 +2,13 @@
  * Kubernetes objects as helm-sfn sees them: just enough structure to name, order and match them.
  */
 
+/**
+ * A mapping as JSON and YAML decode one: an object that is not null and not an array. No
+ * prototype check: `structuredClone` and jest's sandbox hand out objects of another realm,
+ * whose Object.prototype is not this one's.
+ */
+export const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 export interface ObjectMeta {
   name: string;
   namespace?: string;

@@ -24,6 +24,32 @@ export function redactValues(message: string): string {
   return redactFieldValues(message.replace(SCHEMA_VALUE, `$1${REDACTED}$2`));
 }
 
+/** How deep a cause chain is followed (Node's own inspector stops early too). */
+const MAX_CAUSES = 5;
+
+type Scalar = string | number | boolean | bigint;
+const isScalar = (v: unknown): v is Scalar => ['string', 'number', 'boolean', 'bigint'].includes(typeof v);
+
+/**
+ * A copy of an error fit for a log line (Powertools logs an error's stack, its cause and every
+ * enumerable field): its name; its message, stack and cause chain with every quoted value
+ * redacted; of its other fields only scalars (an HTTP code, an errno) — an object field may be
+ * a response body quoting the object sent.
+ */
+export function redactError(e: unknown, depth = 0): unknown {
+  if (!(e instanceof Error)) return typeof e === 'string' ? redactValues(e) : isScalar(e) ? e : undefined;
+  const cause = e.cause !== undefined && depth < MAX_CAUSES ? redactError(e.cause, depth + 1) : undefined;
+  const copy = new Error(redactValues(e.message), cause === undefined ? undefined : { cause });
+  copy.name = e.name;
+  // the stack's first line repeats the message; the frames hold no values
+  const frames = (e.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line));
+  copy.stack = [`${e.name}: ${copy.message}`, ...frames].join('\n');
+  for (const [key, value] of Object.entries(e)) {
+    if (!(key in copy) && isScalar(value)) Object.assign(copy, { [key]: typeof value === 'string' ? redactValues(value) : value });
+  }
+  return copy;
+}
+
 function redactFieldValues(message: string): string {
   let out = '';
   let from = 0;

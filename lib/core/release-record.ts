@@ -6,6 +6,8 @@
  * `pkg/storage/storage.go`.
  */
 import { constants, gunzipSync, gzipSync } from 'zlib';
+import { ErrorName, HelmSfnError } from './errors';
+import { isPlainObject } from './objects';
 
 // ---------------------------------------------------------------------------------------------
 // Types: Helm's JSON field names (snake_case), optional where Go omits the field when empty.
@@ -292,7 +294,8 @@ export function decodeRelease(encoded: string): HelmRelease {
     try {
       text = gunzipSync(bytes, { maxOutputLength: MAX_DECODED_BYTES }).toString('utf8');
     } catch (e) {
-      throw new Error(`release data: gzip stream is corrupt or larger than ${MAX_DECODED_BYTES} bytes (${(e as Error).message})`);
+      // zlib's messages ("incorrect header check") quote no data
+      throw corrupt(`release data: gzip stream is corrupt or larger than ${MAX_DECODED_BYTES} bytes (${(e as Error).message})`, e);
     }
   } else {
     text = bytes.toString('utf8');
@@ -300,8 +303,9 @@ export function decodeRelease(encoded: string): HelmRelease {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`release data: not a JSON release record after base64${bytes[0] === 0x1f ? '+gzip' : ''} decoding (${(e as Error).message})`);
+  } catch {
+    // no cause, no parser message: V8's quotes the text around the error, which is the record's data
+    throw corrupt(`release data: not a JSON release record after base64${bytes[0] === 0x1f ? '+gzip' : ''} decoding`);
   }
   return checkRecord(parsed);
 }
@@ -309,7 +313,7 @@ export function decodeRelease(encoded: string): HelmRelease {
 function strictBase64(s: string, what: string): Buffer {
   // Node's decoder silently skips invalid characters; Go's StdEncoding rejects them.
   if (typeof s !== 'string' || s.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(s)) {
-    throw new Error(`${what}: not valid base64 (standard alphabet, padded)`);
+    throw corrupt(`${what}: not valid base64 (standard alphabet, padded)`);
   }
   return Buffer.from(s, 'base64');
 }
@@ -317,24 +321,23 @@ function strictBase64(s: string, what: string): Buffer {
 /** The fields every reader of a record relies on; the rest is carried along as decoded. */
 function checkRecord(v: unknown): HelmRelease {
   const problems: string[] = [];
-  const obj = isObject(v) ? v : undefined;
-  if (!obj) throw new Error('release data: the JSON is not an object');
+  const obj = isPlainObject(v) ? v : undefined;
+  if (!obj) throw corrupt('release data: the JSON is not an object');
   if (typeof obj.name !== 'string' || obj.name === '') problems.push('name must be a non-empty string');
   if (!Number.isInteger(obj.version) || (obj.version as number) < 1) problems.push('version must be a positive integer');
   if (obj.namespace !== undefined && typeof obj.namespace !== 'string') problems.push('namespace must be a string');
   if (obj.manifest !== undefined && typeof obj.manifest !== 'string') problems.push('manifest must be a string');
-  if (!isObject(obj.info) || !RELEASE_STATUSES.includes(obj.info.status as ReleaseStatus)) {
+  if (!isPlainObject(obj.info) || !RELEASE_STATUSES.includes(obj.info.status as ReleaseStatus)) {
     problems.push(`info.status must be one of ${RELEASE_STATUSES.join(', ')}`);
   }
-  if (obj.hooks !== undefined && obj.hooks !== null && (!Array.isArray(obj.hooks) || !obj.hooks.every(isObject))) {
+  if (obj.hooks !== undefined && obj.hooks !== null && (!Array.isArray(obj.hooks) || !obj.hooks.every(isPlainObject))) {
     problems.push('hooks must be a list of objects');
   }
-  if (problems.length) throw new Error(`release data: ${problems.join('; ')}`);
+  if (problems.length) throw corrupt(`release data: ${problems.join('; ')}`);
   // Go's omitempty drops these when empty; the types promise strings.
   return { ...obj, namespace: obj.namespace ?? '', manifest: obj.manifest ?? '' } as unknown as HelmRelease;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 // ---------------------------------------------------------------------------------------------
 // The Secret (`pkg/storage/driver/secrets.go` newSecretsObject, `pkg/storage/storage.go` makeKey)
@@ -393,13 +396,16 @@ export function releaseSecret(rel: HelmRelease, opts: ReleaseSecretOptions = {})
 export function releaseFromSecret(secret: { metadata?: { name?: string; namespace?: string }; data?: Record<string, string> }): HelmRelease {
   const where = `Secret ${secret.metadata?.namespace ?? ''}/${secret.metadata?.name ?? '?'}`;
   const data = secret.data?.release;
-  if (typeof data !== 'string') throw new Error(`${where}: data.release is missing; not a Helm release record`);
+  if (typeof data !== 'string') throw corrupt(`${where}: data.release is missing; not a Helm release record`);
   try {
     return decodeRelease(strictBase64(data, 'data.release').toString('utf8'));
   } catch (e) {
-    throw new Error(`${where}: ${(e as Error).message}`);
+    throw corrupt(`${where}: ${(e as Error).message}`, e);
   }
 }
+
+/** A record that cannot be read; messages name where and why, never the data. */
+const corrupt = (message: string, cause?: unknown): HelmSfnError => new HelmSfnError(ErrorName.ReleaseCorrupt, message, cause === undefined ? undefined : { cause });
 
 // ---------------------------------------------------------------------------------------------
 // History (`pkg/storage/storage.go` Last, Deployed, removeLeastRecent)

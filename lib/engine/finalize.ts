@@ -2,10 +2,11 @@
  * The last steps: record the outcome (Helm's statuses and descriptions: docs/semantics.md#statuses-and-descriptions)
  * and report. `markFailed` is the single entry of the failure path.
  */
-import type { FailureInfo, HookSummary, ReleaseContext, ReleaseOutput } from '../core/contract';
+import type { FailureInfo, FailureVerdict, HookSummary, ReleaseContext, ReleaseOutput, TaskInput } from '../core/contract';
 import type { HookEvent } from '../core/hooks';
 import { EVENTS_BY_ACTION } from '../core/plan';
 import type { HelmRelease, ReleaseStatus } from '../core/release-record';
+import { ErrorName, isHelmSfnError, lambdaErrorMessage } from '../core/errors';
 import type { EngineDeps } from './deps';
 import { effectiveAction, hooksOf, storedHook } from './record-contents';
 import { redactValues } from '../core/redact';
@@ -13,9 +14,10 @@ import { settle } from './hooks';
 import { sweepHooks } from './recover';
 import { currentRecord, holdsLock, storeFor, type ReleaseStore } from './release-store';
 
-export async function finalize({ ctx }: { ctx: ReleaseContext }, deps: EngineDeps): Promise<ReleaseOutput> {
+export async function finalize({ ctx }: TaskInput<'finalize'>, deps: EngineDeps): Promise<ReleaseOutput> {
   const store = storeFor(ctx, deps);
-  const rel = await currentRecord(ctx, deps, store);
+  const rel = await recordUnlessPurged(ctx, deps, store);
+  if (!rel) return { release: ctx.release, namespace: ctx.namespace, revision: ctx.revision!, status: 'uninstalled', hooks: [], warnings: ctx.warnings ?? [] };
   settle(rel, ctx);
   const now = deps.clock().toISOString();
   switch (effectiveAction(ctx)) {
@@ -40,6 +42,19 @@ export async function finalize({ ctx }: { ctx: ReleaseContext }, deps: EngineDep
   return summary(rel, ctx);
 }
 
+/**
+ * This execution's record — or nothing, for an uninstall whose purge is done: the purge removes
+ * that record last, so a task retried after that write (its answer lost) finds it gone.
+ */
+async function recordUnlessPurged(ctx: ReleaseContext, deps: EngineDeps, store: ReleaseStore): Promise<HelmRelease | undefined> {
+  try {
+    return await currentRecord(ctx, deps, store);
+  } catch (e) {
+    if (effectiveAction(ctx) === 'uninstall' && isHelmSfnError(e, ErrorName.ReleaseNotFound)) return undefined;
+    throw e;
+  }
+}
+
 /** Every other `deployed` revision becomes `superseded` before this one takes its status. */
 async function supersedeAndSet(store: ReleaseStore, rel: HelmRelease, status: ReleaseStatus, description: string, info: Partial<HelmRelease['info']> = {}): Promise<void> {
   for (const other of await store.history(rel.name, rel.namespace)) {
@@ -56,11 +71,8 @@ async function supersedeAndSet(store: ReleaseStore, rel: HelmRelease, status: Re
  * A test failure never changes the release's status; an uninstall that failed while purging
  * the history (its record already `uninstalled`) finishes the purge rather than un-deleting.
  */
-export async function markFailed(
-  { ctx, error }: { ctx: ReleaseContext; error: FailureInfo },
-  deps: EngineDeps,
-): Promise<{ ctx: ReleaseContext; error: FailureInfo; next: 'uninstall' | 'rollback' | 'fail' }> {
-  const cause = redactValues(causeText(error.Cause));
+export async function markFailed({ ctx, error }: TaskInput<'markFailed'>, deps: EngineDeps): Promise<FailureVerdict> {
+  const cause = redactValues(lambdaErrorMessage(error.Cause));
   const failure = { Error: error.Error, Cause: ctx.recovering ? `${ctx.recovering} after a failure failed too: ${cause}` : cause };
   const store = storeFor(ctx, deps);
   if (ctx.revision === undefined) {
@@ -68,7 +80,8 @@ export async function markFailed(
     await releaseOwnLocks(ctx, store, failure, deps);
     return { ctx, error: failure, next: 'fail' };
   }
-  const rel = await currentRecord(ctx, deps, store);
+  const rel = await recordUnlessPurged(ctx, deps, store);
+  if (!rel) return { ctx, error: failure, next: 'fail' };
   if (ctx.action === 'test') {
     if (store.claimedByMe(rel)) await store.releaseClaim(rel); // a failed hook group gave it back already
     await sweepHooks(rel, ctx.namespace, deps);
@@ -115,18 +128,6 @@ function failureDescription(ctx: ReleaseContext, cause: string): string {
     default:
       return `Release "${ctx.release}" failed: ${cause}`;
   }
-}
-
-/** Step Functions wraps Lambda errors as {"errorType","errorMessage","trace"}: keep the message. */
-function causeText(cause: string | undefined): string {
-  if (!cause) return '';
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
-  } catch {
-    // not JSON: already plain text
-  }
-  return cause;
 }
 
 const firstLine = (text: string) => text.split('\n')[0].slice(0, 500);

@@ -5,7 +5,7 @@
  * finished, one failed, or the group timed out; finishHooks and failHookGroup enforce the
  * delete and output-log policies with Helm's timing.
  */
-import type { FailureInfo, HookCursor, ReleaseContext } from '../core/contract';
+import type { FailureInfo, HookCursor, HookTaskInput, ReleaseContext } from '../core/contract';
 import { ErrorName, HelmSfnError, isHelmSfnError } from '../core/errors';
 import { hookRef, type Hook } from '../core/hooks';
 import { beforeCreation, cleanupOnEventFailure, cleanupOnEventSuccess, hookPods, logsToCopy } from '../core/delete-policy';
@@ -15,11 +15,6 @@ import type { HelmRelease } from '../core/release-record';
 import type { EngineDeps } from './deps';
 import { FIELD_MANAGER, effectiveAction, hookGroups, hookObject, storedHook } from './record-contents';
 import { currentRecord, storeFor } from './release-store';
-
-export interface HookTaskInput {
-  readonly ctx: ReleaseContext;
-  readonly hook: HookCursor;
-}
 
 const LOG_LINES = 50;
 /**

@@ -1,21 +1,24 @@
 /** The engine: one function per workflow task, `(input, deps) → output`, all idempotent. */
-import type { TaskName } from '../core/contract';
+import type { TaskInput, TaskName, TaskOutput } from '../core/contract';
 import { HelmSfnError } from '../core/errors';
-import { redactValues } from '../core/redact';
+import { redactError, redactValues } from '../core/redact';
 import type { EngineDeps } from './deps';
 import { finalize, markFailed } from './finalize';
 import { applyHookGroup, failHookGroup, finishHooks, pollHookGroup } from './hooks';
 import { prepare, validate } from './prepare';
 import { applyResources, checkResources, deleteResources } from './resources';
 
-export type EngineTask = (input: any, deps: EngineDeps) => Promise<unknown>;
+/** One workflow task: its input and output are the contract's (lib/core/contract.ts TaskIO). */
+export type EngineTask<T extends TaskName> = (input: TaskInput<T>, deps: EngineDeps) => Promise<TaskOutput<T>>;
+
+type EngineTasks = { readonly [T in TaskName]: EngineTask<T> };
 
 /**
  * A task whose errors carry no values: their messages become Step Functions causes, Lambda
  * logs and release descriptions, and some quote what the user set (schema checks, API 422s).
  * The error keeps its name, which Retry and Catch match.
  */
-function redacting(task: EngineTask): EngineTask {
+function redacting<T extends TaskName>(task: EngineTask<T>): EngineTask<T> {
   return async (input, deps) => {
     try {
       return await task(input, deps);
@@ -23,14 +26,16 @@ function redacting(task: EngineTask): EngineTask {
       if (!(e instanceof Error)) throw e;
       const message = redactValues(e.message);
       if (message === e.message) throw e;
-      const redacted = e instanceof HelmSfnError ? new HelmSfnError(e.name, message) : Object.assign(new Error(message), { name: e.name });
+      // the cause chain is redacted too (redactError): the API's answer quotes the value as well
+      const cause = e.cause === undefined ? undefined : { cause: redactError(e.cause) };
+      const redacted = e instanceof HelmSfnError ? new HelmSfnError(e.name, message, cause) : Object.assign(new Error(message, cause), { name: e.name });
       redacted.stack = `${redacted.name}: ${message}`; // the original stack's first line quotes the value too
       throw redacted;
     }
   };
 }
 
-const tasks: Record<TaskName, EngineTask> = {
+const tasks: EngineTasks = {
   validate,
   prepare,
   applyHookGroup,
@@ -44,6 +49,15 @@ const tasks: Record<TaskName, EngineTask> = {
   markFailed,
 };
 
-export const engineTasks = Object.fromEntries(Object.entries(tasks).map(([name, task]) => [name, redacting(task)])) as Record<TaskName, EngineTask>;
+export const engineTasks = Object.fromEntries(Object.entries(tasks).map(([name, task]) => [name, redacting(task as EngineTask<TaskName>)])) as EngineTasks;
+
+/**
+ * Run a task on a payload from outside the type system (a Lambda event, the local runner's
+ * state). Its shape is the contract's: the definition builds every task's Parameters from
+ * TaskIO, so this is the one place the payload is taken as the task's input.
+ */
+export function runEngineTask(task: TaskName, payload: unknown, deps: EngineDeps): Promise<unknown> {
+  return (engineTasks[task] as EngineTask<TaskName>)(payload as TaskInput<TaskName>, deps);
+}
 
 export type { EngineDeps } from './deps';

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'fs/promises';
 import { pinnedChartOf, withPinnedChart, type ChartSpec, type PinnedChart } from '../core/chart-source';
-import type { ReleaseContext, ReleaseSource } from '../core/contract';
+import type { ReleaseContext, ReleaseSource, TaskInput, TaskOutput } from '../core/contract';
 import { ErrorName, HelmSfnError } from '../core/errors';
 import { chartKind, parseExecutionInput, parseSetFile, withDefaultPollSeconds, type ExecutionInput } from '../core/input';
 import { classifyManifest, restoreHook } from '../core/hooks';
@@ -22,7 +22,7 @@ const CRD_WAIT_SECONDS = 60;
 const MAX_WARNINGS = 20;
 const MAX_WARNING_CHARS = 300;
 
-export async function validate({ input, execution }: { input: unknown; execution?: string }, deps: EngineDeps): Promise<{ ctx: ReleaseContext; source?: ReleaseSource }> {
+export async function validate({ input, execution }: TaskInput<'validate'>, deps: EngineDeps): Promise<TaskOutput<'validate'>> {
   const policy = deps.inputPolicy ?? {};
   const parsed = parseExecutionInput(withDefaultPollSeconds(input, policy.pollSeconds), { allowLocalPaths: deps.localSources });
   const cluster = policy.resolveCluster ? policy.resolveCluster(parsed.cluster) : parsed.cluster;
@@ -45,7 +45,7 @@ export async function validate({ input, execution }: { input: unknown; execution
 }
 
 /** Lock + render + plan. Install and upgrade get the first task's `source`; the others need only `ctx`. */
-export async function prepare({ ctx, source }: { ctx: ReleaseContext; source?: ReleaseSource }, deps: EngineDeps): Promise<ReleaseContext> {
+export async function prepare({ ctx, source }: TaskInput<'prepare'>, deps: EngineDeps): Promise<ReleaseContext> {
   const store = storeFor(ctx, deps);
   // the input as validated: ctx carries its identifiers and normalised options, source the rest
   const parsed = () => ({ action: ctx.action, release: ctx.release, namespace: ctx.namespace, options: ctx.options, ...source }) as ExecutionInput;

@@ -116,7 +116,7 @@ export class ReleaseStore {
       if (!(e instanceof AlreadyExistsError)) throw e;
       const existing = await this.secretOf(rel.name, rel.namespace, rel.version);
       if (!this.owner || existing?.metadata.annotations?.[EXECUTION_ANNOTATION] !== this.owner) {
-        throw new HelmSfnError(ErrorName.ReleaseLocked, `another operation (install/upgrade/rollback) is in progress: revision ${rel.version} of ${rel.name} already exists`);
+        throw new HelmSfnError(ErrorName.ReleaseLocked, `another operation (install/upgrade/rollback) is in progress: revision ${rel.version} of ${rel.name} already exists`, { cause: e });
       }
     }
     await this.announce(rel);
@@ -136,7 +136,7 @@ export class ReleaseStore {
       remember(rel, await this.kube.replace({ ...secret, metadata: { ...secret.metadata, ...(resourceVersion ? { resourceVersion } : {}) } }));
     } catch (e) {
       const now = await this.secretOf(rel.name, rel.namespace, rel.version);
-      if (!now) throw new HelmSfnError(ErrorName.ReleaseNotFound, `release: not found: ${rel.name} revision ${rel.version} is gone`);
+      if (!now) throw new HelmSfnError(ErrorName.ReleaseNotFound, `release: not found: ${rel.name} revision ${rel.version} is gone`, { cause: e });
       const current = this.read(now);
       const mine = change.status ? current.info.status === change.status && now.metadata.annotations?.[EXECUTION_ANNOTATION] === this.owner : this.claimedByMe(current);
       if (!mine) {
@@ -145,6 +145,7 @@ export class ReleaseStore {
         throw new HelmSfnError(
           ErrorName.ReleaseLocked,
           `another operation is in progress: revision ${rel.version} of ${rel.name} changed while this one was taking the lock${holder ? ` (held by ${holder})` : ''}`,
+          { cause: e },
         );
       }
       remember(rel, now);

@@ -2,7 +2,7 @@
  * Regular resources: applied in InstallOrder by Helm 4's apply method (same-kind runs in
  * parallel, like Helm's `perform`), deletion in UninstallOrder with the keep policy, and readiness/gone checks.
  */
-import type { ApplyCursor, ReleaseContext, WaitCursor } from '../core/contract';
+import type { ApplyCursor, ReleaseContext, TaskInput, TaskOutput, WaitCursor } from '../core/contract';
 import { ErrorName, HelmSfnError, isHelmSfnError } from '../core/errors';
 import { classifyManifest } from '../core/hooks';
 import { joinManifest, type ManifestDocument } from '../core/manifest';
@@ -27,7 +27,7 @@ const BATCH = 200;
 /** Objects named in a waiting/timeout message. */
 const SHOWN = 5;
 
-export async function applyResources({ ctx, apply }: { ctx: ReleaseContext; apply: ApplyCursor }, deps: EngineDeps): Promise<ApplyCursor> {
+export async function applyResources({ ctx, apply }: TaskInput<'applyResources'>, deps: EngineDeps): Promise<ApplyCursor> {
   const rel = await currentRecord(ctx, deps);
   const docs = classifyManifest(resourcesOf(rel)).resources; // InstallOrder
   const method = await applyMethodOf(rel, ctx, deps);
@@ -80,7 +80,7 @@ async function applyMethodOf(rel: HelmRelease, ctx: ReleaseContext, deps: Engine
  * Uninstall: everything the release owns, in UninstallOrder (keep policy honoured).
  * Upgrade and rollback: what left the chart (see `removedObjects`). Install: nothing.
  */
-export async function deleteResources({ ctx }: { ctx: ReleaseContext }, deps: EngineDeps): Promise<{ deleted: number; kept: string[] }> {
+export async function deleteResources({ ctx }: TaskInput<'deleteResources'>, deps: EngineDeps): Promise<TaskOutput<'deleteResources'>> {
   const action = effectiveAction(ctx);
   if (action === 'install' || action === 'test') return { deleted: 0, kept: [] };
   const rel = await currentRecord(ctx, deps);
@@ -164,7 +164,7 @@ async function leftovers(rel: HelmRelease, ctx: ReleaseContext, deps: EngineDeps
 }
 
 /** One look at the release's resources: ready (after apply) or gone (after delete). */
-export async function checkResources({ ctx, wait }: { ctx: ReleaseContext; wait: WaitCursor }, deps: EngineDeps): Promise<WaitCursor> {
+export async function checkResources({ ctx, wait }: TaskInput<'checkResources'>, deps: EngineDeps): Promise<WaitCursor> {
   const rel = await currentRecord(ctx, deps);
   const action = wait.mode === 'gone' ? 'uninstall' : 'install';
   const plan = planRelease({ action, release: ctx.release, namespace: ctx.namespace, manifest: rel.manifest ?? '' });

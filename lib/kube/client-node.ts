@@ -14,7 +14,7 @@ import * as https from 'https';
 import * as path from 'path';
 import * as k8s from '@kubernetes/client-node';
 import { ErrorName, HelmSfnError } from '../core/errors';
-import type { KubeObject, ObjectRef } from '../core/objects';
+import { isPlainObject, type KubeObject, type ObjectRef } from '../core/objects';
 import { AlreadyExistsError, unmappedKind, type ApplyOptions, type KubeClient, type ListOptions, type PatchType, type ServedResource } from './client';
 
 export interface KubeConfigSource {
@@ -314,7 +314,7 @@ export class ClientNodeKubeClient implements KubeClient {
 function parseStatus(text: string): { message?: string; reason?: string } | undefined {
   try {
     const body: unknown = JSON.parse(text);
-    return typeof body === 'object' && body !== null ? (body as { message?: string; reason?: string }) : undefined;
+    return isPlainObject(body) ? (body as { message?: string; reason?: string }) : undefined;
   } catch {
     return text ? { message: text.slice(0, 500) } : undefined;
   }

@@ -12,7 +12,7 @@ import { TASKS } from '../core/contract';
 import { ErrorName, HelmSfnError } from '../core/errors';
 import { redactValues } from '../core/redact';
 import { functionId, HelmReleaseOrchestrator } from '../construct/orchestrator';
-import { engineTasks, type EngineDeps } from '../engine';
+import { runEngineTask, type EngineDeps } from '../engine';
 import type { Logger } from '../engine/deps';
 import { recoverRelease } from '../engine/recover';
 import { ChartPuller, userRegistryConfig, type RegistryCredentials } from '../helm/chart-pull';
@@ -117,7 +117,7 @@ export async function runReleaseLocally(input: unknown, opts: LocalReleaseOption
   const name = opts.executionName ?? randomUUID();
   const executionArn = `${EXECUTION_ARN_PREFIX}${name}`;
   const deps = localDeps(opts);
-  const byConstructId = Object.fromEntries(TASKS.map((task) => [functionId(task), (event: unknown) => engineTasks[task](event, deps)]));
+  const byConstructId = Object.fromEntries(TASKS.map((task) => [functionId(task), (event: unknown) => runEngineTask(task, event, deps)]));
   const result = await runDefinition(workflow.definition, input as Json, {
     handlers: workflow.route(byConstructId),
     waitScale: opts.waitScale ?? 1,

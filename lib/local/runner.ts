@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'timers/promises';
 import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';
 import type { RunOptions, StateMachineDefinition } from 'aws-local-stepfunctions';
 import { ErrorName, HelmSfnError } from '../core/errors';
+import { isPlainObject } from '../core/objects';
 import { functionKey, type AslDefinition, type AslState, type Json, type JsonObject, type LambdaFunctionRef } from './asl';
 
 /** A local stand-in for a Lambda function: gets the event, returns the result or throws. */
@@ -105,8 +106,7 @@ function invalid(where: string, rule: string): HelmSfnError {
   return new HelmSfnError(ErrorName.InvalidInput, `${where}: ${rule}`);
 }
 
-const isObject = (value: Json | undefined): value is JsonObject =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: Json | undefined): value is JsonObject => isPlainObject(value);
 
 const isDefinition = (value: Json | undefined): value is AslDefinition => isObject(value) && isObject(value.States);
 

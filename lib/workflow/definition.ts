@@ -10,7 +10,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { ErrorName } from '../core/errors';
-import type { TaskName } from '../core/contract';
+import type { TaskInput, TaskName, TaskOutput, WorkflowState } from '../core/contract';
 import type { HookEvent } from '../core/hooks';
 
 export type TaskFunctions = Record<TaskName, lambda.IFunction>;
@@ -27,7 +27,22 @@ const TITLES: Record<HookEvent, string> = {
   test: 'Test',
 };
 
-const CTX = { 'ctx.$': '$.ctx' };
+/** A JSONPath into the state (`$.ctx`) or the context object (`$$.Execution.Id`). */
+type JsonPath = `$${string}`;
+
+/**
+ * A task's Parameters: every field of its input (lib/core/contract.ts TaskIO) taken from a path,
+ * `'ctx.$': '$.ctx'`. A field renamed, missing or added on either side fails `tsc`.
+ */
+export type TaskParameters<I> = { [K in keyof I as `${K & string}.$`]: JsonPath };
+
+/** A task result dropped (`"ResultPath": null`); `task` turns it into CDK's JsonPath.DISCARD, a token typed `string`. */
+const DISCARD = 'DISCARD';
+
+/** Where a task's output may land: the state field of its type, or nowhere. */
+type ResultPath<O> = { [K in keyof WorkflowState]-?: O extends NonNullable<WorkflowState[K]> ? `$.${K}` : never }[keyof WorkflowState] | typeof DISCARD;
+
+const CTX = { 'ctx.$': '$.ctx' } as const;
 
 /**
  * Lambda failures that are not the task's verdict (AWS's "handle Lambda service exceptions" list,
@@ -150,7 +165,7 @@ class ReleaseGraph {
     const recovering = (kind: string) => sfn.Condition.stringEquals('$.ctx.recovering', kind);
     const action = (name: string) => sfn.Condition.stringEquals('$.ctx.action', name);
     return this.applyResources()
-      .next(this.task('Delete removed resources', 'deleteResources', CTX, { resultPath: sfn.JsonPath.DISCARD }))
+      .next(this.task('Delete removed resources', 'deleteResources', CTX, { resultPath: DISCARD }))
       .next(this.waitForResources('ready'))
       .next(
         new sfn.Choice(this.scope, 'Post hooks?')
@@ -165,7 +180,7 @@ class ReleaseGraph {
   private uninstallChain(): sfn.IChainable {
     return this.prepare('Prepare uninstall')
       .next(this.hookPhase('pre-delete'))
-      .next(this.task('Delete resources', 'deleteResources', CTX, { resultPath: sfn.JsonPath.DISCARD }))
+      .next(this.task('Delete resources', 'deleteResources', CTX, { resultPath: DISCARD }))
       .next(this.waitForResources('gone'))
       .next(this.hookPhase('post-delete'))
       .next(this.task('Finalize uninstall', 'finalize', CTX, { resultPath: '$.result' }))
@@ -196,7 +211,7 @@ class ReleaseGraph {
    */
   private hookPhase(event: HookEvent): sfn.Chain {
     const t = TITLES[event];
-    const args = { ...CTX, 'hook.$': '$.hook' };
+    const args = { ...CTX, 'hook.$': '$.hook' } as const;
     const start = new sfn.Pass(this.scope, `${t} hooks`, { result: sfn.Result.fromObject({ event, group: 0 }), resultPath: '$.hook' });
     const apply = this.task(`${t}: apply hook group`, 'applyHookGroup', args, { resultPath: '$.hook' });
     const wait = new sfn.Wait(this.scope, `${t}: wait`, { time: sfn.WaitTime.secondsPath('$.hook.nextPollSeconds') });
@@ -250,17 +265,17 @@ class ReleaseGraph {
    * (omitted = it replaces the state, ASL's default "$"). Retries cover Lambda's own
    * transient errors (CDK default) and TRANSIENT_RETRY; every task is idempotent, so this is safe.
    */
-  private task(
+  private task<T extends TaskName>(
     id: string,
-    fn: TaskName,
-    payload: Record<string, unknown>,
-    opts: { resultPath?: string; resultSelector?: Record<string, unknown>; catches?: boolean; retry?: sfn.RetryProps } = {},
+    fn: T,
+    payload: TaskParameters<TaskInput<T>>,
+    opts: { resultPath?: ResultPath<TaskOutput<T>>; resultSelector?: Record<string, unknown>; catches?: boolean; retry?: sfn.RetryProps } = {},
   ): tasks.LambdaInvoke {
     const invoke = new tasks.LambdaInvoke(this.scope, id, {
       lambdaFunction: this.fns[fn],
       payloadResponseOnly: true,
       payload: sfn.TaskInput.fromObject(payload),
-      resultPath: opts.resultPath,
+      resultPath: opts.resultPath === DISCARD ? sfn.JsonPath.DISCARD : opts.resultPath,
       resultSelector: opts.resultSelector,
     });
     invoke.addRetry(opts.retry ?? TRANSIENT_RETRY);

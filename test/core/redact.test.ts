@@ -1,4 +1,4 @@
-import { redactValues } from '../../lib/core/redact';
+import { redactError, redactValues } from '../../lib/core/redact';
 
 describe('redactValues: the value goes, the path and the rule stay', () => {
   test.each([
@@ -29,5 +29,25 @@ describe('redactValues: the value goes, the path and the rule stay', () => {
   test('messages without a value are unchanged', () => {
     const message = 'metadata.name: Required value: name or generateName is required; spec.x: Too long: may not be more than 63 bytes';
     expect(redactValues(message)).toBe(message);
+  });
+});
+
+describe('redactError: a copy of an error fit for a log line', () => {
+  test('name, stack frames and cause chain kept; values redacted at every level; object fields dropped', () => {
+    const api = Object.assign(new Error('ConfigMap "x" is invalid: data.k: Invalid value: "hunter2": too long'), { code: 422, status: { message: 'Invalid value: "hunter2"' } });
+    const outer = Object.assign(new Error('apply ConfigMap web/x: data.k: Invalid value: "hunter2": too long', { cause: api }), { name: 'ApplyFailed' });
+    const copy = redactError(outer) as Error;
+    expect(copy).toMatchObject({ name: 'ApplyFailed', message: 'apply ConfigMap web/x: data.k: Invalid value: <redacted>: too long' });
+    expect(copy.stack!.split('\n')[0]).toBe(`ApplyFailed: ${copy.message}`);
+    expect(copy.stack).toMatch(/\n\s+at /);
+    expect(copy.cause).toMatchObject({ message: 'ConfigMap "x" is invalid: data.k: Invalid value: <redacted>: too long', code: 422 });
+    expect(copy.cause).not.toHaveProperty('status');
+    expect(JSON.stringify({ ...copy, stack: copy.stack, cause: { ...(copy.cause as object), message: (copy.cause as Error).message } })).not.toContain('hunter2');
+  });
+
+  test('a value that is not an error: strings redacted, scalars kept, objects dropped', () => {
+    expect(redactError('Invalid value: "x": bad')).toBe('Invalid value: <redacted>: bad');
+    expect(redactError(3)).toBe(3);
+    expect(redactError({ secret: 'x' })).toBeUndefined();
   });
 });

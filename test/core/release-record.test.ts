@@ -186,3 +186,19 @@ describe('history', () => {
     expect(recordsToPrune(records, max).map((r) => r.version)).toEqual(expected);
   });
 });
+
+describe('a corrupt record', () => {
+  it('is ReleaseCorrupt naming the Secret, and never quotes its data', () => {
+    const secret = (text: string) => ({ metadata: { name: 'sh.helm.release.v1.db.v3', namespace: 'prod' }, data: { release: b64(b64(text)) } });
+    let thrown: unknown;
+    try {
+      releaseFromSecret(secret('{"name":"db","password":"hunter2"'));
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toMatchObject({ name: 'ReleaseCorrupt', message: 'Secret prod/sh.helm.release.v1.db.v3: release data: not a JSON release record after base64 decoding' });
+    const chain = [thrown, (thrown as Error).cause, ((thrown as Error).cause as Error | undefined)?.cause];
+    expect(chain.map((e) => String((e as Error | undefined)?.message))).not.toContainEqual(expect.stringContaining('hunter2'));
+    expect(() => releaseFromSecret(secret('[1]'))).toThrow(expect.objectContaining({ name: 'ReleaseCorrupt', cause: expect.objectContaining({ name: 'ReleaseCorrupt' }) }));
+  });
+});

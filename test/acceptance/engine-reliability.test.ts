@@ -11,12 +11,12 @@ import { parseExecutionInput } from '../../lib/core/input';
 import type { KubeObject } from '../../lib/core/objects';
 import { releaseFromSecret } from '../../lib/core/release-record';
 import { functionId } from '../../lib/construct/orchestrator';
-import { engineTasks } from '../../lib/engine';
+import { engineTasks, runEngineTask } from '../../lib/engine';
 import { LOCK_ANNOTATION, ReleaseStore } from '../../lib/engine/release-store';
 import { EXECUTION_ARN_PREFIX, localDeps, runReleaseLocally, synthesizeWorkflow } from '../../lib/local/run-locally';
 import { runDefinition } from '../../lib/local/runner';
 import { configMap, docs, hook, writeChart } from '../support/charts';
-import { useSim } from '../acceptance/support';
+import { useSim } from './support';
 
 const h = useSim();
 const deps = () => localDeps({ kubeconfigPath: h.sim.kubeconfigPath, deps: { sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))) } });
@@ -124,7 +124,7 @@ describe('a poll that cannot reach the cluster', () => {
 describe('bad raw input', () => {
   test.each([['a string', 'install my-website'], ['a list', [{ action: 'install' }]]])('%s fails the first state with InvalidInput', async (_case, input) => {
     const workflow = synthesizeWorkflow();
-    const handlers = Object.fromEntries(TASKS.map((task) => [functionId(task), (event: unknown) => engineTasks[task](event, deps())]));
+    const handlers = Object.fromEntries(TASKS.map((task) => [functionId(task), (event: unknown) => runEngineTask(task, event, deps())]));
 
     const context = { Execution: { Id: `${EXECUTION_ARN_PREFIX}raw`, Name: 'raw' } };
     const result = await runDefinition(workflow.definition, input, { handlers: workflow.route(handlers), waitScale: 0, validate: false, context });
