@@ -2,6 +2,7 @@
  * validate and prepare on the fake cluster: the input checks, and the lock each action takes
  * (Helm's pkg/action install.go, upgrade.go, rollback.go, uninstall.go, release_testing.go).
  */
+import { ErrorName, HelmSfnError } from '../../lib/core/errors';
 import { engineTasks } from '../../lib/engine';
 import { LOCK_ANNOTATION, ReleaseStore } from '../../lib/engine/release-store';
 import { releaseFromSecret, releaseSecretName } from '../../lib/core/release-record';
@@ -42,13 +43,13 @@ describe('validate', () => {
 
   test("the deployment's policy: an unknown cluster key is InvalidInput", async () => {
     const resolveCluster = (key: string | undefined) => {
-      if (key && key !== 'prod') throw new Error(`cluster ${key} is not registered`);
+      if (key && key !== 'prod') throw new HelmSfnError(ErrorName.InvalidInput, `cluster: ${key} is not registered`);
       return 'prod';
     };
     const h = engineHarness({}, { inputPolicy: { resolveCluster }, localSources: false });
     const out = await engineTasks.validate({ input: { action: 'uninstall', release: 'site', namespace: NS } }, h.deps);
     expect(out.ctx.cluster).toBe('prod');
-    await expect(engineTasks.validate({ input: { action: 'uninstall', release: 'site', namespace: NS, cluster: 'dev' } }, h.deps)).rejects.toMatchObject({ name: 'InvalidInput', message: expect.stringContaining('dev') });
+    await expect(engineTasks.validate({ input: { action: 'uninstall', release: 'site', namespace: NS, cluster: 'dev' } }, h.deps)).rejects.toMatchObject({ name: 'InvalidInput', message: expect.stringMatching(/^cluster: /) });
   });
 });
 
