@@ -1,10 +1,9 @@
 /**
- * HelmReleaseOrchestrator: the HelmRelease state machine (lib/workflow), one Lambda function per
- * workflow task, the chart bucket, the release event bus with its rules, and least-privilege
+ * HelmReleaseOrchestrator: the HelmRelease state machine (lib/workflow), two Lambda functions
+ * for its tasks (the engine, and the renderer with the helm layer), the chart bucket, the release event bus with its rules, and least-privilege
  * roles. Deploy it in a tools account; clusters in other accounts are reached through a
  * `ClusterDeployerRole` there.
  */
-import * as path from 'path';
 import { KubectlV34Layer } from '@aws-cdk/lambda-layer-kubectl-v34';
 import { Duration, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -12,11 +11,11 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { bundleDir, requireBuilt, type BundleName } from '../build/artifacts';
 import { TASKS, type TaskName } from '../core/contract';
 import { ErrorName, HelmSfnError } from '../core/errors';
 import { parseExecutionInput } from '../core/input';
@@ -186,21 +185,22 @@ export interface HelmReleaseOrchestratorProps {
   readonly taskTimeout?: Duration;
 }
 
-/** Construct id of a task's function, e.g. `ApplyHookGroup`; the local runner routes by it. */
-export const functionId = (task: TaskName): string => task[0].toUpperCase() + task.slice(1);
-
 /** Prepare's bound: fetch + render + CRD wait + lock stay far below it. */
 const RENDER_TIMEOUT = Duration.minutes(5);
-/** Tasks that run helm: they get the kubectl layer, whose binaries are x86_64. */
+/** Tasks that run helm: the render function runs them, with the kubectl layer, whose binaries are x86_64. */
 const RENDERING_TASKS: ReadonlySet<TaskName> = new Set<TaskName>(['prepare']);
 /** Lambda's limit is 4 KiB for all variables of a function; leave room for the others. */
 const MAX_REGISTRY_JSON_BYTES = 3072;
-const LAMBDAS = path.join(__dirname, '..', '..', 'lambdas');
 const STATUSES_THAT_MAY_HOLD_A_LOCK = ['ABORTED', 'TIMED_OUT', 'FAILED'];
 
 export class HelmReleaseOrchestrator extends Construct {
   readonly stateMachine: sfn.StateMachine;
+  /** The function that runs each task: `engineFunction`, or `renderFunction` for prepare. */
   readonly functions: TaskFunctions;
+  /** Runs every task but the rendering one (arm64): at most two cold starts per execution. */
+  readonly engineFunction: lambda.Function;
+  /** Runs prepare (lock, render with helm, plan): x86_64 with the kubectl layer. */
+  readonly renderFunction: lambda.Function;
   /** The role of every function that reaches a cluster: what a `ClusterDeployerRole` trusts. */
   readonly taskRole: iam.Role;
   readonly chartBucket: s3.IBucket;
@@ -227,30 +227,27 @@ export class HelmReleaseOrchestrator extends Construct {
     this.eventBus = this.createEventBus(props.events ?? {});
     this.taskRole = this.createTaskRole();
 
-    const fns = {} as Record<TaskName, lambda.IFunction>;
-    const validateRole = new iam.Role(this, 'ValidateRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'helm-sfn validate task: checks the execution input, reaches no cluster',
+    // One engine function for every task but the rendering one: one warm container serves a
+    // whole execution, so an execution has at most two cold starts. Both run the engine bundle,
+    // which dispatches on the payload's `task`.
+    const clusterEnvironment = { [LambdaEnv.clusters]: Stack.of(this).toJsonString(this.clusters), [LambdaEnv.eventBus]: this.eventBus.eventBusName };
+    this.engineFunction = this.fn('Engine', 'engine', 'index.handler', {
+      role: this.taskRole,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      environment: { ...clusterEnvironment, ...(props.pollSeconds ? { [LambdaEnv.pollSeconds]: JSON.stringify(props.pollSeconds) } : {}) },
     });
-    const layer = new KubectlV34Layer(this, 'KubectlLayer');
-    for (const task of TASKS) {
-      const renders = RENDERING_TASKS.has(task);
-      fns[task] = this.fn(functionId(task), `${task}.ts`, {
-        role: task === 'validate' ? validateRole : this.taskRole,
-        architecture: renders ? lambda.Architecture.X86_64 : lambda.Architecture.ARM_64,
-        memorySize: renders ? 1024 : 256,
-        // prepare's worst case: a chart fetch, helm (60 s at most), CRDs established (60 s at most) and the lock
-        ...(renders ? { layers: [layer], timeout: this.props.taskTimeout ?? RENDER_TIMEOUT } : {}),
-        environment: {
-          [LambdaEnv.clusters]: Stack.of(this).toJsonString(this.clusters),
-          [LambdaEnv.eventBus]: this.eventBus.eventBusName,
-          ...(task === 'validate' && props.pollSeconds ? { [LambdaEnv.pollSeconds]: JSON.stringify(props.pollSeconds) } : {}),
-          ...(renders ? { [LambdaEnv.helmBinary]: LAYER_HELM_BINARY } : {}),
-        },
-      });
-    }
-    this.functions = fns;
-    this.stateMachine = this.createStateMachine(fns);
+    this.renderFunction = this.fn('Render', 'engine', 'index.handler', {
+      role: this.taskRole,
+      architecture: lambda.Architecture.X86_64,
+      memorySize: 1024,
+      layers: [new KubectlV34Layer(this, 'KubectlLayer')],
+      // prepare's worst case: a chart fetch, helm (60 s at most), CRDs established (60 s at most) and the lock
+      timeout: this.props.taskTimeout ?? RENDER_TIMEOUT,
+      environment: { ...clusterEnvironment, [LambdaEnv.helmBinary]: LAYER_HELM_BINARY },
+    });
+    this.functions = Object.fromEntries(TASKS.map((task) => [task, RENDERING_TASKS.has(task) ? this.renderFunction : this.engineFunction])) as unknown as TaskFunctions;
+    this.stateMachine = this.createStateMachine(this.functions);
     Tags.of(this.stateMachine).add(CHART_BUCKET_TAG, this.chartBucket.bucketName);
 
     this.createReleaseRequestRule(imageUpdates);
@@ -353,37 +350,29 @@ export class HelmReleaseOrchestrator extends Construct {
     return role;
   }
 
-  private fn(id: string, entry: string, opts: NodejsFunctionProps & { role: iam.IRole }): NodejsFunction {
+  /**
+   * A function running one of the package's prebuilt bundles (`npm run build`: esbuild, minified,
+   * everything inlined, no source maps), as aws-cdk-lib ships its own handlers: synthesizing
+   * needs neither esbuild nor Docker, and the deployed code is the code the tests ran.
+   */
+  private fn(id: string, bundle: BundleName, handler: string, opts: Omit<lambda.FunctionProps, 'code' | 'handler' | 'runtime'> & { role: iam.IRole }): lambda.Function {
     const logLevel = this.props.logLevel ?? 'INFO';
-    const debug = logLevel === 'DEBUG';
     const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: this.retention });
     logGroup.grantWrite(opts.role);
     if (this.tracing) acknowledge(opts.role, 'AwsSolutions-IAM5[Resource::*]', `X-Ray PutTraceSegments and PutTelemetryRecords: ${WILDCARD_ONLY}`);
-    const fn = new NodejsFunction(this, id, {
-      entry: path.join(LAMBDAS, entry),
-      handler: 'handler',
+    const fn = new lambda.Function(this, id, {
+      code: lambda.Code.fromAsset(requireBuilt(bundleDir(bundle))),
+      handler,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       timeout: this.props.taskTimeout ?? Duration.minutes(2),
       logGroup,
       tracing: this.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
-      // everything is bundled (no runtime-provided SDK): the deployed code is the code tests ran
-      bundling: {
-        target: 'node20',
-        format: OutputFormat.CJS,
-        minify: true,
-        // a source map costs a 256 MB function ~35 MB at start and ~60 MB more on its first stack trace: DEBUG only
-        sourceMap: debug,
-        externalModules: [],
-        // node-fetch's URL parser requires the built-in punycode, deprecated (DEP0040 on every Node 22 cold start): bundle the package instead
-        esbuildArgs: { '--alias:punycode': 'punycode/punycode.js' },
-      },
       ...opts,
       environment: {
         POWERTOOLS_SERVICE_NAME: 'helm-sfn',
         POWERTOOLS_LOG_LEVEL: logLevel,
-        ...(debug ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
         ...opts.environment,
       },
     });
@@ -409,7 +398,7 @@ export class HelmReleaseOrchestrator extends Construct {
           }),
     });
     if (this.tracing || level !== sfn.LogLevel.OFF) acknowledge(machine.role, 'AwsSolutions-IAM5[Resource::*]', `X-Ray (PutTraceSegments, PutTelemetryRecords, GetSampling*) and CloudWatch Logs vended delivery (logs:*LogDelivery*, *ResourcePolicies, DescribeLogGroups): ${WILDCARD_ONLY}`);
-    for (const fn of Object.values(fns)) {
+    for (const fn of new Set(Object.values(fns))) {
       const logicalId = Stack.of(this).getLogicalId(fn.node.defaultChild as lambda.CfnFunction);
       acknowledge(machine.role, `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`, "LambdaInvoke grants the qualified ARNs (versions, aliases) of the workflow's own functions");
     }
@@ -426,7 +415,7 @@ export class HelmReleaseOrchestrator extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'helm-sfn event starter: starts the HelmRelease state machine',
     });
-    const starter = this.fn('StartFromEvent', 'startFromEvent.ts', {
+    const starter = this.fn('StartFromEvent', 'start', 'index.handler', {
       role,
       environment: { [LambdaEnv.stateMachineArn]: this.stateMachine.stateMachineArn },
     });
@@ -465,7 +454,7 @@ export class HelmReleaseOrchestrator extends Construct {
 
   /** An execution that ends ABORTED, TIMED_OUT or FAILED may still hold its release's lock. */
   private createRecoveryRule(): void {
-    const recover = this.fn('RecoverRelease', 'recover.ts', {
+    const recover = this.fn('RecoverRelease', 'engine', 'index.recover', {
       role: this.taskRole,
       environment: { [LambdaEnv.clusters]: Stack.of(this).toJsonString(this.clusters), [LambdaEnv.eventBus]: this.eventBus.eventBusName },
     });

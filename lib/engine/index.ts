@@ -1,6 +1,6 @@
 /** The engine: one function per workflow task, `(input, deps) → output`, all idempotent. */
-import type { TaskName } from '../core/contract';
-import { HelmSfnError } from '../core/errors';
+import { TASKS, type TaskName } from '../core/contract';
+import { ErrorName, HelmSfnError } from '../core/errors';
 import { redactValues } from '../core/redact';
 import type { EngineDeps } from './deps';
 import { finalize, markFailed } from './finalize';
@@ -45,5 +45,24 @@ const tasks: Record<TaskName, EngineTask> = {
 };
 
 export const engineTasks = Object.fromEntries(Object.entries(tasks).map(([name, task]) => [name, redacting(task)])) as Record<TaskName, EngineTask>;
+
+/**
+ * One function serves every task: each Task state's payload names its task in `task` (a literal
+ * in the definition, so the console shows it and it costs a few bytes). Returns the task and the
+ * payload without that field, which is what the engine function takes.
+ */
+export function taskOf(event: unknown): { task: TaskName; input: Record<string, unknown> } {
+  const { task, ...input } = (typeof event === 'object' && event !== null && !Array.isArray(event) ? event : {}) as Record<string, unknown>;
+  if (!TASKS.includes(task as TaskName)) {
+    throw new HelmSfnError(ErrorName.InvalidInput, `task: must be one of ${TASKS.join(', ')}; got ${JSON.stringify(task) ?? 'nothing'}`);
+  }
+  return { task: task as TaskName, input };
+}
+
+/** Run the task the event names (see taskOf). */
+export function runTask(event: unknown, deps: EngineDeps): Promise<unknown> {
+  const { task, input } = taskOf(event);
+  return engineTasks[task](input, deps);
+}
 
 export type { EngineDeps } from './deps';

