@@ -125,7 +125,7 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'S3 credential error: ChartFetchFailed, before the lock (no record written)',
     async run(h) {
-      const prepare = h.fn('Prepare');
+      const prepare = h.fn('Render');
       await prepare.recycle();
       prepare.lambdaEnvironmentOverride = { AWS_ACCESS_KEY_ID: 'AKIAREVOKEDREVOKED00' };
       try {
@@ -144,19 +144,19 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'unsupported chart sources (oci://, https://) are refused by the first state',
     async run(h) {
-      const prepared = h.fn('Prepare').invocations.length;
+      const prepared = h.fn('Render').invocations.length;
       for (const source of ['oci://registry.example.com/charts/wordpress', 'https://charts.example.com/wordpress-1.0.0.tgz']) {
         const e = await h.execute({ action: 'upgrade', release: RELEASE, namespace: NS, cluster: 'sim', chart: { source } });
         assert.equal(e.error?.error, 'InvalidInput');
         assert.match(String(e.error?.cause), /^chart\.source: this deployment fetches s3:\/\/ sources only/);
       }
-      assert.equal(h.fn('Prepare').invocations.length, prepared, 'Prepare never ran');
+      assert.equal(h.fn('Render').invocations.length, prepared, 'the render function never ran');
     },
   },
   {
     name: `thrown-error memory headroom: a 256 MB function stays under ${MAX_RSS_SHARE * 100} % after throwing`,
     async run(h) {
-      const validate = h.fn('Validate');
+      const validate = h.fn('Engine');
       await validate.recycle(); // measure a container from its cold start through its first thrown error
       const e = await h.execute({ action: 'install', release: 'Not_Valid', namespace: NS, cluster: 'sim' });
       assert.equal(e.error?.error, 'InvalidInput');
