@@ -246,7 +246,8 @@ export class HelmReleaseOrchestrator extends Construct {
       timeout: this.props.taskTimeout ?? RENDER_TIMEOUT,
       environment: { ...clusterEnvironment, [LambdaEnv.helmBinary]: LAYER_HELM_BINARY },
     });
-    this.functions = Object.fromEntries(TASKS.map((task) => [task, RENDERING_TASKS.has(task) ? this.renderFunction : this.engineFunction])) as unknown as TaskFunctions;
+    const functionOf = (task: TaskName): lambda.IFunction => (RENDERING_TASKS.has(task) ? this.renderFunction : this.engineFunction);
+    this.functions = Object.fromEntries(TASKS.map((task) => [task, functionOf(task)])) as TaskFunctions;
     this.stateMachine = this.createStateMachine(this.functions);
     Tags.of(this.stateMachine).add(CHART_BUCKET_TAG, this.chartBucket.bucketName);
 
