@@ -27,6 +27,7 @@ const recovery = () => require('../engine/recover') as typeof import('../engine/
 const helm = () => require('../helm/dry-run') as typeof import('../helm/dry-run');
 const runner = () => require('./runner') as typeof import('./runner');
 const clientNode = () => require('../kube/client-node') as typeof import('../kube/client-node');
+const synthesis = () => require('./synthesize') as typeof import('./synthesize'); // aws-cdk-lib: from source only
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Local executions get ARNs shaped like real ones (the fake account of ./asl.ts). */
@@ -42,8 +43,7 @@ let definition: AslDefinition | undefined;
 export function localDefinition(): AslDefinition {
   if (definition) return definition;
   if (__filename.endsWith('.ts')) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    definition = (require('./synthesize') as typeof import('./synthesize')).synthesizeWorkflow().definition;
+    definition = synthesis().synthesizeWorkflow().definition;
   } else {
     definition = JSON.parse(readFileSync(requireBuilt(workflowFile()), 'utf8')) as AslDefinition;
   }
