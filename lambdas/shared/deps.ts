@@ -20,7 +20,7 @@ import { resolveClusterKey } from '../../lib/kube/aws/registry';
 import type { KubeClient } from '../../lib/kube/client';
 import { ClientNodeKubeClient, loadKubeConfig, writeKubeconfig } from '../../lib/kube/client-node';
 import type { LambdaConfig } from './config';
-import { LazyKubeClient } from './lazy-kube';
+import { LazyKubeClient } from '../../lib/kube/lazy-client';
 import { engineLogger } from './powertools';
 import { chartCredentials, defaultEcrClients } from './chart-auth';
 import { s3Fetcher } from './s3-sources';

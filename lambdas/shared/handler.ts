@@ -1,13 +1,13 @@
 /**
- * Every task Lambda is `makeHandler('<task>')`: pick the deps for this invocation's cluster,
- * call the lib/engine task of the same name, log its failure (name, message, stack and causes,
- * values redacted; never the payload) and rethrow it, so Step Functions matches the error name
- * in its Retry and Catch.
+ * The task functions run `makeEngineHandler()`: it reads the task the state names (the payload's
+ * `task`), picks the deps for this invocation's cluster, calls that lib/engine task, logs its
+ * failure (name, message, stack and causes, values redacted; never the payload) and rethrows
+ * it, so Step Functions matches the error name in its Retry and Catch.
  */
 import type { ReleaseContext, TaskName } from '../../lib/core/contract';
 import { isPlainObject } from '../../lib/core/objects';
-import { runEngineTask } from '../../lib/engine';
 import { redactError } from '../../lib/core/redact';
+import { runEngineTask, taskOf } from '../../lib/engine';
 import { readLambdaConfig, type LambdaConfig } from './config';
 import { AwsDeps, type InvocationScope } from './deps';
 import { logger } from './powertools';
@@ -31,6 +31,17 @@ export function defaultRuntime(): Runtime {
   return runtime;
 }
 
+/** Every task, dispatched on the payload's `task` field. */
+export function makeEngineHandler(getRuntime: () => Runtime = defaultRuntime): TaskHandler {
+  const handlers = new Map<TaskName, TaskHandler>();
+  return async (event, context) => {
+    const { task, input } = taskOf(event);
+    if (!handlers.has(task)) handlers.set(task, makeHandler(task, getRuntime));
+    return handlers.get(task)!(input, context);
+  };
+}
+
+/** One task: its payload without the `task` field. */
 export function makeHandler(task: TaskName, getRuntime: () => Runtime = defaultRuntime): TaskHandler {
   return async (event, context) => {
     if (context) logger.addContext(context);

@@ -1,7 +1,6 @@
 /** Option parsers shared by commands: each rejects bad values with the flag and the rule. */
 import { InvalidArgumentError } from 'commander';
-import { parseDuration } from '../core/duration';
-import { MAX_TIMEOUT_SECONDS } from '../core/input';
+import { MAX_TIMEOUT_SECONDS, parseDuration } from '../core/duration';
 import { HOOK_MODES, type HookMode } from '../core/ordering';
 
 export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];

@@ -11,7 +11,6 @@ import type { RegistryCredentials } from '../helm/chart-pull';
 import { executionHistory } from '../local/history';
 import { localFunctionArn, runReleaseLocally, type LocalReleaseOptions } from '../local/run-locally';
 import { ProgressPrinter } from './progress';
-import { runRemotely } from './remote/execution';
 import { checkModeFlags, isRemote, type RemoteFlags } from './remote/flags';
 
 export interface RunFlags extends RemoteFlags {
@@ -52,7 +51,8 @@ export async function runAndReport(input: Record<string, unknown>, flags: RunFla
     return await withSetFile(input, async (runInput) => {
       const onEvent = flags.output === 'table' ? progress.onEvent : undefined;
       const result = isRemote(flags)
-        ? await runRemotely(runInput, flags, {
+        ? // the AWS SDK loads only for a remote run (test/cli/startup.test.ts)
+          await (require('./remote/execution') as typeof import('./remote/execution')).runRemotely(runInput, flags, {
             onEvent,
             signal: abort.signal,
             historyFile: flags.historyFile,

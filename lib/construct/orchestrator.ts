@@ -1,10 +1,9 @@
 /**
- * HelmReleaseOrchestrator: the HelmRelease state machine (lib/workflow), one Lambda function per
- * workflow task, the chart bucket, the release event bus with its rules, and least-privilege
+ * HelmReleaseOrchestrator: the HelmRelease state machine (lib/workflow), two Lambda functions
+ * for its tasks (the engine, and the renderer with the helm layer), the chart bucket, the release event bus with its rules, and least-privilege
  * roles. Deploy it in a tools account; clusters in other accounts are reached through a
  * `ClusterDeployerRole` there.
  */
-import * as path from 'path';
 import { KubectlV34Layer } from '@aws-cdk/lambda-layer-kubectl-v34';
 import { Duration, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -14,11 +13,11 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { bundleDir, requireBuilt, type BundleName } from '../build/artifacts';
 import { TASKS, type TaskName } from '../core/contract';
 import { isHelmSfnError } from '../core/errors';
 import { parseExecutionInput, type ExecutionOptionsInput } from '../core/input';
@@ -302,18 +301,11 @@ export interface HelmReleaseOrchestratorProps {
   readonly executionTimeout?: Duration;
 }
 
-/** Construct id of a task's function, e.g. `ApplyHookGroup`; the local runner routes by it. */
-export const functionId = (task: TaskName): string => task[0].toUpperCase() + task.slice(1);
-
-/** Tasks that run helm: they get the kubectl layer, whose binaries are x86_64. */
+/** Tasks that run helm: the render function runs them, with the kubectl layer, whose binaries are x86_64. */
 const RENDERING_TASKS: ReadonlySet<TaskName> = new Set<TaskName>(['prepare']);
 /** Lambda's limit is 4 KiB for all variables of a function; leave room for the others. */
 const MAX_REGISTRY_JSON_BYTES = 3072;
-const LAMBDAS = path.join(__dirname, '..', '..', 'lambdas');
 const STATUSES_THAT_MAY_HOLD_A_LOCK = ['ABORTED', 'TIMED_OUT', 'FAILED'];
-
-/** Every task reaches a cluster but validate, which checks the input alone. */
-const kindOfTask = (task: TaskName): FunctionKind => ({ renders: RENDERING_TASKS.has(task), reachesClusters: task !== 'validate' });
 
 /** What a function gets besides the common props. */
 interface FunctionSpecifics {
@@ -325,8 +317,12 @@ interface FunctionSpecifics {
 
 export class HelmReleaseOrchestrator extends Construct implements ec2.IConnectable {
   readonly stateMachine: sfn.StateMachine;
-  /** The workflow's task functions, by task. */
+  /** The function that runs each task: `engineFunction`, or `renderFunction` for prepare. */
   readonly functions: TaskFunctions;
+  /** Runs every task but the rendering one (arm64): at most two cold starts per execution. */
+  readonly engineFunction: lambda.Function;
+  /** Runs prepare (lock, render with helm, plan): x86_64 with the kubectl layer. */
+  readonly renderFunction: lambda.Function;
   /** Starts an execution for each `Helm Release Requested` event and matching ECR push. */
   readonly starterFunction: lambda.IFunction;
   /** Frees the lock of an execution that ended ABORTED, TIMED_OUT or FAILED. */
@@ -365,28 +361,23 @@ export class HelmReleaseOrchestrator extends Construct implements ec2.IConnectab
     this.eventBus = props.eventBus ?? this.createEventBus(props.events ?? {});
     this.taskRole = this.createTaskRole();
 
-    const fns = {} as Record<TaskName, lambda.IFunction>;
-    const validateRole = new iam.Role(this, 'ValidateRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'helm-sfn validate task: checks the execution input, reaches no cluster',
+    // One engine function for every task but the rendering one: one warm container serves a
+    // whole execution, so an execution has at most two cold starts. Both run the engine bundle,
+    // which dispatches on the payload's `task`.
+    const clusterEnvironment = { [LambdaEnv.clusters]: Stack.of(this).toJsonString(this.clusters), [LambdaEnv.eventBus]: this.eventBus.eventBusName };
+    this.engineFunction = this.fn('Engine', 'engine', 'index.handler', { reachesClusters: true }, {
+      role: this.taskRole,
+      environment: { ...clusterEnvironment, ...(props.pollSeconds ? { [LambdaEnv.pollSeconds]: JSON.stringify(props.pollSeconds) } : {}) },
     });
-    const layer = new KubectlV34Layer(this, 'KubectlLayer');
-    for (const task of TASKS) {
-      const renders = RENDERING_TASKS.has(task);
-      fns[task] = this.fn(functionId(task), `${task}.ts`, kindOfTask(task), {
-        role: task === 'validate' ? validateRole : this.taskRole,
-        architecture: renders ? lambda.Architecture.X86_64 : lambda.Architecture.ARM_64,
-        ...(renders ? { layers: [layer] } : {}),
-        environment: {
-          [LambdaEnv.clusters]: Stack.of(this).toJsonString(this.clusters),
-          [LambdaEnv.eventBus]: this.eventBus.eventBusName,
-          ...(task === 'validate' && props.pollSeconds ? { [LambdaEnv.pollSeconds]: JSON.stringify(props.pollSeconds) } : {}),
-          ...(renders ? { [LambdaEnv.helmBinary]: LAYER_HELM_BINARY, ...chartSourcesEnvironment(props.chartSources) } : {}),
-        },
-      });
-    }
-    this.functions = fns;
-    this.stateMachine = this.createStateMachine(fns);
+    this.renderFunction = this.fn('Render', 'engine', 'index.handler', { renders: true, reachesClusters: true }, {
+      role: this.taskRole,
+      architecture: lambda.Architecture.X86_64,
+      layers: [new KubectlV34Layer(this, 'KubectlLayer')],
+      environment: { ...clusterEnvironment, [LambdaEnv.helmBinary]: LAYER_HELM_BINARY, ...chartSourcesEnvironment(props.chartSources) },
+    });
+    const functionOf = (task: TaskName): lambda.IFunction => (RENDERING_TASKS.has(task) ? this.renderFunction : this.engineFunction);
+    this.functions = Object.fromEntries(TASKS.map((task) => [task, functionOf(task)])) as TaskFunctions;
+    this.stateMachine = this.createStateMachine(this.functions);
     Tags.of(this.stateMachine).add(CHART_BUCKET_TAG, this.chartBucket.bucketName);
 
     this.starterFunction = this.createReleaseRequestRule(imageUpdates);
@@ -579,32 +570,24 @@ export class HelmReleaseOrchestrator extends Construct implements ec2.IConnectab
     return role;
   }
 
-  /** One function: its code and specifics here, everything functions share from FunctionDefaults. */
-  private fn(id: string, entry: string, kind: FunctionKind, specifics: FunctionSpecifics): NodejsFunction {
+  /**
+   * A function running one of the package's prebuilt bundles (`npm run build`: esbuild, minified,
+   * everything inlined, no source maps), as aws-cdk-lib ships its own handlers: synthesizing
+   * needs neither esbuild nor Docker, and the deployed code is the code the tests ran. What
+   * functions share (size by kind, VPC, logs, tracing) comes from FunctionDefaults.
+   */
+  private fn(id: string, bundle: BundleName, handler: string, kind: FunctionKind, specifics: FunctionSpecifics): lambda.Function {
     const logLevel = this.props.logLevel ?? 'INFO';
-    const debug = logLevel === 'DEBUG';
-    const fn = new NodejsFunction(this, id, {
-      entry: path.join(LAMBDAS, entry),
-      handler: 'handler',
+    const fn = new lambda.Function(this, id, {
+      code: lambda.Code.fromAsset(requireBuilt(bundleDir(bundle))),
+      handler,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
-      // everything is bundled (no runtime-provided SDK): the deployed code is the code tests ran
-      bundling: {
-        target: 'node20',
-        format: OutputFormat.CJS,
-        minify: true,
-        // a source map costs a 256 MB function ~35 MB at start and ~60 MB more on its first stack trace: DEBUG only
-        sourceMap: debug,
-        externalModules: [],
-        // node-fetch's URL parser requires the built-in punycode, deprecated (DEP0040 on every Node 22 cold start): bundle the package instead
-        esbuildArgs: { '--alias:punycode': 'punycode/punycode.js' },
-      },
       ...this.functionDefaults.forFunction(id, kind, specifics.role),
       ...specifics,
       environment: {
         POWERTOOLS_SERVICE_NAME: 'helm-sfn',
         POWERTOOLS_LOG_LEVEL: logLevel,
-        ...(debug ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
         ...specifics.environment,
       },
     });
@@ -632,7 +615,7 @@ export class HelmReleaseOrchestrator extends Construct implements ec2.IConnectab
           }),
     });
     if (this.tracing || level !== sfn.LogLevel.OFF) acknowledge(machine.role, 'AwsSolutions-IAM5[Resource::*]', `X-Ray (PutTraceSegments, PutTelemetryRecords, GetSampling*) and CloudWatch Logs vended delivery (logs:*LogDelivery*, *ResourcePolicies, DescribeLogGroups): ${WILDCARD_ONLY}`);
-    for (const fn of Object.values(fns)) {
+    for (const fn of new Set(Object.values(fns))) {
       const logicalId = Stack.of(this).getLogicalId(fn.node.defaultChild as lambda.CfnFunction);
       acknowledge(machine.role, `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`, "LambdaInvoke grants the qualified ARNs (versions, aliases) of the workflow's own functions");
     }
@@ -649,7 +632,7 @@ export class HelmReleaseOrchestrator extends Construct implements ec2.IConnectab
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'helm-sfn event starter: starts the HelmRelease state machine',
     });
-    const starter = this.fn('StartFromEvent', 'startFromEvent.ts', { reachesClusters: false }, {
+    const starter = this.fn('StartFromEvent', 'start', 'index.handler', { reachesClusters: false }, {
       role,
       environment: { [LambdaEnv.stateMachineArn]: this.stateMachine.stateMachineArn },
     });
@@ -691,7 +674,7 @@ export class HelmReleaseOrchestrator extends Construct implements ec2.IConnectab
 
   /** An execution that ends ABORTED, TIMED_OUT or FAILED may still hold its release's lock. */
   private createRecoveryRule(): lambda.IFunction {
-    const recover = this.fn('RecoverRelease', 'recover.ts', { reachesClusters: true }, {
+    const recover = this.fn('RecoverRelease', 'engine', 'index.recover', { reachesClusters: true }, {
       role: this.taskRole,
       environment: { [LambdaEnv.clusters]: Stack.of(this).toJsonString(this.clusters), [LambdaEnv.eventBus]: this.eventBus.eventBusName },
     });

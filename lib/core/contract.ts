@@ -7,7 +7,11 @@ import type { HookEvent } from './hooks';
 import type { ExecutionInput, ExecutionOptions } from './input';
 import type { ReleaseAction } from './plan';
 
-/** The workflow's tasks; each is one Lambda function and one lib/engine function. */
+/**
+ * The workflow's tasks, each one lib/engine function. In AWS two Lambda functions run them all
+ * (the rendering one, prepare, needs the helm layer): each Task state names its task in the
+ * payload's `task` field.
+ */
 export const TASKS = [
   'validate',
   'prepare',

@@ -3,6 +3,9 @@
  */
 import { ErrorName, HelmSfnError } from './errors';
 
+/** The longest timeout an input may set: Step Functions' longest execution (a year). Here, not in ./input, so the CLI's flag parsing does not load zod. */
+export const MAX_TIMEOUT_SECONDS = 365 * 24 * 3600;
+
 const SECONDS_PER_UNIT: ReadonlyMap<string, number> = new Map([
   ['ns', 1e-9],
   ['us', 1e-6],

@@ -7,13 +7,14 @@ import { ErrorName, HelmSfnError } from './errors';
 import { isPlainObject } from './objects';
 import { HOOK_MODES } from './ordering';
 import { RELEASE_ACTIONS, type ReleaseAction } from './plan';
+import { MAX_TIMEOUT_SECONDS } from './duration';
 
 /** Actions that render a chart; the others work from a stored revision. */
 const RENDERING_ACTIONS: readonly ReleaseAction[] = ['install', 'upgrade'];
 
 export const MAX_VALUES_BYTES = 64 * 1024;
 export const MAX_VALUES_DEPTH = 32;
-export const MAX_TIMEOUT_SECONDS = 365 * 24 * 3600;
+export { MAX_TIMEOUT_SECONDS };
 
 export interface ParseOptions {
   /** Accept local file paths as chart and values sources (the local runner and the CLI). Default false. */

@@ -1,6 +1,7 @@
 /** The engine: one function per workflow task, `(input, deps) → output`, all idempotent. */
-import type { TaskInput, TaskName, TaskOutput } from '../core/contract';
-import { HelmSfnError } from '../core/errors';
+import { TASKS, type TaskInput, type TaskName, type TaskOutput } from '../core/contract';
+import { ErrorName, HelmSfnError } from '../core/errors';
+import { isPlainObject } from '../core/objects';
 import { redactError, redactValues } from '../core/redact';
 import type { EngineDeps } from './deps';
 import { finalize, markFailed } from './finalize';
@@ -58,6 +59,25 @@ export const engineTasks = Object.fromEntries(Object.entries(tasks).map(([name, 
  */
 export function runEngineTask(task: TaskName, payload: unknown, deps: EngineDeps): Promise<unknown> {
   return (engineTasks[task] as EngineTask<TaskName>)(payload as TaskInput<TaskName>, deps);
+}
+
+/**
+ * One function serves every task: each Task state's payload names its task in `task` (a literal
+ * in the definition, so the console shows it and it costs a few bytes). Returns the task and the
+ * payload without that field, which is what the engine function takes.
+ */
+export function taskOf(event: unknown): { task: TaskName; input: Record<string, unknown> } {
+  const { task, ...input } = isPlainObject(event) ? event : {};
+  if (!TASKS.includes(task as TaskName)) {
+    throw new HelmSfnError(ErrorName.InvalidInput, `task: must be one of ${TASKS.join(', ')}; got ${JSON.stringify(task) ?? 'nothing'}`);
+  }
+  return { task: task as TaskName, input };
+}
+
+/** Run the task the event names (see taskOf). */
+export function runTask(event: unknown, deps: EngineDeps): Promise<unknown> {
+  const { task, input } = taskOf(event);
+  return runEngineTask(task, input, deps);
 }
 
 export type { EngineDeps } from './deps';

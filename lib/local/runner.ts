@@ -10,7 +10,7 @@ import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMach
 import type { RunOptions, StateMachineDefinition } from 'aws-local-stepfunctions';
 import { ErrorName, HelmSfnError } from '../core/errors';
 import { isPlainObject } from '../core/objects';
-import { functionKey, type AslDefinition, type AslState, type Json, type JsonObject, type LambdaFunctionRef } from './asl';
+import { ANY_FUNCTION, functionKey, type AslDefinition, type AslState, type Json, type JsonObject, type LambdaFunctionRef } from './asl';
 
 /** A local stand-in for a Lambda function: gets the event, returns the result or throws. */
 export type TaskHandler = (event: unknown) => Promise<unknown> | unknown;
@@ -21,7 +21,7 @@ export type ExecutionEvent = ReturnType<StateMachine['run']>['eventLogs'] extend
 export type ExecutionStatus = 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
 
 export interface LocalRunOptions {
-  /** Handlers by function key: the function name in the Task's ARN (a logical id for ./asl.ts's fake ARNs). */
+  /** Handlers by function key: the function name in the Task's ARN (a logical id for ./asl.ts's fake ARNs), or ANY_FUNCTION. */
   readonly handlers: Readonly<Record<string, TaskHandler>>;
   /** Multiplies every Wait state's real duration. @default 1 (real durations); 0 = no waiting */
   readonly waitScale?: number;
@@ -176,7 +176,7 @@ function lambdaTask(stateName: string, state: AslState, where: string, handlers:
     throw invalid(where, 'lambda:invoke needs a literal Parameters.FunctionName to pick a local handler');
   }
   const key = functionKey(direct ? resource : String(parameters.FunctionName));
-  const handler = handlers[key];
+  const handler = handlers[key] ?? handlers[ANY_FUNCTION];
   if (!handler) throw invalid(where, `no handler for function '${key}' (handlers: ${Object.keys(handlers).join(', ') || 'none'})`);
 
   return async (input) => {

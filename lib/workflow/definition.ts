@@ -274,7 +274,8 @@ class ReleaseGraph {
     const invoke = new tasks.LambdaInvoke(this.scope, id, {
       lambdaFunction: this.fns[fn],
       payloadResponseOnly: true,
-      payload: sfn.TaskInput.fromObject(payload),
+      // one function runs many tasks: the payload names this one (lib/engine's taskOf)
+      payload: sfn.TaskInput.fromObject({ task: fn, ...payload }),
       resultPath: opts.resultPath === DISCARD ? sfn.JsonPath.DISCARD : opts.resultPath,
       resultSelector: opts.resultSelector,
     });

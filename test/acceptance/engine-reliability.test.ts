@@ -6,14 +6,13 @@
 import { mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { TASKS, type HookCursor, type ReleaseContext } from '../../lib/core/contract';
+import type { HookCursor, ReleaseContext } from '../../lib/core/contract';
 import { parseExecutionInput } from '../../lib/core/input';
 import type { KubeObject } from '../../lib/core/objects';
 import { releaseFromSecret } from '../../lib/core/release-record';
-import { functionId } from '../../lib/construct/orchestrator';
-import { engineTasks, runEngineTask } from '../../lib/engine';
+import { engineTasks } from '../../lib/engine';
 import { LOCK_ANNOTATION, ReleaseStore } from '../../lib/engine/release-store';
-import { EXECUTION_ARN_PREFIX, localDeps, runReleaseLocally, synthesizeWorkflow } from '../../lib/local/run-locally';
+import { engineHandlers, EXECUTION_ARN_PREFIX, localDefinition, localDeps, runReleaseLocally } from '../../lib/local/run-locally';
 import { runDefinition } from '../../lib/local/runner';
 import { configMap, docs, hook, writeChart } from '../support/charts';
 import { useSim } from './support';
@@ -123,11 +122,8 @@ describe('a poll that cannot reach the cluster', () => {
 
 describe('bad raw input', () => {
   test.each([['a string', 'install my-website'], ['a list', [{ action: 'install' }]]])('%s fails the first state with InvalidInput', async (_case, input) => {
-    const workflow = synthesizeWorkflow();
-    const handlers = Object.fromEntries(TASKS.map((task) => [functionId(task), (event: unknown) => runEngineTask(task, event, deps())]));
-
     const context = { Execution: { Id: `${EXECUTION_ARN_PREFIX}raw`, Name: 'raw' } };
-    const result = await runDefinition(workflow.definition, input, { handlers: workflow.route(handlers), waitScale: 0, validate: false, context });
+    const result = await runDefinition(localDefinition(), input, { handlers: engineHandlers(deps()), waitScale: 0, validate: false, context });
 
     expect(result.error).toEqual({ error: 'InvalidInput', cause: expect.stringMatching(/^input: must be a JSON object; got /) });
   });

@@ -12,7 +12,7 @@ import * as path from 'path';
 import { promisify } from 'util';
 import { gunzipSync } from 'zlib';
 import { binaries } from '../../lib/helm/binaries';
-import { runReleaseLocally, synthesizeWorkflow } from '../../lib/local/run-locally';
+import { localDefinition, runReleaseLocally } from '../../lib/local/run-locally';
 import { startSimCluster, type SimCluster, type SimOperation } from '../../lib/sim';
 import { chartDir, installValues, THIRD_PARTY, upgradeValues, type CorpusChart } from './corpus';
 
@@ -83,7 +83,7 @@ const exec = promisify(execFile);
 
 export async function runLifecycle(chart: CorpusChart, tool: Tool, opts: LifecycleOptions = {}): Promise<LifecycleObservation> {
   // synthesizing the workflow blocks the event loop for seconds: do it before the sim answers anyone
-  if (tool === 'helm-sfn') synthesizeWorkflow();
+  if (tool === 'helm-sfn') localDefinition();
   const started = Date.now();
   const sim = await startSimCluster({ timeScale: opts.timeScale ?? DEFAULT_TIME_SCALE, captureBodies: true });
   const lockWrites = lockWriteFinder(chart);

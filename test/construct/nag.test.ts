@@ -122,12 +122,11 @@ test('the accepted findings, each with a reason', () => {
       'AwsSolutions-S1 @ ChartBucket', // server access logs are opt-in
       'AwsSolutions-IAM5[Resource::<Fn.Arn>/*] @ TaskRole', // objects of the chart bucket
       'AwsSolutions-IAM5[Resource::*] @ TaskRole', // X-Ray
-      'AwsSolutions-IAM5[Resource::*] @ ValidateRole',
       'AwsSolutions-IAM5[Resource::*] @ StartRole',
       'AwsSolutions-IAM5[Resource::*] @ HelmRelease', // X-Ray and vended log delivery
       'AwsSolutions-IAM5[Resource::<Fn.Arn>:*] @ HelmRelease', // LambdaInvoke's qualified ARNs
-      'AwsSolutions-L1 @ Validate', // Node.js 22 runtime on purpose
-      ...['Prepare', 'ApplyHookGroup', 'PollHookGroup', 'FailHookGroup', 'FinishHooks', 'ApplyResources', 'DeleteResources', 'CheckResources', 'Finalize', 'MarkFailed', 'StartFromEvent', 'RecoverRelease'].map((f) => `AwsSolutions-L1 @ ${f}`),
+      // Node.js 22 runtime on purpose
+      ...['Engine', 'Render', 'StartFromEvent', 'RecoverRelease'].map((f) => `AwsSolutions-L1 @ ${f}`),
     ]),
   );
   for (const reason of acknowledged.values()) expect(reason.length).toBeGreaterThan(40);

@@ -11,7 +11,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { TASKS } from '../../lib/core/contract';
-import { functionId, HelmReleaseOrchestrator, type HelmReleaseOrchestratorProps } from '../../lib/construct/orchestrator';
+import { HelmReleaseOrchestrator, type HelmReleaseOrchestratorProps } from '../../lib/construct/orchestrator';
 import { ConstructValidationError } from '../../lib/construct/validation';
 import { LambdaEnv } from '../../lib/core/runtime-contract';
 
@@ -48,8 +48,8 @@ const vpcOf = (stack: Stack) =>
     ],
   });
 
-const CLUSTER_FACING = [...TASKS.filter((t) => t !== 'validate').map(functionId), 'RecoverRelease'];
-const NOT_CLUSTER_FACING = ['Validate', 'StartFromEvent'];
+const CLUSTER_FACING = ['Engine', 'Render', 'RecoverRelease'];
+const NOT_CLUSTER_FACING = ['StartFromEvent'];
 const ALL_FUNCTIONS = [...CLUSTER_FACING, ...NOT_CLUSTER_FACING];
 
 const refsTo = (prefix: string) => expect.objectContaining({ Ref: expect.stringMatching(new RegExp(`^${prefix}`)) });
@@ -71,7 +71,7 @@ describe('vpc', () => {
     });
   });
 
-  it('leaves the functions that reach no cluster (validate, the event starter) outside the VPC', () => {
+  it('leaves the function that reaches no cluster (the event starter) outside the VPC', () => {
     for (const id of NOT_CLUSTER_FACING) expect(s.fn(id).Properties.VpcConfig).toBeUndefined();
   });
 
@@ -80,15 +80,15 @@ describe('vpc', () => {
     const actions = policies.flatMap(([, r]) => r.Properties.PolicyDocument.Statement.flatMap((st: any) => [st.Action].flat()));
     expect(actions).toEqual(expect.arrayContaining(['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface']));
     // CloudFormation must not create a function in the VPC before its role may create its ENIs
-    expect(s.fn('ApplyHookGroup').DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^OrchestratorTaskRoleDefaultPolicy/)]));
-    // the roles of functions outside the VPC get no ENI permissions
-    const validate = Object.entries(s.resources()).filter(([id, r]) => r.Type === 'AWS::IAM::Policy' && id.startsWith('OrchestratorValidateRole'));
-    expect(JSON.stringify(validate)).not.toMatch(/ec2:/);
+    expect(s.fn('Engine').DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^OrchestratorTaskRoleDefaultPolicy/)]));
+    // the role of the function outside the VPC gets no ENI permissions
+    const starter = Object.entries(s.resources()).filter(([id, r]) => r.Type === 'AWS::IAM::Policy' && id.startsWith('OrchestratorStartRole'));
+    expect(JSON.stringify(starter)).not.toMatch(/ec2:/);
   });
 
   it('vpcSubnets picks the subnets', () => {
     const isolated = synth((stack) => ({ vpc: vpcOf(stack), vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } }));
-    expect(isolated.fn('Prepare').Properties.VpcConfig.SubnetIds).toEqual([refsTo('VpcisolatedSubnet1'), refsTo('VpcisolatedSubnet2')]);
+    expect(isolated.fn('Render').Properties.VpcConfig.SubnetIds).toEqual([refsTo('VpcisolatedSubnet1'), refsTo('VpcisolatedSubnet2')]);
   });
 
   it('given securityGroups are used instead of a created one, and connections opens the cluster to them', () => {
@@ -103,7 +103,7 @@ describe('vpc', () => {
       },
     );
     given.template().resourcePropertiesCountIs('AWS::EC2::SecurityGroup', { GroupDescription: Match.stringLikeRegexp('^helm-sfn functions') }, 0);
-    expect(given.fn('Finalize').Properties.VpcConfig.SecurityGroupIds).toEqual([{ 'Fn::GetAtt': [expect.stringMatching(/^Mine/), 'GroupId'] }]);
+    expect(given.fn('Engine').Properties.VpcConfig.SecurityGroupIds).toEqual([{ 'Fn::GetAtt': [expect.stringMatching(/^Mine/), 'GroupId'] }]);
     given.template().hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
       FromPort: 443,
       ToPort: 443,
@@ -124,23 +124,23 @@ describe('vpc', () => {
 describe('memorySize and timeout, by role', () => {
   it('default to 1024 MB and 5 minutes for the rendering function, 256 MB and 2 minutes for the others', () => {
     const s = synth();
-    expect(s.fn('Prepare').Properties).toMatchObject({ MemorySize: 1024, Timeout: 300 });
-    for (const id of ALL_FUNCTIONS.filter((f) => f !== 'Prepare')) expect(s.fn(id).Properties).toMatchObject({ MemorySize: 256, Timeout: 120 });
+    expect(s.fn('Render').Properties).toMatchObject({ MemorySize: 1024, Timeout: 300 });
+    for (const id of ALL_FUNCTIONS.filter((f) => f !== 'Render')) expect(s.fn(id).Properties).toMatchObject({ MemorySize: 256, Timeout: 120 });
   });
 
   it('are set per role', () => {
     const s = synth(() => ({ memorySize: 512, timeout: Duration.seconds(90), renderMemorySize: 3008, renderTimeout: Duration.minutes(10) }));
-    expect(s.fn('Prepare').Properties).toMatchObject({ MemorySize: 3008, Timeout: 600 });
-    for (const id of ALL_FUNCTIONS.filter((f) => f !== 'Prepare')) expect(s.fn(id).Properties).toMatchObject({ MemorySize: 512, Timeout: 90 });
+    expect(s.fn('Render').Properties).toMatchObject({ MemorySize: 3008, Timeout: 600 });
+    for (const id of ALL_FUNCTIONS.filter((f) => f !== 'Render')) expect(s.fn(id).Properties).toMatchObject({ MemorySize: 512, Timeout: 90 });
   });
 
   it('the deprecated taskTimeout still sets both timeouts, and yields to the new props', () => {
     const old = synth(() => ({ taskTimeout: Duration.minutes(3) }));
-    expect(old.fn('Prepare').Properties.Timeout).toBe(180);
-    expect(old.fn('Finalize').Properties.Timeout).toBe(180);
+    expect(old.fn('Render').Properties.Timeout).toBe(180);
+    expect(old.fn('Engine').Properties.Timeout).toBe(180);
     const both = synth(() => ({ taskTimeout: Duration.minutes(3), renderTimeout: Duration.minutes(7) }));
-    expect(both.fn('Prepare').Properties.Timeout).toBe(420);
-    expect(both.fn('Finalize').Properties.Timeout).toBe(180);
+    expect(both.fn('Render').Properties.Timeout).toBe(420);
+    expect(both.fn('Engine').Properties.Timeout).toBe(180);
   });
 });
 
@@ -214,7 +214,7 @@ describe('eventBus', () => {
     const s = synth((stack) => ({ eventBus: events.EventBus.fromEventBusName(stack, 'Platform', 'platform-events') }));
     s.template().resourceCountIs('AWS::Events::EventBus', 0);
     s.template().hasResourceProperties('AWS::Events::Rule', { EventBusName: 'platform-events', EventPattern: { 'detail-type': ['Helm Release Requested'] } });
-    expect(s.fn('Finalize').Properties.Environment.Variables[LambdaEnv.eventBus]).toBe('platform-events');
+    expect(s.fn('Engine').Properties.Environment.Variables[LambdaEnv.eventBus]).toBe('platform-events');
     expect(s.orchestrator.eventBus.eventBusName).toBe('platform-events');
     s.template().hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'events:PutEvents', Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:eu-west-1:123456789012:event-bus/platform-events']] } })]) },

@@ -4,10 +4,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { TASKS } from '../../lib/core/contract';
-import { functionId, HelmReleaseOrchestrator, imageUpdateInput, type HelmReleaseOrchestratorProps } from '../../lib/construct/orchestrator';
+import { HelmReleaseOrchestrator, imageUpdateInput, type HelmReleaseOrchestratorProps } from '../../lib/construct/orchestrator';
 import { LambdaEnv, RELEASE_REQUESTED_DETAIL_TYPE } from '../../lib/core/runtime-contract';
-import { extractStateMachines, type CfnTemplate } from '../../lib/local/asl';
-import { synthesizeWorkflow } from '../../lib/local/run-locally';
+import { extractStateMachines, lambdaFunctions, type CfnTemplate } from '../../lib/local/asl';
+import { localDefinition } from '../../lib/local/run-locally';
 
 // asl-validator ships no types and mutates its argument (hence structuredClone)
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -48,7 +48,7 @@ const statementsOf = (roleLogicalIdPrefix: string) =>
 describe('state machine', () => {
   it('is the definition the local runner executes, valid ASL, whatever the props', () => {
     const [machine] = extractStateMachines(json);
-    expect(machine.definition).toEqual(synthesizeWorkflow().definition);
+    expect(machine.definition).toEqual(localDefinition());
     const result = aslValidator(structuredClone(machine.definition), { checkPaths: true, checkArn: true });
     expect(result.errorsText('\n')).toBe('');
     expect(result.isValid).toBe(true);
@@ -77,41 +77,61 @@ describe('functions', () => {
     return found[0][1].Properties;
   };
 
-  it('one per workflow task, plus the event starter and the lock recovery', () => {
-    template.resourceCountIs('AWS::Lambda::Function', TASKS.length + 2);
-    for (const task of TASKS) expect(fn(functionId(task)).Runtime).toBe('nodejs22.x');
+  it('two run the tasks (the engine, and the renderer for prepare), plus the event starter and the lock recovery', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 4);
+    for (const id of ['Engine', 'Render', 'StartFromEvent', 'RecoverRelease']) expect(fn(id).Runtime).toBe('nodejs22.x');
+    expect(fn('Engine').Handler).toBe('index.handler');
+    expect(fn('Render').Handler).toBe('index.handler');
+    expect(fn('RecoverRelease').Handler).toBe('index.recover');
+    // engine, render and recovery run one bundle: one asset
+    expect(new Set(['Engine', 'Render', 'RecoverRelease'].map((id) => JSON.stringify(fn(id).Code))).size).toBe(1);
+    expect(JSON.stringify(fn('StartFromEvent').Code)).not.toBe(JSON.stringify(fn('Engine').Code));
   });
 
-  it('the rendering function carries the kubectl layer and runs on x86_64, like the layer binaries; the others on arm64 without it', () => {
-    template.resourceCountIs('AWS::Lambda::LayerVersion', 1);
-    template.hasResourceProperties('AWS::Lambda::LayerVersion', { Description: Match.stringLikeRegexp('/opt/helm/helm') });
-    expect(fn('Prepare')).toMatchObject({ Architectures: ['x86_64'], Layers: [{ Ref: expect.stringMatching(/^OrchestratorKubectlLayer/) }], MemorySize: 1024 });
-    expect(fn('Prepare').Environment.Variables[LambdaEnv.helmBinary]).toBe('/opt/helm/helm');
-    for (const task of TASKS.filter((t) => t !== 'prepare')) {
-      expect(fn(functionId(task)).Architectures).toEqual(['arm64']);
-      expect(fn(functionId(task)).Layers).toBeUndefined();
+  it('every Task state invokes the engine, but prepare the renderer, and names its task in the payload: at most two cold starts per execution', () => {
+    const [machine] = extractStateMachines(json);
+    const arnOf = Object.fromEntries(lambdaFunctions(json).map((f) => [f.constructPath, f.arn]));
+    const tasks = Object.values(machine.definition.States).filter((state) => state.Type === 'Task');
+    expect(tasks.length).toBeGreaterThan(10);
+    for (const state of tasks) {
+      const task = (state.Parameters as { task?: string }).task;
+      expect(TASKS).toContain(task);
+      expect(state.Resource).toBe(arnOf[`HelmSfn/Orchestrator/${task === 'prepare' ? 'Render' : 'Engine'}`]);
     }
   });
 
+  it('the rendering function carries the kubectl layer and runs on x86_64, like the layer binaries; the engine on arm64 without it', () => {
+    template.resourceCountIs('AWS::Lambda::LayerVersion', 1);
+    template.hasResourceProperties('AWS::Lambda::LayerVersion', { Description: Match.stringLikeRegexp('/opt/helm/helm') });
+    expect(fn('Render')).toMatchObject({ Architectures: ['x86_64'], Layers: [{ Ref: expect.stringMatching(/^OrchestratorKubectlLayer/) }], MemorySize: 1024, Timeout: 300 });
+    expect(fn('Render').Environment.Variables[LambdaEnv.helmBinary]).toBe('/opt/helm/helm');
+    expect(fn('Engine')).toMatchObject({ Architectures: ['arm64'], MemorySize: 256, Timeout: 120 });
+    expect(fn('Engine').Layers).toBeUndefined();
+  });
+
   it('get the registry as JSON of names and ARNs, the bus, and Powertools settings; no secret in any environment', () => {
-    const vars = fn('ApplyHookGroup').Environment.Variables;
+    const vars = fn('Engine').Environment.Variables;
     expect(JSON.parse(vars[LambdaEnv.clusters])).toEqual(FULL.clusters);
     expect(vars).toMatchObject({ [LambdaEnv.eventBus]: { Ref: expect.stringMatching(/^OrchestratorReleaseEvents/) }, POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_SERVICE_NAME: 'helm-sfn' });
-    expect(JSON.parse(fn('Validate').Environment.Variables[LambdaEnv.pollSeconds])).toEqual({ min: 5, max: 60 });
+    expect(JSON.parse(fn('Engine').Environment.Variables[LambdaEnv.pollSeconds])).toEqual({ min: 5, max: 60 });
     for (const [, r] of resourcesOf('AWS::Lambda::Function')) {
       for (const name of Object.keys(r.Properties.Environment?.Variables ?? {})) expect(name).not.toMatch(/SECRET|PASSWORD|TOKEN|KEY/i);
     }
   });
 
-  it('run without source maps unless the log level is DEBUG (a map costs a 256 MB function a third of its memory)', () => {
-    for (const task of TASKS) expect(fn(functionId(task)).Environment.Variables.NODE_OPTIONS).toBeUndefined();
+  it('run the prebuilt bundles without source maps (a map costs a 256 MB function a third of its memory), at any log level', () => {
     const debug = synth({ logLevel: 'DEBUG' }).template.findResources('AWS::Lambda::Function');
-    for (const r of Object.values(debug)) expect(r.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+    for (const r of Object.values(debug)) {
+      expect(r.Properties.Environment.Variables).toMatchObject({ POWERTOOLS_LOG_LEVEL: 'DEBUG' });
+      expect(r.Properties.Environment.Variables.NODE_OPTIONS).toBeUndefined();
+    }
   });
 
   it('trace with X-Ray and log to their own log groups', () => {
-    for (const task of TASKS) expect(fn(functionId(task))).toMatchObject({ TracingConfig: { Mode: 'Active' }, LoggingConfig: { LogGroup: { Ref: expect.stringMatching(/Logs/) } } });
-    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 365 }, TASKS.length + 3);
+    for (const id of ['Engine', 'Render', 'StartFromEvent', 'RecoverRelease']) {
+      expect(fn(id)).toMatchObject({ TracingConfig: { Mode: 'Active' }, LoggingConfig: { LogGroup: { Ref: expect.stringMatching(/Logs/) } } });
+    }
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 365 }, 4 + 1);
   });
 });
 
@@ -156,8 +176,7 @@ describe('IAM', () => {
     expect(onStar.filter((a) => !allowedOnStar.test(a))).toEqual([]);
   });
 
-  it('the validate function reaches nothing but its logs and X-Ray; the starter may only start this state machine', () => {
-    expect(statementsOf('OrchestratorValidateRole').map((s) => s.Action).flat().sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+  it('the starter may only start this state machine', () => {
     expect(statementsOf('OrchestratorStartRole')).toContainEqual({ Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: expect.stringMatching(/^OrchestratorHelmRelease/) } });
   });
 

@@ -59,7 +59,7 @@ interface Rule {
 
 export class DeployedHarness {
   readonly sandboxOptions: SandboxOptions;
-  /** Functions by construct id (Validate, Prepare, StartFromEvent, RecoverRelease, …). */
+  /** Functions by construct id (Engine, Render, StartFromEvent, RecoverRelease). */
   readonly functions = new Map<string, LambdaFunction>();
   readonly executions = new Map<string, Promise<Execution>>();
   /** Failures of EventBridge deliveries (a target that threw). */

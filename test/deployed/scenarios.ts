@@ -125,7 +125,7 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'S3 credential error: ChartFetchFailed, before the lock (no record written)',
     async run(h) {
-      const prepare = h.fn('Prepare');
+      const prepare = h.fn('Render');
       await prepare.recycle();
       prepare.lambdaEnvironmentOverride = { AWS_ACCESS_KEY_ID: 'AKIAREVOKEDREVOKED00' };
       try {
@@ -157,7 +157,7 @@ export const SCENARIOS: Scenario[] = [
   {
     name: `thrown-error memory headroom: a 256 MB function stays under ${MAX_RSS_SHARE * 100} % after throwing`,
     async run(h) {
-      const validate = h.fn('Validate');
+      const validate = h.fn('Engine');
       await validate.recycle(); // measure a container from its cold start through its first thrown error
       const e = await h.execute({ action: 'install', release: 'Not_Valid', namespace: NS, cluster: 'sim' });
       assert.equal(e.error?.error, 'InvalidInput');

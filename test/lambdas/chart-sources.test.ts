@@ -12,21 +12,21 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CHART_DIGEST_ANNOTATION } from '../../lib/core/chart-source';
-import { TASKS } from '../../lib/core/contract';
 import type { HelmRelease } from '../../lib/core/release-record';
-import { functionId } from '../../lib/construct/orchestrator';
 import { silentLogger } from '../../lib/engine/deps';
 import { ReleaseStore } from '../../lib/engine/release-store';
 import { binaries } from '../../lib/helm/binaries';
 import type { ClusterConnection } from '../../lib/kube/aws/cluster-access';
 import { ClientNodeKubeClient, loadKubeConfig } from '../../lib/kube/client-node';
-import { EXECUTION_ARN_PREFIX, localDeps, synthesizeWorkflow } from '../../lib/local/run-locally';
-import { runDefinition } from '../../lib/local/runner';
+import { lambdaFunctions } from '../../lib/local/asl';
+import { EXECUTION_ARN_PREFIX, localDeps } from '../../lib/local/run-locally';
+import { handlersByConstructId, runDefinition } from '../../lib/local/runner';
+import { synthesizeWorkflow } from '../../lib/local/synthesize';
 import { startSimCluster, type SimCluster } from '../../lib/sim';
 import type { LambdaConfig } from '../../lambdas/shared/config';
 import { AwsDeps } from '../../lambdas/shared/deps';
 import { chartCredentials } from '../../lambdas/shared/chart-auth';
-import { makeHandler } from '../../lambdas/shared/handler';
+import { makeEngineHandler } from '../../lambdas/shared/handler';
 import { logger } from '../../lambdas/shared/powertools';
 import { packageChart, pushChart, startChartRepository, startRegistry, type ChartRepository, type Registry } from '../support/chart-servers';
 import { writeChart } from '../support/charts';
@@ -89,10 +89,11 @@ beforeEach(() => {
 
 let executions = 0;
 async function run(input: Record<string, unknown>) {
-  const { definition, route } = synthesizeWorkflow();
-  const handlers = Object.fromEntries(TASKS.map((task) => [functionId(task), makeHandler(task, () => rt)]));
+  const { definition, template } = synthesizeWorkflow();
+  const handler = makeEngineHandler(() => rt);
+  const handlers = handlersByConstructId(lambdaFunctions(template), { Engine: handler, Render: handler });
   const name = `charts-${++executions}`;
-  return runDefinition(definition, { cluster: 'prod', ...input } as never, { handlers: route(handlers), waitScale: 0.01, validate: false, context: { Execution: { Id: `${EXECUTION_ARN_PREFIX}${name}`, Name: name } } });
+  return runDefinition(definition, { cluster: 'prod', ...input } as never, { handlers, waitScale: 0.01, validate: false, context: { Execution: { Id: `${EXECUTION_ARN_PREFIX}${name}`, Name: name } } });
 }
 
 async function history(release: string, namespace = 'default'): Promise<HelmRelease[]> {

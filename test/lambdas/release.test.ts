@@ -10,18 +10,18 @@ import * as path from 'path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { TASKS } from '../../lib/core/contract';
-import { functionId } from '../../lib/construct/orchestrator';
 import { silentLogger } from '../../lib/engine/deps';
 import { binaries } from '../../lib/helm/binaries';
-import { EXECUTION_ARN_PREFIX, synthesizeWorkflow } from '../../lib/local/run-locally';
-import { runDefinition, type ExecutionEvent } from '../../lib/local/runner';
+import { lambdaFunctions } from '../../lib/local/asl';
+import { EXECUTION_ARN_PREFIX } from '../../lib/local/run-locally';
+import { handlersByConstructId, runDefinition, type ExecutionEvent } from '../../lib/local/runner';
+import { synthesizeWorkflow } from '../../lib/local/synthesize';
 import { startSimCluster, type SimCluster } from '../../lib/sim';
 import type { ClusterConnection } from '../../lib/kube/aws/cluster-access';
 import { ClientNodeKubeClient, loadKubeConfig } from '../../lib/kube/client-node';
 import type { LambdaConfig } from '../../lambdas/shared/config';
 import { AwsDeps } from '../../lambdas/shared/deps';
-import { makeHandler } from '../../lambdas/shared/handler';
+import { makeEngineHandler } from '../../lambdas/shared/handler';
 import { makeRecoverHandler } from '../../lambdas/shared/recover';
 import { logger } from '../../lambdas/shared/powertools';
 
@@ -70,10 +70,11 @@ function runtime() {
 
 async function run(input: Record<string, unknown>, name: string, signal?: AbortSignal, onEvent?: (e: ExecutionEvent) => void) {
   const rt = runtime();
-  const { definition, route } = synthesizeWorkflow();
-  const handlers = Object.fromEntries(TASKS.map((task) => [functionId(task), makeHandler(task, () => rt)]));
+  const { definition, template } = synthesizeWorkflow();
+  // both task functions run the engine bundle's handler; the definition may invoke no other
+  const handler = makeEngineHandler(() => rt);
   return runDefinition(definition, input as never, {
-    handlers: route(handlers),
+    handlers: handlersByConstructId(lambdaFunctions(template), { Engine: handler, Render: handler }),
     waitScale: 0.01,
     validate: false,
     context: { Execution: { Id: `${EXECUTION_ARN_PREFIX}${name}`, Name: name } },

@@ -1,11 +1,11 @@
-import { synthesizeWorkflow } from '../../lib/local/run-locally';
+import { localDefinition } from '../../lib/local/run-locally';
 import type { AslDefinition, AslState } from '../../lib/local/asl';
 
 // asl-validator ships no types; it mutates its argument (adds QueryLanguage), hence structuredClone
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const aslValidator: (d: unknown, o?: unknown) => { isValid: boolean; errorsText: (sep?: string) => string } = require('asl-validator');
 
-const { definition } = synthesizeWorkflow();
+const definition = localDefinition();
 
 function allStates(def: AslDefinition): Record<string, AslState> {
   return def.States;

@@ -7,7 +7,6 @@ import { chartProvenance } from '../../core/chart-source';
 import { ErrorName, HelmSfnError } from '../../core/errors';
 import type { KubeObject } from '../../core/objects';
 import { latest, releaseFromSecret, type HelmRelease } from '../../core/release-record';
-import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { unlockRelease, type OwnerState } from '../../engine/recover';
 import { ReleaseStore, type LockHolder } from '../../engine/release-store';
 import { livenessState } from '../../local/liveness';
@@ -109,6 +108,9 @@ async function executionState(holder: LockHolder): Promise<OwnerState> {
   if (arn.startsWith(EXECUTION_ARN_PREFIX)) return livenessState(holder.liveness);
   try {
     const region = arn.split(':')[3];
+    // the AWS SDK loads only when a remote execution is asked about (test/cli/startup.test.ts)
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { DescribeExecutionCommand, SFNClient } = require('@aws-sdk/client-sfn') as typeof import('@aws-sdk/client-sfn');
     const { status } = await new SFNClient({ region }).send(new DescribeExecutionCommand({ executionArn: arn }));
     return status === 'RUNNING' || status === 'PENDING_REDRIVE' ? 'running' : 'ended';
   } catch {

@@ -7,8 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command, InvalidArgumentError } from 'commander';
-import { KUBERNETES_VERSION } from '../../sim/discovery';
-import { startSimCluster, type FaultEffect, type SimRequest } from '../../sim';
+import type { FaultEffect, SimRequest } from '../../sim';
 
 /** A random fault: an HTTP error status, or a connection reset. */
 export type FaultKind = number | 'reset';
@@ -116,6 +115,11 @@ const processIo: SimIo = {
 /** Starts the sim, reports where it is, and stops it when `io.untilStopped()` resolves. */
 export async function runSim(flags: SimFlags, io: SimIo = processIo): Promise<void> {
   const log = flags.operationLog === undefined ? undefined : jsonLines(flags.operationLog);
+  // loaded by the command, not its registration: `--help` stays fast (test/cli/startup.test.ts)
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { startSimCluster } = require('../../sim') as typeof import('../../sim');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { KUBERNETES_VERSION } = require('../../sim/discovery') as typeof import('../../sim/discovery');
   const sim = await startSimCluster({
     port: flags.port,
     timeScale: flags.timeScale,

@@ -1,9 +1,10 @@
 /**
- * A KubeClient that connects on its first call. Tasks that never touch the cluster (validate)
- * then cost no STS or EKS call, and a task learns its cluster from its own event.
+ * A KubeClient that connects on its first call. In Lambda, tasks that never touch the cluster
+ * (validate) then cost no STS or EKS call, and a task learns its cluster from its own event; in
+ * the CLI, client-node (half a second to load) is loaded while the first state already runs.
  */
-import type { KubeObject, ObjectRef } from '../../lib/core/objects';
-import type { ApplyOptions, KubeClient, ListOptions, PatchType } from '../../lib/kube/client';
+import type { KubeObject, ObjectRef } from '../core/objects';
+import type { ApplyOptions, KubeClient, ListOptions, PatchType } from './client';
 
 export class LazyKubeClient implements KubeClient {
   private client: Promise<KubeClient> | undefined;

@@ -1,3 +1,0 @@
-import { makeHandler } from './shared/handler';
-
-export const handler = makeHandler('markFailed');

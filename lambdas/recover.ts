@@ -1,3 +1,0 @@
-import { makeRecoverHandler } from './shared/recover';
-
-export const handler = makeRecoverHandler();
