@@ -11,6 +11,7 @@ import { LOCK_ANNOTATION } from '../../lib/engine/release-store';
 import { apiErrors } from '../support/fake-kube';
 import { configMap, docs, type HookSpec, hook as hookDoc } from '../support/charts';
 import { deploy, engineHarness, prepared, runHookPhase, type EngineHarness, type FakeChart } from '../support/fake-engine';
+import type { EngineDeps } from '../../lib/engine/deps';
 
 const NS = 'web';
 const REC = `Secret ${NS}/${releaseSecretName('site', 1)}`;
@@ -30,6 +31,23 @@ const phases = (h: EngineHarness) =>
   Object.fromEntries(
     (releaseFromSecret(h.kube.peek({ apiVersion: 'v1', kind: 'Secret', namespace: NS, name: releaseSecretName('site', 1) }) as never).hooks ?? []).map((x) => [x.name, x.last_run.phase]),
   );
+
+/** The copied hook logs and the deletions of a task's run, in the order they happened. */
+async function logsAndDeletions(h: EngineHarness, run: (deps: EngineDeps) => Promise<unknown>): Promise<string[]> {
+  const marks: { at: number; line: string }[] = [];
+  const marking = (level: 'info' | 'error') => (message: string, fields?: Record<string, unknown>) => {
+    if (message === 'log of hook') marks.push({ at: h.kube.calls.length, line: `log ${String(fields?.hook)}` });
+    h.deps.logger[level](message, fields);
+  };
+  const start = h.kube.calls.length;
+  await run({ ...h.deps, logger: { ...h.deps.logger, info: marking('info'), error: marking('error') } });
+  const order: string[] = [];
+  for (let i = start; i <= h.kube.calls.length; i++) {
+    order.push(...marks.filter((m) => m.at === i).map((m) => m.line));
+    if (h.kube.calls[i]?.verb === 'delete') order.push(`delete ${h.kube.calls[i].target}`);
+  }
+  return order;
+}
 
 describe('applyHookGroup', () => {
   test('weight groups in order: the lowest weight first, hooks of one weight together, by name', async () => {
@@ -356,6 +374,11 @@ describe('failHookGroup', () => {
     ]);
   });
 
+  test('with hook-failed, the failed hook\'s log is copied before its deletion; then the earlier hook-succeeded hooks go', async () => {
+    const { h, ctx, cursor } = await failing('hook-failed', { outputLogPolicy: 'hook-failed' });
+    expect(await logsAndDeletions(h, (deps) => engineTasks.failHookGroup({ ctx, hook: cursor }, deps))).toEqual(['log Job/bad', `delete Job ${NS}/bad`, `delete Job ${NS}/done`]);
+  });
+
   test('a timed-out group is HookTimeout, naming the timeout', async () => {
     const { h, ctx } = await installing([{ name: 'a', events: 'pre-install' }], { timeoutSeconds: 60 });
     const started = await apply(h, ctx, { event: 'pre-install', group: 0 });
@@ -426,6 +449,19 @@ describe('finishHooks', () => {
     h.kube.setLogs(NS, 'a-pod', 'main', 'migrated');
     await runHookPhase(h, ctx, 'pre-install');
     expect(h.logs.filter((l) => l.message === 'log of hook').map((l) => l.fields?.log)).toEqual(['migrated']);
+  });
+
+  test('hook-succeeded logs are all copied in the success walk\'s order (reverse execution) before its first deletion', async () => {
+    const both = { deletePolicy: 'hook-succeeded', outputLogPolicy: 'hook-succeeded' };
+    const { h, ctx } = await installing([{ name: 'a', events: 'pre-install', weight: '-1', ...both }, { name: 'b', events: 'pre-install', weight: '1', ...both }]);
+    let cursor = await apply(h, ctx, { event: 'pre-install', group: 0 });
+    h.kube.finishJob(NS, 'a', 'Complete');
+    cursor = await apply(h, ctx, await poll(h, ctx, cursor));
+    h.kube.finishJob(NS, 'b', 'Complete');
+    cursor = await apply(h, ctx, await poll(h, ctx, cursor));
+    h.kube.setLogs(NS, 'a-pod', 'main', 'a ran');
+    h.kube.setLogs(NS, 'b-pod', 'main', 'b ran');
+    expect(await logsAndDeletions(h, (deps) => engineTasks.finishHooks({ ctx, hook: cursor }, deps))).toEqual(['log Job/b', 'log Job/a', `delete Job ${NS}/b`, `delete Job ${NS}/a`]);
   });
 
   test('test hooks: every log is copied, in execution order', async () => {
