@@ -182,6 +182,7 @@ describe('applyHookGroup', () => {
     h.kube.resetCalls();
     await apply(h, ctx, { event: 'pre-install', group: 0 });
     expect(h.kube.trace()).toEqual([`replace ${REC}`, `apply Job ${NS}/a`]);
+    expect(h.logs.filter((l) => l.level === 'warn')).toEqual([]); // its own hook, not a left-over
   });
 
   test('the group timeout is its longest hook timeout; a group of ConfigMaps is looked at at once', async () => {
