@@ -41,25 +41,39 @@ export async function applyHookGroup({ ctx, hook }: HookTaskInput, deps: EngineD
   if (hook.completedAt && hook.group > 0) {
     for (const h of groups[hook.group - 1].hooks) markRun(rel, h, { completed_at: hook.completedAt, phase: 'Succeeded' });
   }
+  const serverSide = rel.apply_method === 'ssa' || effectiveAction(ctx) === 'uninstall';
+  // what this task's earlier attempt wrote before creating this group, none of its hooks being there
+  const retried = store.wroteHookGroup(rel, hook.event, hook.group);
+  const ownFromEarlierAttempt = new Set<Hook>();
+  const leftOver: Hook[] = [];
   for (const h of hooks) {
     const ref = hookRef(h, ctx.namespace);
     if (beforeCreation(h).action === 'delete') {
       await deleteAndWait(deps, ref, deletedBy);
     } else if (await deps.kube.get(ref)) {
-      // like Helm 4, apply over it; its old finished status is accepted (docs/semantics.md#deliberate-differences-from-helm, 7)
-      deps.logger.warn(`hook ${h.kind}/${h.name} already exists and has no before-hook-creation policy: it will not run again`, {
-        event: hook.event,
-      });
+      if (retried) {
+        ownFromEarlierAttempt.add(h);
+      } else {
+        // docs/semantics.md#deliberate-differences-from-helm, 7
+        leftOver.push(h);
+        const outcome = serverSide
+          ? 'it is applied over and its old status counts, so it will not run again'
+          : 'its creation fails with AlreadyExists, as in Helm';
+        deps.logger.warn(`hook ${h.kind}/${h.name} already exists and has no before-hook-creation policy: ${outcome}; delete it (or add before-hook-creation) to run it`, {
+          event: hook.event,
+        });
+      }
     }
     markRun(rel, h, { started_at: startedAt, phase: 'Running' });
   }
-  // Helm persists the record (phase Running) before creating each hook; once per group is enough
-  await store.update(rel);
+  // Helm persists the record (phase Running) before creating each hook; once per group is enough.
+  // Only a group none of whose hooks was left over is marked: a retry must never take a left-over hook for its own.
+  await store.update(rel, leftOver.length ? {} : { hookGroup: `${hook.event}/${hook.group}` });
   for (const h of hooks) {
     // Helm 4 creates hooks by server-side apply on ssa releases and on uninstall, by POST on csa ones (Helm 3's way)
-    if (rel.apply_method === 'ssa' || effectiveAction(ctx) === 'uninstall') await deps.kube.apply(hookObject(h, ctx.namespace), { fieldManager: FIELD_MANAGER });
-    else await deps.kube.create(hookObject(h, ctx.namespace), { fieldManager: FIELD_MANAGER });
-    deps.logger.debug('created hook', { hook: `${h.kind}/${h.name}`, event: hook.event, weight });
+    if (serverSide) await deps.kube.apply(hookObject(h, ctx.namespace), { fieldManager: FIELD_MANAGER });
+    else if (!ownFromEarlierAttempt.has(h)) await deps.kube.create(hookObject(h, ctx.namespace), { fieldManager: FIELD_MANAGER });
+    deps.logger.debug(ownFromEarlierAttempt.has(h) ? 'hook created by an earlier attempt of this task' : 'created hook', { hook: `${h.kind}/${h.name}`, event: hook.event, weight });
   }
   return {
     event: hook.event,
@@ -110,6 +124,8 @@ async function pollOnce({ ctx, hook }: HookTaskInput, deps: EngineDeps): Promise
   if (timedOut.length) return { ...hook, status: 'timedOut', failed: timedOut, hooks };
 
   if (states.every((s) => s.state === 'succeeded')) {
+    // counted as succeeded on its ttlSecondsAfterFinished alone: its result was never seen (docs/semantics.md#deliberate-differences-from-helm, 3)
+    for (const s of states.filter((x) => x.gone)) deps.logger.warn(`${hook.event} hook ${s.hook.kind}/${s.hook.name}: ${s.reason}; counted as succeeded, its result never seen`, { event: hook.event });
     // Helm writes the record once per hook, before creating it: this success is stored by the next write
     return { event: hook.event, group: hook.group + 1, groups: hook.groups, status: 'succeeded', completedAt: now.toISOString(), hooks };
   }
@@ -187,13 +203,15 @@ interface HookStatus {
   readonly hook: Hook;
   readonly state: HookState;
   readonly reason: string;
+  /** Not found: a Job or Pod with ttlSecondsAfterFinished counts as succeeded, anything else failed. */
+  readonly gone: boolean;
 }
 
 async function hookStates(hooks: Hook[], ctx: ReleaseContext, deps: EngineDeps): Promise<HookStatus[]> {
   return Promise.all(
     hooks.map(async (h) => {
       const live = await deps.kube.get(hookRef(h, ctx.namespace));
-      return { hook: h, ...hookState(h.kind, live, hookObject(h, ctx.namespace)) };
+      return { hook: h, gone: !live, ...hookState(h.kind, live, hookObject(h, ctx.namespace)) };
     }),
   );
 }

@@ -15,7 +15,9 @@
  *   annotation: Helm's Secret driver ignores annotations (and drops them when it writes). The
  *   claim is what serializes an upgrade with an uninstall or a test: both write the same record.
  * Every record an execution writes names it in {@link EXECUTION_ANNOTATION}; a local execution
- * also leaves {@link LIVENESS_ANNOTATION}, so `unlock` can tell a dead owner from a live one.
+ * also leaves {@link LIVENESS_ANNOTATION}, so `unlock` can tell a dead owner from a live one;
+ * the write before a hook group's creation carries {@link HOOK_GROUP_ANNOTATION}, so a retried
+ * task recognises the hooks its earlier attempt created.
  */
 import { ErrorName, HelmSfnError } from '../core/errors';
 import { isPending, type HelmRelease, type ReleaseInfo, type ReleaseStatus, releaseFromSecret, releaseSecret, releaseSecretName } from '../core/release-record';
@@ -32,6 +34,12 @@ export const EXECUTION_ANNOTATION = 'helm-sfn.io/execution';
 export const LOCK_ANNOTATION = 'helm-sfn.io/lock';
 /** On records a local execution writes: its process (see lib/local/liveness.ts). */
 export const LIVENESS_ANNOTATION = 'helm-sfn.io/liveness';
+/**
+ * On the record write made right before a hook group's objects are created, when none of them
+ * was there (`<event>/<group>`): a retried applyHookGroup that finds it — and itself as the
+ * writer — knows the hooks it finds were created by its earlier attempt. Every other write drops it.
+ */
+export const HOOK_GROUP_ANNOTATION = 'helm-sfn.io/hook-group';
 
 /** Statuses that hold the release: Helm's pending-* and, for helm-sfn, `uninstalling` too. */
 export const holdsLock = (status: ReleaseStatus): boolean => isPending(status) || status === 'uninstalling';
@@ -154,6 +162,15 @@ export class ReleaseStore {
     if (change.status) await this.announce(rel);
   }
 
+  /**
+   * Was the last write of `rel` (as read through a store) this execution's write before creating
+   * hook group `group` of `event`, none of its hooks being there? See {@link HOOK_GROUP_ANNOTATION}.
+   */
+  wroteHookGroup(rel: HelmRelease, event: string, group: number): boolean {
+    const annotations = stored.get(rel)?.annotations ?? {};
+    return this.owner !== undefined && annotations[EXECUTION_ANNOTATION] === this.owner && annotations[HOOK_GROUP_ANNOTATION] === `${event}/${group}`;
+  }
+
   /** Drop this execution's claim on `rel` (unconditional: only the holder writes a claimed record). */
   async releaseClaim(rel: HelmRelease): Promise<void> {
     const annotations = { ...stored.get(rel)?.annotations };
@@ -209,7 +226,7 @@ export class ReleaseStore {
    * the claim the record carries — kept on every write while it is ours, so writes by the holder
    * (hook phases during a test) do not drop it.
    */
-  private secret(rel: HelmRelease, stamp: { createdAt?: number; modifiedAt?: number }, claim: boolean | 'keep' = 'keep'): KubeObject {
+  private secret(rel: HelmRelease, stamp: { createdAt?: number; modifiedAt?: number }, claim: boolean | 'keep' = 'keep', hookGroup?: string): KubeObject {
     const secret = releaseSecret(rel, stamp);
     const previous = stored.get(rel)?.annotations ?? {};
     const lock = claim === true ? this.owner : claim === 'keep' ? previous[LOCK_ANNOTATION] : undefined;
@@ -217,6 +234,7 @@ export class ReleaseStore {
       ...(this.owner ? { [EXECUTION_ANNOTATION]: this.owner } : previous[EXECUTION_ANNOTATION] ? { [EXECUTION_ANNOTATION]: previous[EXECUTION_ANNOTATION] } : {}),
       ...(this.owner && this.deps.liveness ? { [LIVENESS_ANNOTATION]: this.deps.liveness } : {}),
       ...(lock ? { [LOCK_ANNOTATION]: lock } : {}),
+      ...(hookGroup && this.owner ? { [HOOK_GROUP_ANNOTATION]: hookGroup } : {}),
     };
     return Object.keys(annotations).length ? { ...secret, metadata: { ...secret.metadata, annotations } } : secret;
   }
@@ -231,9 +249,12 @@ export class ReleaseStore {
     }
   }
 
-  /** Unconditional write of a revision (Helm's Secret driver does a PUT without resourceVersion). */
-  async update(rel: HelmRelease): Promise<void> {
-    remember(rel, await this.kube.replace(this.secret(rel, { modifiedAt: unixSeconds(this.deps.clock()) })));
+  /**
+   * Unconditional write of a revision (Helm's Secret driver does a PUT without resourceVersion).
+   * `hookGroup`: this write precedes the creation of that hook group (see {@link HOOK_GROUP_ANNOTATION}).
+   */
+  async update(rel: HelmRelease, opts: { hookGroup?: string } = {}): Promise<void> {
+    remember(rel, await this.kube.replace(this.secret(rel, { modifiedAt: unixSeconds(this.deps.clock()) }, 'keep', opts.hookGroup)));
   }
 
   async remove(name: string, namespace: string, revision: number): Promise<void> {

@@ -105,6 +105,45 @@ describe('markFailed', () => {
     expect(h.kube.trace()).toEqual([`replace Secret ${NS}/${releaseSecretName('site', 1)}`, `delete Job ${NS}/post`]); // hook-failed
   });
 
+  describe('a failed rollback or pre-delete hook ends the release failed with the lock freed (Helm leaves pending-rollback / uninstalling)', () => {
+    const GUARDED = { '/g': { templates: { 'cm.yaml': configMap('app'), 'h.yaml': hookDoc({ name: 'guard', events: 'pre-rollback,pre-delete', deletePolicy: 'hook-succeeded' }) } } };
+    const guarded = { ...install, chart: { source: '/g' } };
+
+    async function failAt(h: EngineHarness, input: Record<string, unknown>, event: 'pre-rollback' | 'pre-delete', name: string) {
+      const ctx = await prepared(h.deps, input, name);
+      const { hook } = await runHookPhase(h, ctx, event, 'Failed');
+      const error = await engineTasks.failHookGroup({ ctx, hook }, h.deps);
+      return { ctx, out: await engineTasks.markFailed({ ctx, error }, h.deps) };
+    }
+    const latestLock = (h: EngineHarness) => {
+      const store = new ReleaseStore(h.deps);
+      return store.history('site', NS).then((all) => store.lockOf(all[all.length - 1]));
+    };
+
+    test('pre-rollback: "Rollback \"site\" failed: …", and the next rollback takes the release', async () => {
+      const h = engineHarness(GUARDED);
+      await deploy(h, guarded);
+      await deploy(h, { ...guarded, action: 'upgrade' }, 'up');
+      const { out } = await failAt(h, { action: 'rollback', release: 'site', namespace: NS }, 'pre-rollback', 'rb');
+      expect(out).toMatchObject({ next: 'fail', error: { Error: 'HookFailed' } });
+      expect(records(h, NS)).toEqual(['1:superseded', '2:deployed', '3:failed']);
+      expect(record(h, 3).info.description).toMatch(/^Rollback "site" failed: pre-rollback hook Job\/guard failed: /);
+      expect(await latestLock(h)).toBeUndefined();
+      expect(await prepared(h.deps, { action: 'rollback', release: 'site', namespace: NS, revision: 1 }, 'rb2')).toMatchObject({ revision: 4 });
+    });
+
+    test('pre-delete: "Uninstall \"site\" failed: …", and the next uninstall takes the release', async () => {
+      const h = engineHarness(GUARDED);
+      await deploy(h, guarded);
+      const { out } = await failAt(h, uninstall, 'pre-delete', 'del');
+      expect(out).toMatchObject({ next: 'fail', error: { Error: 'HookFailed' } });
+      expect(records(h, NS)).toEqual(['1:failed']);
+      expect(record(h, 1).info.description).toMatch(/^Uninstall "site" failed: pre-delete hook Job\/guard failed: /);
+      expect(await latestLock(h)).toBeUndefined();
+      expect(await prepared(h.deps, uninstall, 'del2')).toMatchObject({ revision: 1 });
+    });
+  });
+
   test('a Lambda error cause (errorType/errorMessage JSON) is reduced to its message, values redacted', async () => {
     const { h, ctx } = await failedInstall();
     const cause = JSON.stringify({ errorType: 'ApplyFailed', errorMessage: 'apply Secret web/db: data.password: Invalid value: "hunter2": too short', trace: ['at x'] });

@@ -11,6 +11,7 @@ import { LOCK_ANNOTATION } from '../../lib/engine/release-store';
 import { apiErrors } from '../support/fake-kube';
 import { configMap, docs, type HookSpec, hook as hookDoc } from '../support/charts';
 import { deploy, engineHarness, prepared, runHookPhase, type EngineHarness, type FakeChart } from '../support/fake-engine';
+import type { EngineDeps } from '../../lib/engine/deps';
 
 const NS = 'web';
 const REC = `Secret ${NS}/${releaseSecretName('site', 1)}`;
@@ -30,6 +31,23 @@ const phases = (h: EngineHarness) =>
   Object.fromEntries(
     (releaseFromSecret(h.kube.peek({ apiVersion: 'v1', kind: 'Secret', namespace: NS, name: releaseSecretName('site', 1) }) as never).hooks ?? []).map((x) => [x.name, x.last_run.phase]),
   );
+
+/** The copied hook logs and the deletions of a task's run, in the order they happened. */
+async function logsAndDeletions(h: EngineHarness, run: (deps: EngineDeps) => Promise<unknown>): Promise<string[]> {
+  const marks: { at: number; line: string }[] = [];
+  const marking = (level: 'info' | 'error') => (message: string, fields?: Record<string, unknown>) => {
+    if (message === 'log of hook') marks.push({ at: h.kube.calls.length, line: `log ${String(fields?.hook)}` });
+    h.deps.logger[level](message, fields);
+  };
+  const start = h.kube.calls.length;
+  await run({ ...h.deps, logger: { ...h.deps.logger, info: marking('info'), error: marking('error') } });
+  const order: string[] = [];
+  for (let i = start; i <= h.kube.calls.length; i++) {
+    order.push(...marks.filter((m) => m.at === i).map((m) => m.line));
+    if (h.kube.calls[i]?.verb === 'delete') order.push(`delete ${h.kube.calls[i].target}`);
+  }
+  return order;
+}
 
 describe('applyHookGroup', () => {
   test('weight groups in order: the lowest weight first, hooks of one weight together, by name', async () => {
@@ -75,10 +93,14 @@ describe('applyHookGroup', () => {
 
   test('a deletion that outlasts the wait fails KubeTransient; the retry creates the hook once it is gone', async () => {
     const { h, ctx } = await installing([{ name: 'a', events: 'pre-install' }]);
-    h.kube.seed({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'a', namespace: NS } });
-    h.kube.slowDelete(job('a'), 1000);
+    h.kube.seed({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'a', namespace: NS }, status: { conditions: [{ type: 'Complete', status: 'True' }] } });
+    // seen for 300 reads: more than one task's 60 s of looks every 250 ms, fewer than two
+    h.kube.slowDelete(job('a'), 300);
     await expect(apply(h, ctx, { event: 'pre-install', group: 0 })).rejects.toMatchObject({ name: 'KubeTransient', message: expect.stringContaining('still being deleted') });
     expect(h.kube.trace({ kind: 'Job' })).toEqual([`delete Job ${NS}/a`]);
+    expect(await apply(h, ctx, { event: 'pre-install', group: 0 })).toMatchObject({ status: 'running' });
+    expect(h.kube.trace({ kind: 'Job' })).toEqual([`delete Job ${NS}/a`, `delete Job ${NS}/a`, `apply Job ${NS}/a`]);
+    expect(h.kube.peek(job('a'))?.status).toBeUndefined(); // created only once the old one was gone
   });
 
   test('a hook that exists without before-hook-creation is applied over, with a warning, and its old end is accepted', async () => {
@@ -88,6 +110,55 @@ describe('applyHookGroup', () => {
     expect(h.kube.trace({ kind: 'Job' })).toEqual([`apply Job ${NS}/a`]);
     expect(h.logs.find((l) => l.level === 'warn')?.message).toMatch(/already exists and has no before-hook-creation policy/);
     expect(await poll(h, ctx, cursor)).toMatchObject({ status: 'succeeded' });
+  });
+
+  test('on a client-side release, a hook left without before-hook-creation fails its POST with AlreadyExists, as in Helm, and the warning says so', async () => {
+    const { h, ctx } = await installing([{ name: 'a', events: 'pre-install', deletePolicy: 'hook-succeeded' }], { serverSide: false });
+    h.kube.seed({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'a', namespace: NS }, status: { conditions: [{ type: 'Complete', status: 'True' }] } });
+    await expect(apply(h, ctx, { event: 'pre-install', group: 0 })).rejects.toMatchObject({ name: 'AlreadyExists' });
+    expect(h.kube.trace()).toEqual([`replace ${REC}`, `create Job ${NS}/a`]);
+    expect(phases(h)).toMatchObject({ a: 'Running' }); // Helm too writes Running before its create fails
+    expect(h.logs.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([
+      'hook Job/a already exists and has no before-hook-creation policy: its creation fails with AlreadyExists, as in Helm; delete it (or add before-hook-creation) to run it',
+    ]);
+  });
+
+  test('on a server-side release the same warning says the hook is applied over and will not run again', async () => {
+    const { h, ctx } = await installing([{ name: 'a', events: 'pre-install', deletePolicy: 'hook-succeeded' }]);
+    h.kube.seed({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'a', namespace: NS } });
+    await apply(h, ctx, { event: 'pre-install', group: 0 });
+    expect(h.logs.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([
+      'hook Job/a already exists and has no before-hook-creation policy: it is applied over and its old status counts, so it will not run again; delete it (or add before-hook-creation) to run it',
+    ]);
+  });
+
+  test('on a client-side release, a retry after a POST whose answer was lost finds its own hooks and POSTs none again', async () => {
+    const { h, ctx } = await installing([{ name: 'a', events: 'pre-install', deletePolicy: 'hook-failed' }, { name: 'b', events: 'pre-install', deletePolicy: 'hook-failed' }], { serverSide: false });
+    h.kube.failOn({ verb: 'create', kind: 'Job', name: 'b' }, apiErrors.transient('create Job'), { lostAnswer: true });
+    await expect(apply(h, ctx, { event: 'pre-install', group: 0 })).rejects.toMatchObject({ name: 'KubeTransient' });
+    expect(h.kube.trace({ kind: 'Job' })).toEqual([`create Job ${NS}/a`, `create Job ${NS}/b`]);
+    h.kube.resetCalls();
+    const cursor = await apply(h, ctx, { event: 'pre-install', group: 0 });
+    expect(cursor).toMatchObject({ status: 'running', hooks: [{ hook: 'Job/a', state: 'created' }, { hook: 'Job/b', state: 'created' }] });
+    expect(h.kube.trace()).toEqual([`replace ${REC}`]);
+    expect(h.logs.filter((l) => l.level === 'warn')).toEqual([]);
+    h.kube.finishJob(NS, 'a', 'Complete');
+    h.kube.finishJob(NS, 'b', 'Complete');
+    expect(await poll(h, ctx, cursor)).toMatchObject({ status: 'succeeded' });
+  });
+
+  test('a hook left from an earlier run is never taken for the retry\'s own: a record write that preceded a left-over hook carries no mark', async () => {
+    const { h, ctx } = await installing([{ name: 'a', events: 'pre-install', deletePolicy: 'hook-failed' }], { serverSide: false });
+    h.kube.seed({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'a', namespace: NS } });
+    h.kube.failOn({ verb: 'replace', kind: 'Secret' }, apiErrors.transient('replace Secret'), { lostAnswer: true });
+    await expect(apply(h, ctx, { event: 'pre-install', group: 0 })).rejects.toMatchObject({ name: 'KubeTransient' });
+    await expect(apply(h, ctx, { event: 'pre-install', group: 0 })).rejects.toMatchObject({ name: 'AlreadyExists' });
+  });
+
+  test('a hook this run created for an earlier event is not taken for this group\'s own: on a client-side release its second creation fails, as in Helm', async () => {
+    const { h, ctx } = await installing([{ name: 'a', events: 'pre-install,post-install', deletePolicy: 'hook-failed' }], { serverSide: false });
+    const { ctx: after } = await runHookPhase(h, ctx, 'pre-install');
+    await expect(apply(h, after, { event: 'post-install', group: 0 })).rejects.toMatchObject({ name: 'AlreadyExists' });
   });
 
   test('a client-side-apply release creates hooks by POST', async () => {
@@ -111,6 +182,7 @@ describe('applyHookGroup', () => {
     h.kube.resetCalls();
     await apply(h, ctx, { event: 'pre-install', group: 0 });
     expect(h.kube.trace()).toEqual([`replace ${REC}`, `apply Job ${NS}/a`]);
+    expect(h.logs.filter((l) => l.level === 'warn')).toEqual([]); // its own hook, not a left-over
   });
 
   test('the group timeout is its longest hook timeout; a group of ConfigMaps is looked at at once', async () => {
@@ -226,6 +298,15 @@ describe('pollHookGroup', () => {
     expect(await poll(h, ctx, cursor)).toMatchObject({ status: 'failed', failed: ['gone'], hooks: [{ hook: 'Job/gone', state: 'failed' }, { hook: 'Job/ttl', state: 'succeeded' }] });
   });
 
+  test('a Job with ttlSecondsAfterFinished that vanished counts as succeeded, with a warning naming it', async () => {
+    const { h, ctx, cursor } = await started([{ name: 'ttl', events: 'pre-install', ttlSecondsAfterFinished: 0 }]);
+    await h.kube.delete(job('ttl'));
+    expect(await poll(h, ctx, cursor)).toMatchObject({ status: 'succeeded', hooks: [{ hook: 'Job/ttl', state: 'succeeded' }] });
+    expect(h.logs.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([
+      'pre-install hook Job/ttl: Job is gone; assumed finished (ttlSecondsAfterFinished=0); counted as succeeded, its result never seen',
+    ]);
+  });
+
   test('an API server that does not answer: still running until the group timeout, then the error', async () => {
     const { h, ctx, cursor } = await started([{ name: 'a', events: 'pre-install' }], { timeoutSeconds: 600 });
     h.kube.failOn({ verb: 'get', kind: 'Job' }, apiErrors.unreachable(), { times: 2 });
@@ -292,6 +373,11 @@ describe('failHookGroup', () => {
     expect(h.logs.filter((l) => l.message === 'log of hook')).toEqual([
       { level: 'error', message: 'log of hook', fields: { hook: 'Job/bad', pod: 'bad-pod', container: 'main', log: 'line 1\nERROR: migration 42 failed' } },
     ]);
+  });
+
+  test('with hook-failed, the failed hook\'s log is copied before its deletion; then the earlier hook-succeeded hooks go', async () => {
+    const { h, ctx, cursor } = await failing('hook-failed', { outputLogPolicy: 'hook-failed' });
+    expect(await logsAndDeletions(h, (deps) => engineTasks.failHookGroup({ ctx, hook: cursor }, deps))).toEqual(['log Job/bad', `delete Job ${NS}/bad`, `delete Job ${NS}/done`]);
   });
 
   test('a timed-out group is HookTimeout, naming the timeout', async () => {
@@ -364,6 +450,19 @@ describe('finishHooks', () => {
     h.kube.setLogs(NS, 'a-pod', 'main', 'migrated');
     await runHookPhase(h, ctx, 'pre-install');
     expect(h.logs.filter((l) => l.message === 'log of hook').map((l) => l.fields?.log)).toEqual(['migrated']);
+  });
+
+  test('hook-succeeded logs are all copied in the success walk\'s order (reverse execution) before its first deletion', async () => {
+    const both = { deletePolicy: 'hook-succeeded', outputLogPolicy: 'hook-succeeded' };
+    const { h, ctx } = await installing([{ name: 'a', events: 'pre-install', weight: '-1', ...both }, { name: 'b', events: 'pre-install', weight: '1', ...both }]);
+    let cursor = await apply(h, ctx, { event: 'pre-install', group: 0 });
+    h.kube.finishJob(NS, 'a', 'Complete');
+    cursor = await apply(h, ctx, await poll(h, ctx, cursor));
+    h.kube.finishJob(NS, 'b', 'Complete');
+    cursor = await apply(h, ctx, await poll(h, ctx, cursor));
+    h.kube.setLogs(NS, 'a-pod', 'main', 'a ran');
+    h.kube.setLogs(NS, 'b-pod', 'main', 'b ran');
+    expect(await logsAndDeletions(h, (deps) => engineTasks.finishHooks({ ctx, hook: cursor }, deps))).toEqual(['log Job/b', 'log Job/a', `delete Job ${NS}/b`, `delete Job ${NS}/a`]);
   });
 
   test('test hooks: every log is copied, in execution order', async () => {

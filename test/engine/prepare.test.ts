@@ -192,6 +192,13 @@ describe('prepare upgrade', () => {
     expect(JSON.stringify(failure) + String((failure as Error).stack)).not.toContain('hunter2');
   });
 
+  test('the pending-upgrade record carries Helm\'s description "Preparing upgrade"', async () => {
+    const h = engineHarness(CHARTS);
+    await deploy(h, install);
+    await prepared(h.deps, upgrade, 'up');
+    expect(record(h, 2).info).toMatchObject({ status: 'pending-upgrade', description: 'Preparing upgrade' });
+  });
+
   test('history beyond historyMax is pruned before the new record is created', async () => {
     const h = engineHarness(CHARTS);
     await deploy(h, install);
@@ -234,6 +241,13 @@ describe('prepare uninstall and test', () => {
     h.kube.resetCalls();
     await prepared(h.deps, { action: 'uninstall', release: 'site', namespace: NS }, 'del');
     expect(h.kube.trace()).toEqual([]);
+  });
+
+  test('the uninstalling record carries Helm\'s description "Deletion in progress (or silently failed)"', async () => {
+    const h = engineHarness(CHARTS);
+    await deploy(h, install);
+    await prepared(h.deps, { action: 'uninstall', release: 'site', namespace: NS }, 'del');
+    expect(record(h, 1).info).toMatchObject({ status: 'uninstalling', description: 'Deletion in progress (or silently failed)' });
   });
 
   test('an upgrade after an uninstall took the release is ReleaseLocked, and the other way round', async () => {

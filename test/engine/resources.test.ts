@@ -208,4 +208,20 @@ describe('checkResources', () => {
     await h.kube.delete(ref('ConfigMap', 'conf'));
     expect(await engineTasks.checkResources({ ctx, wait: waiting }, h.deps)).toMatchObject({ status: 'ready' });
   });
+
+  test('uninstall without `wait`: gone mode still waits while an object is being deleted, and fails past timeoutSeconds naming it', async () => {
+    const h = engineHarness({ '/v1': { templates: { 'c.yaml': cm('conf'), 'd.yaml': cm('slow') } } });
+    await deploy(h, install());
+    const ctx = await prepared(h.deps, { action: 'uninstall', release: 'site', namespace: NS, options: { timeoutSeconds: 120 } }, 'del');
+    expect(ctx.options.wait).toBeFalsy();
+    h.kube.slowDelete(ref('ConfigMap', 'slow'), 1000); // a finalizer holds it
+    await engineTasks.deleteResources({ ctx }, h.deps);
+    const waiting = await engineTasks.checkResources({ ctx, wait: { mode: 'gone' } }, h.deps);
+    expect(waiting).toMatchObject({ status: 'waiting', pending: ['ConfigMap/slow: still exists'] });
+    h.clock.advance(121);
+    await expect(engineTasks.checkResources({ ctx, wait: waiting }, h.deps)).rejects.toMatchObject({
+      name: 'ResourcesNotReady',
+      message: '1 resource(s) were not deleted after 120s: ConfigMap/slow: still exists',
+    });
+  });
 });
