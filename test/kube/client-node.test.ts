@@ -199,3 +199,23 @@ test.each([
     expect(body).toEqual(sent);
   }
 });
+
+test('delete asks for background propagation: a deleted Job takes its Pods with it (the API default for a Job orphans them)', async () => {
+  const job = {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: 'propagation', namespace: 'default' },
+    spec: { backoffLimit: 0, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', 'sleep 600'] }] } } },
+  };
+  const pods = () => kube.list('v1', 'Pod', 'default', { labelSelector: 'job-name=propagation' });
+  // a bounded wait on the sim's controllers (time scale 0.02): a condition, not a duration, is asserted
+  const until = async (done: () => Promise<boolean>) => {
+    for (let i = 0; i < 300 && !(await done()); i++) await new Promise((r) => setTimeout(r, 10));
+    return done();
+  };
+  await kube.apply(job, { fieldManager: 'helm' });
+  expect(await until(async () => (await pods()).length > 0)).toBe(true);
+  expect(await kube.delete({ apiVersion: 'batch/v1', kind: 'Job', name: 'propagation', namespace: 'default' })).toBe(true);
+  expect(await until(async () => (await pods()).length === 0)).toBe(true);
+  expect(await kube.get({ apiVersion: 'batch/v1', kind: 'Job', name: 'propagation', namespace: 'default' })).toBeUndefined();
+});

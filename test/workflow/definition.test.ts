@@ -86,3 +86,11 @@ test('Record failure is retried for half an hour, then ends the execution with t
   expect(record.Catch).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'Release failed, record not written', ResultPath: '$.recordError' }]);
   expect(allStates(definition)['Release failed, record not written']).toMatchObject({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
 });
+
+test('uninstall always waits for its resources to be gone before post-delete hooks, whatever `wait` says (no "Wait asked?" on that path)', () => {
+  const states = allStates(definition);
+  expect(states['Delete resources'].Next).toBe('Wait for deletion');
+  expect(states['Wait for deletion'].Next).toBe('Wait for deletion: check');
+  const done = states['Wait for deletion: done?'] as AslState & { Default?: string };
+  expect(states[done.Default!].Next).toBe('Post-delete hooks');
+});
