@@ -11,6 +11,7 @@
 import * as fs from 'fs';
 import * as http from 'http';
 import * as https from 'https';
+import * as os from 'os';
 import * as path from 'path';
 import * as k8s from '@kubernetes/client-node';
 import { ErrorName, HelmSfnError } from '../core/errors';
@@ -20,6 +21,8 @@ import { AlreadyExistsError, unmappedKind, type ApplyOptions, type KubeClient, t
 export interface KubeConfigSource {
   /** A kubeconfig file; default: $KUBECONFIG, then ~/.kube/config. */
   readonly kubeconfigPath?: string;
+  /** A context of the kubeconfig; default: its current-context (helm's `--kube-context`). */
+  readonly context?: string;
   /** An explicit cluster (EKS: endpoint, CA and a bearer token). */
   readonly cluster?: { server: string; caData?: string; token: string; skipTLSVerify?: boolean };
 }
@@ -34,12 +37,28 @@ export function loadKubeConfig(source: KubeConfigSource = {}): k8s.KubeConfig {
       contexts: [{ name: 'target', cluster: 'target', user: 'helm-sfn' }],
       currentContext: 'target',
     });
-  } else if (source.kubeconfigPath) {
-    kc.loadFromFile(source.kubeconfigPath);
-  } else {
-    kc.loadFromDefault();
+    return kc;
+  }
+  const file = source.kubeconfigPath ?? (process.env.KUBECONFIG || path.join(os.homedir(), '.kube', 'config'));
+  try {
+    if (source.kubeconfigPath) kc.loadFromFile(source.kubeconfigPath);
+    else kc.loadFromDefault();
+  } catch (e) {
+    // client-node's errors are YAML parser or fs errors with stacks: one line naming the file
+    const message = ((e as NodeJS.ErrnoException).code ?? (e as Error).message).split('\n')[0].replace(/^Error: /, '');
+    throw new HelmSfnError(ErrorName.InvalidInput, `kubeconfig ${file}: cannot read it: ${message}`);
+  }
+  if (source.context !== undefined) {
+    if (!kc.getContextObject(source.context)) throw new HelmSfnError(ErrorName.InvalidInput, `--kube-context ${source.context}: no such context in ${file}`);
+    kc.setCurrentContext(source.context);
   }
   return kc;
+}
+
+/** The namespace of the kubeconfig's (current or given) context, as helm defaults `-n`; undefined when the context names none. */
+export function contextNamespace(source: KubeConfigSource = {}): string | undefined {
+  const kc = loadKubeConfig(source);
+  return kc.getContextObject(kc.getCurrentContext())?.namespace || undefined;
 }
 
 /**
@@ -122,7 +141,7 @@ export class ClientNodeKubeClient implements KubeClient {
   async apply(obj: KubeObject, opts: ApplyOptions): Promise<KubeObject> {
     const path = await this.objectPath(obj);
     // Helm 4's exact query (pkg/kube/client.go patchResourceServerSide)
-    const query = { fieldManager: opts.fieldManager, fieldValidation: 'Strict', force: opts.force ?? false };
+    const query = { fieldManager: opts.fieldManager, fieldValidation: 'Strict', force: opts.force ?? false, ...(opts.dryRun ? { dryRun: 'All' } : {}) };
     return this.send(`apply ${describe(obj)}`, { method: 'PATCH', path, query, body: obj, contentType: CONTENT_TYPES.apply, idempotent: true });
   }
 

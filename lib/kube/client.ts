@@ -14,6 +14,8 @@ export interface ApplyOptions {
   readonly fieldManager: string;
   /** Take over fields owned by other managers (Helm: `--force-conflicts`). */
   readonly force?: boolean;
+  /** The API server validates and admits the object but stores nothing (`dryRun=All`). */
+  readonly dryRun?: boolean;
 }
 
 /** PATCH bodies: server-side apply, strategic merge, JSON merge (RFC 7386), JSON patch (RFC 6902). */

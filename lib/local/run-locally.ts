@@ -49,6 +49,10 @@ export function synthesizeWorkflow(): SynthesizedWorkflow {
 export interface LocalReleaseOptions {
   /** default: $KUBECONFIG, then ~/.kube/config */
   readonly kubeconfigPath?: string;
+  /** A context of the kubeconfig; default: its current-context. */
+  readonly kubeContext?: string;
+  /** The helm that renders (see lib/helm/helm-binary.ts findHelm); default: the bundled helm 4. */
+  readonly helm?: { readonly path: string; readonly serverSideFlag: boolean };
   /** Multiplies Wait states' real durations (poll intervals); default 1. */
   readonly waitScale?: number;
   readonly onEvent?: (event: ExecutionEvent) => void;
@@ -69,10 +73,15 @@ export interface LocalReleaseOptions {
 export function localDeps(opts: LocalReleaseOptions = {}): EngineDeps {
   const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
   return {
-    kube: new ClientNodeKubeClient(loadKubeConfig({ kubeconfigPath: kubeconfigFile(opts.kubeconfigPath) })),
+    kube: new ClientNodeKubeClient(loadKubeConfig({ kubeconfigPath: kubeconfigFile(opts.kubeconfigPath), context: opts.kubeContext })),
     liveness: currentLiveness(),
-    // the layer's helm (unzipped on first render), against the same cluster
-    renderer: new HelmCliRenderer({ kubeconfig: async () => localKubeconfig(kubeconfigFile(opts.kubeconfigPath)) }),
+    // the chosen helm (default: the layer's, unzipped on first render), against the same cluster and context
+    renderer: new HelmCliRenderer({
+      kubeconfig: async () => localKubeconfig(kubeconfigFile(opts.kubeconfigPath)),
+      kubeContext: opts.kubeContext,
+      helmBinary: opts.helm?.path,
+      serverSideFlag: opts.helm?.serverSideFlag,
+    }),
     fetch: localPath,
     localSources: true,
     clock: () => new Date(),
