@@ -33,6 +33,8 @@ export async function dryRunRelease(input: unknown, deps: EngineDeps): Promise<D
   const upgrade = ctx.action === 'upgrade' && last !== undefined && last.info.status !== 'uninstalled';
   if (ctx.action === 'upgrade' && !upgrade && !ctx.options.installIfMissing) throw new HelmSfnError(ErrorName.ReleaseNotFound, `"${ctx.release}" has no deployed releases`);
   if (ctx.action === 'install' && last) throw new HelmSfnError(ErrorName.ReleaseLocked, `cannot re-use a name that is still in use: ${ctx.release} has ${history.length} revision(s) in ${ctx.namespace}`);
+  const namespaceMissing = !(await deps.kube.get({ apiVersion: 'v1', kind: 'Namespace', name: ctx.namespace }));
+  if (namespaceMissing && !ctx.options.createNamespace) throw new HelmSfnError(ErrorName.InvalidInput, `namespace ${ctx.namespace} does not exist (--create-namespace creates it)`);
   const chart = await chartRequest(ctx, parsed, deps);
   const current = upgrade ? (lastDeployed(history) ?? last) : undefined;
   const rendered = await deps.renderer.render({
@@ -42,8 +44,6 @@ export async function dryRunRelease(input: unknown, deps: EngineDeps): Promise<D
   });
   const warnings = [...rendered.warnings];
   const objects = releaseObjects(rendered.release, ctx);
-  const namespaceMissing = !(await deps.kube.get({ apiVersion: 'v1', kind: 'Namespace', name: ctx.namespace }));
-  if (namespaceMissing && !ctx.options.createNamespace) throw new HelmSfnError(ErrorName.InvalidInput, `namespace ${ctx.namespace} does not exist (--create-namespace creates it)`);
   let checked = 0;
   for (const obj of objects) {
     // the API server refuses a dry run into a namespace that does not exist yet

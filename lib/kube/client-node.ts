@@ -39,13 +39,16 @@ export function loadKubeConfig(source: KubeConfigSource = {}): k8s.KubeConfig {
     });
     return kc;
   }
-  const file = source.kubeconfigPath ?? (process.env.KUBECONFIG || path.join(os.homedir(), '.kube', 'config'));
+  const files = source.kubeconfigPath !== undefined ? [source.kubeconfigPath] : defaultKubeconfigs();
+  const file = files.join(path.delimiter) || 'in-cluster';
   try {
-    if (source.kubeconfigPath) kc.loadFromFile(source.kubeconfigPath);
+    for (const f of files) fs.accessSync(f, fs.constants.R_OK);
+    if (source.kubeconfigPath !== undefined) kc.loadFromFile(source.kubeconfigPath);
     else kc.loadFromDefault();
   } catch (e) {
-    // client-node's errors are YAML parser or fs errors with stacks: one line naming the file
-    const message = ((e as NodeJS.ErrnoException).code ?? (e as Error).message).split('\n')[0].replace(/^Error: /, '');
+    // client-node's errors are fs or YAML parser errors with stacks: one line naming the file
+    const code = (e as NodeJS.ErrnoException).code;
+    const message = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? (e as Error).message.split('\n')[0].replace(/^Error: /, ''));
     throw new HelmSfnError(ErrorName.InvalidInput, `kubeconfig ${file}: cannot read it: ${message}`);
   }
   if (source.context !== undefined) {
@@ -53,6 +56,20 @@ export function loadKubeConfig(source: KubeConfigSource = {}): k8s.KubeConfig {
     kc.setCurrentContext(source.context);
   }
   return kc;
+}
+
+/**
+ * The files client-node's loadFromDefault reads: $KUBECONFIG's, else ~/.kube/config when it
+ * exists, else none (in a pod: the service account). Each must then be readable: client-node
+ * would skip an unreadable one without a word.
+ */
+function defaultKubeconfigs(): string[] {
+  const listed = (process.env.KUBECONFIG ?? '').split(path.delimiter).filter(Boolean);
+  if (listed.length) return listed;
+  const home = path.join(os.homedir(), '.kube', 'config');
+  if (fs.existsSync(home)) return [home];
+  if (process.env.KUBERNETES_SERVICE_HOST) return [];
+  throw new HelmSfnError(ErrorName.InvalidInput, 'no kubeconfig: give --kubeconfig, set KUBECONFIG or create ~/.kube/config');
 }
 
 /** The namespace of the kubeconfig's (current or given) context, as helm defaults `-n`; undefined when the context names none. */

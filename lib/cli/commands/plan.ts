@@ -29,7 +29,8 @@ export function register(program: Command): void {
       .command('plan')
       .description('show the hook phases, weight groups and resources of a release action, without a cluster (a kubeconfig is read only for its namespace)')
       .argument('<chart>', 'chart directory or .tgz')
-      .requiredOption('--release <name>', 'release name'),
+      // required, but checked in the action: commander reports a missing required option before an unknown one
+      .option('--release <name>', 'release name (required)'),
   )
     .addOption(new Option('--action <action>', 'lifecycle action').choices(RELEASE_ACTIONS).default('install'))
     .option('--previous-manifest <file>', 'upgrade/rollback: the manifest of the last revision (helm get manifest)')
@@ -38,7 +39,8 @@ export function register(program: Command): void {
     .option('--hook-mode <mode>', 'weight-groups or sequential', hookMode, 'weight-groups')
     .option('--helm-binary <path>', 'helm ≥ 3.13 to render with (default: $HELM_BIN, else the bundled helm 4 on linux-amd64, else helm on PATH)')
     .addOption(outputOption())
-    .action(async (chart: string, flags: PlanFlags) => {
+    .action(async (chart: string, flags: PlanFlags, cmd: Command) => {
+      if (!flags.release) cmd.error("error: required option '--release <name>' not specified");
       const namespace = namespaceOf(flags);
       const { manifest } = await renderChart({
         helmBinary: (await findHelm({ flag: flags.helmBinary })).path,
