@@ -5,8 +5,8 @@
  * server-side apply with `dryRun=All`, so admission and schema errors show before a real run.
  * No lock, no record, no hook runs.
  */
-import type { ReleaseContext } from '../core/contract';
 import { ErrorName, HelmSfnError } from '../core/errors';
+import { BEFORE_HOOK_CREATION, effectiveDeletePolicies, hookRef } from '../core/hooks';
 import type { ExecutionInput } from '../core/input';
 import type { KubeObject } from '../core/objects';
 import { lastDeployed, latest, type HelmRelease } from '../core/release-record';
@@ -43,25 +43,32 @@ export async function dryRunRelease(input: unknown, deps: EngineDeps): Promise<D
     serverSide: ctx.options.serverSide ?? (upgrade ? 'auto' : true),
   });
   const warnings = [...rendered.warnings];
-  const objects = releaseObjects(rendered.release, ctx);
+  const resources = resourcesOf(rendered.release).map((doc) => withOwnership(doc.object, ctx));
+  const hooks = ctx.options.noHooks ? [] : hooksOf(rendered.release);
   let checked = 0;
-  for (const obj of objects) {
+  const check = async (obj: KubeObject, send: (obj: KubeObject) => Promise<unknown>) => {
     // the API server refuses a dry run into a namespace that does not exist yet
-    if (namespaceMissing && obj.metadata.namespace === ctx.namespace) continue;
+    if (namespaceMissing && obj.metadata.namespace === ctx.namespace) return;
     if (!(await deps.kube.resourceFor(obj.apiVersion, obj.kind))) {
       warnings.push(`${obj.kind}/${obj.metadata.name}: not checked, the cluster does not serve ${obj.apiVersion} ${obj.kind} (yet: a CRD of this chart?)`);
-      continue;
+      return;
     }
-    await deps.kube.apply(obj, { fieldManager: FIELD_MANAGER, force: ctx.options.forceConflicts, dryRun: true });
+    await send(obj);
     checked++;
+  };
+  const apply = (obj: KubeObject) => deps.kube.apply(obj, { fieldManager: FIELD_MANAGER, force: ctx.options.forceConflicts, dryRun: true });
+  for (const obj of resources) await check(obj, apply);
+  for (const hook of hooks) {
+    const obj = hookObject(hook, ctx.namespace);
+    // a hook the run deletes before creating it again (a Job's template is immutable) is checked as a new object
+    const replaced = effectiveDeletePolicies(hook).includes(BEFORE_HOOK_CREATION) && (await deps.kube.get(hookRef(hook, ctx.namespace))) !== undefined;
+    await check(obj, replaced ? (o) => deps.kube.create(asNewObject(o), { fieldManager: FIELD_MANAGER, dryRun: true }) : apply);
   }
   if (namespaceMissing) warnings.push(`namespace ${ctx.namespace} would be created; the objects in it were not checked by the API server`);
   return { release: rendered.release, checked, warnings };
 }
 
-/** Every object a real run applies: the resources, then the hooks (unless --no-hooks). */
-function releaseObjects(rel: HelmRelease, ctx: ReleaseContext): KubeObject[] {
-  const resources = resourcesOf(rel).map((doc) => withOwnership(doc.object, ctx));
-  const hooks = ctx.options.noHooks ? [] : hooksOf(rel).map((h) => hookObject(h, ctx.namespace));
-  return [...resources, ...hooks];
+/** The same object under a name the server picks, so a dry-run create does not meet the live one. */
+function asNewObject(obj: KubeObject): KubeObject {
+  return { ...obj, metadata: { ...obj.metadata, name: '', generateName: `${obj.metadata.name.slice(0, 57)}-` } };
 }

@@ -162,12 +162,12 @@ export class ClientNodeKubeClient implements KubeClient {
     return this.send(`apply ${describe(obj)}`, { method: 'PATCH', path, query, body: obj, contentType: CONTENT_TYPES.apply, idempotent: true });
   }
 
-  async create(obj: KubeObject, opts: { fieldManager?: string } = {}): Promise<KubeObject> {
+  async create(obj: KubeObject, opts: { fieldManager?: string; dryRun?: boolean } = {}): Promise<KubeObject> {
     const path = await this.collectionPath(obj.apiVersion, obj.kind, obj.metadata.namespace);
     const what = `create ${describe(obj)}`;
     try {
       // a POST that may have been processed is not sent again: a retry would report AlreadyExists for our own object
-      return await this.send(what, { method: 'POST', path, query: { fieldManager: opts.fieldManager }, body: obj, idempotent: false });
+      return await this.send(what, { method: 'POST', path, query: { fieldManager: opts.fieldManager, ...(opts.dryRun ? { dryRun: 'All' } : {}) }, body: obj, idempotent: false });
     } catch (e) {
       if (e instanceof HelmSfnError && statusReason(e) === 'AlreadyExists') throw new AlreadyExistsError(e.message, { cause: e });
       throw e;

@@ -39,7 +39,7 @@ export interface KubeClient {
   /** Server-side apply: creates or updates, idempotent. */
   apply(obj: KubeObject, opts: ApplyOptions): Promise<KubeObject>;
   /** POST; an existing object is an error (`AlreadyExistsError`), which makes create a lock. */
-  create(obj: KubeObject, opts?: { fieldManager?: string }): Promise<KubeObject>;
+  create(obj: KubeObject, opts?: { fieldManager?: string; dryRun?: boolean }): Promise<KubeObject>;
   /** PUT; without `metadata.resourceVersion` it is unconditional (Helm's release writes). */
   replace(obj: KubeObject): Promise<KubeObject>;
   /** PATCH of an existing object (client-side apply's three-way merge, managed-fields upgrades); a string patch is sent verbatim. */
