@@ -37,3 +37,15 @@ test('a retried upgrade prepare resumes the pending-upgrade it created', async (
   expect(await prepareAs('u1', upgrade)).toMatchObject({ revision: 2, previousRevision: 1 });
   await expect(prepareAs('u2', upgrade)).rejects.toMatchObject({ name: 'ReleaseLocked', message: expect.stringMatching(/another operation .* is in progress/) });
 });
+
+test("createNamespace: created before the record, with helm's name label; an existing namespace is fine (a retry, a second release)", async () => {
+  const deps = localDeps({ kubeconfigPath: sim.kubeconfigPath });
+  const input = { action: 'install', release: 'ns-a', namespace: 'fresh', chart: { source: chart }, options: { createNamespace: true } };
+  expect(await prepareAs('n1', input)).toMatchObject({ revision: 1, namespace: 'fresh' });
+  expect(await deps.kube.get({ apiVersion: 'v1', kind: 'Namespace', name: 'fresh' })).toMatchObject({ metadata: { name: 'fresh', labels: { name: 'fresh' } } });
+  expect(await prepareAs('n1', input)).toMatchObject({ revision: 1 });
+  expect(await prepareAs('n2', { ...input, release: 'ns-b' })).toMatchObject({ revision: 1 });
+  // without it nothing creates the namespace, and the record has nowhere to go
+  await expect(prepareAs('n3', { ...input, namespace: 'absent', options: {} })).rejects.toThrow(/absent/);
+  expect(await deps.kube.get({ apiVersion: 'v1', kind: 'Namespace', name: 'absent' })).toBeUndefined();
+});
