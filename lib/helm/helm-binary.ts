@@ -1,8 +1,8 @@
 /**
  * Which helm a local run uses, and whether it is new enough. Any helm ≥ 3.13 works: the renderer
- * needs `--dry-run=server` (added in helm v3.13.0, `pkg/cmd/install.go`'s dry-run modes); `-o json`
- * and the memory driver's HELM_MEMORY_DRIVER_DATA are older. Helm 4's `--server-side` is passed
- * only to helm 4 (see HelmCliRenderer).
+ * needs `--dry-run=server` (helm/helm#9426, released in v3.13.0); `install -o json` and the memory
+ * driver's HELM_MEMORY_DRIVER_DATA (helm/helm#7560, v3.2) are older. Helm 4's `--server-side` is
+ * passed only to helm 4 (see HelmCliRenderer). Tested with helm 3.17.3 and 4.1.4.
  */
 import { execFile } from 'child_process';
 import { accessSync, constants } from 'fs';

@@ -10,7 +10,7 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
 import { Command, InvalidArgumentError } from 'commander';
-import { binaries } from '../../helm/binaries';
+import { findHelm } from '../../helm/helm-binary';
 import { ClientNodeKubeClient, loadKubeConfig } from '../../kube/client-node';
 import { startSimCluster } from '../../sim';
 import { runAndReport } from '../run-execution';
@@ -79,7 +79,7 @@ async function demo(timeScale: number): Promise<void> {
 function helmCli(kubeconfig: string): (...args: string[]) => Promise<string> {
   const home = mkdtempSync(path.join(tmpdir(), 'helm-home-'));
   return async (...args) => {
-    const { stdout } = await promisify(execFile)(binaries().helm, args, { env: { PATH: process.env.PATH, HOME: home, KUBECONFIG: kubeconfig } });
+    const { stdout } = await promisify(execFile)((await findHelm()).path, args, { env: { PATH: process.env.PATH, HOME: home, KUBECONFIG: kubeconfig } });
     return stdout.trimEnd() + '\n';
   };
 }
