@@ -18,6 +18,9 @@ import { ErrorName, HelmSfnError } from '../core/errors';
 import type { KubeObject, ObjectRef } from '../core/objects';
 import { AlreadyExistsError, unmappedKind, type ApplyOptions, type KubeClient, type ListOptions, type PatchType, type ServedResource } from './client';
 
+/** collectionPath's marker for a list across namespaces (not a valid namespace name). */
+const ALL_NAMESPACES = '*';
+
 export interface KubeConfigSource {
   /** A kubeconfig file; default: $KUBECONFIG, then ~/.kube/config. */
   readonly kubeconfigPath?: string;
@@ -55,6 +58,8 @@ export function loadKubeConfig(source: KubeConfigSource = {}): k8s.KubeConfig {
     if (!kc.getContextObject(source.context)) throw new HelmSfnError(ErrorName.InvalidInput, `--kube-context ${source.context}: no such context in ${file}`);
     kc.setCurrentContext(source.context);
   }
+  // found now, not as a cluster that never answers (a workflow would retry that for minutes)
+  if (!kc.getCurrentCluster()) throw new HelmSfnError(ErrorName.InvalidInput, `kubeconfig ${file}: its context ${JSON.stringify(kc.getCurrentContext() ?? '')} names no cluster it defines`);
   return kc;
 }
 
@@ -208,7 +213,8 @@ export class ClientNodeKubeClient implements KubeClient {
   }
 
   async list(apiVersion: string, kind: string, namespace: string | undefined, opts: ListOptions = {}): Promise<KubeObject[]> {
-    const path = await this.collectionPath(apiVersion, kind, namespace);
+    // no namespace: every namespace (`kubectl get -A`), where other calls default to "default"
+    const path = await this.collectionPath(apiVersion, kind, namespace ?? ALL_NAMESPACES);
     const query = { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector };
     const result = await this.send<{ items?: KubeObject[] }>(`list ${kind}${namespace ? ` in ${namespace}` : ''}`, { method: 'GET', path, query, idempotent: true });
     // list items carry no apiVersion/kind on the wire; restore them for the caller
@@ -266,7 +272,7 @@ export class ClientNodeKubeClient implements KubeClient {
   private async collectionPath(apiVersion: string, kind: string, namespace: string | undefined, name?: string): Promise<string> {
     const r = await this.served(apiVersion, kind, name, namespace);
     const root = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
-    const ns = r.namespaced ? `/namespaces/${encodeURIComponent(namespace || 'default')}` : '';
+    const ns = r.namespaced && namespace !== ALL_NAMESPACES ? `/namespaces/${encodeURIComponent(namespace || 'default')}` : '';
     return `${root}${ns}/${r.plural}`;
   }
 

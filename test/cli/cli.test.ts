@@ -197,6 +197,7 @@ describe('any helm, on a kube context', () => {
     const installed = await cli(['install', 'team', chart, '--kube-context', 'team', '--create-namespace', '-o', 'yaml'], env);
     expect(installed.stderr).toBe('');
     expect(parse(installed.stdout)).toMatchObject({ release: 'team', namespace: 'team-a', revision: 1, status: 'deployed', hooks: [{ name: 'hello', phase: 'Succeeded' }] });
+    expect(JSON.parse((await cli(['list', '-A', '-o', 'json'], env)).stdout)).toContainEqual(expect.objectContaining({ name: 'team', namespace: 'team-a', revision: '1' }));
     // the server dry run now reaches the namespace: every object is checked, nothing stored
     const upgradeDryRun = await cli(['upgrade', 'team', chart, '--kube-context', 'team', '--set', 'tag=2', '--dry-run', '-o', 'json'], env);
     expect(JSON.parse(upgradeDryRun.stdout)).toMatchObject({ name: 'team', namespace: 'team-a', version: 2, info: { status: 'pending-upgrade' } });
