@@ -1,5 +1,5 @@
 /** Option parsers shared by commands: each rejects bad values with the flag and the rule. */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { MAX_TIMEOUT_SECONDS, parseDuration } from '../core/duration';
 import { HOOK_MODES, type HookMode } from '../core/ordering';
 
@@ -8,11 +8,6 @@ export const collect = (value: string, previous: string[] = []): string[] => [..
 export function hookMode(value: string): HookMode {
   if (!(HOOK_MODES as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${HOOK_MODES.join(', ')}`);
   return value as HookMode;
-}
-
-export function outputFormat(value: string): 'table' | 'json' {
-  if (value !== 'table' && value !== 'json') throw new InvalidArgumentError('must be table or json');
-  return value;
 }
 
 /** Go durations like Helm's --timeout ("5m", "90s", "1h30m"). */
@@ -36,6 +31,12 @@ export function timeoutSeconds(value: string): number {
   if (whole > MAX_TIMEOUT_SECONDS) throw new InvalidArgumentError(`invalid duration "${value}": at most ${MAX_TIMEOUT_SECONDS / 86400} days (Step Functions' longest execution)`);
   return whole;
 }
+
+/** `--timeout`, with helm's default shown as helm shows it. */
+export const timeoutOption = (): Option =>
+  new Option('--timeout <duration>', 'time to wait for each hook group and for resources: a Go duration with its unit (90s, 5m, 1h30m; a bare "300" is refused, as helm refuses it)')
+    .argParser(timeoutSeconds)
+    .default(300, '5m0s');
 
 export function keyValue(value: string, previous: string[] = []): string[] {
   if (!/^[^=]+=/.test(value)) throw new InvalidArgumentError(`"${value}" must be key=value`);

@@ -1,26 +1,54 @@
-/** Flags every release command shares, and how they become the execution input's options. */
+/** Flags the release commands share, and how they become the execution input. */
 import { InvalidArgumentError, type Command } from 'commander';
-import { collect, hookMode, keyValue, outputFormat, timeoutSeconds } from './options';
-import { withRemoteFlags, type RemoteFlags } from './remote/flags';
+import { collect, hookMode, keyValue, timeoutOption } from './options';
+import { namespaceOf, withKubeFlags, type KubeFlags } from './kube-target';
+import { outputOption, type OutputFormat } from './output';
+import { isRemote, withRemoteFlags, type RemoteFlags } from './remote/flags';
 
-export interface ReleaseFlags extends RemoteFlags {
-  namespace: string;
+export interface ReleaseFlags extends RemoteFlags, KubeFlags {
+  timeout: number;
+  output: OutputFormat;
+  historyFile?: string;
+  /** commander's --no-hooks: false when given, undefined where the command has no such flag */
+  hooks?: boolean;
+  hookMode: 'weight-groups' | 'sequential';
   values?: string[];
   set?: string[];
-  timeout: number;
+  helmBinary?: string;
+  createNamespace?: boolean;
+  dryRun?: boolean;
   wait?: boolean;
   atomic?: boolean;
-  hooks: boolean;
-  hookMode: 'weight-groups' | 'sequential';
   historyMax?: number;
-  output: 'table' | 'json';
-  kubeconfig?: string;
-  historyFile?: string;
   serverSide?: boolean | 'auto';
   forceConflicts?: boolean;
   forceReplace?: boolean;
   takeOwnership?: boolean;
 }
+
+/**
+ * What every release command takes: the cluster and namespace (or a deployed orchestrator),
+ * `--timeout`, `-o`, and the hook mode (hooks run in every action, tests included).
+ * `uploads`: the command sends a local chart or values files (install, upgrade).
+ */
+export const withReleaseFlags = (cmd: Command, opts: { uploads: boolean }): Command =>
+  withRemoteFlags(withKubeFlags(cmd), opts)
+    .addOption(timeoutOption())
+    .option('--hook-mode <mode>', 'weight-groups (hooks of equal weight run together) or sequential (one at a time, as helm runs them)', hookMode, 'weight-groups')
+    .addOption(outputOption())
+    .option('--history-file <file>', "write the execution's event history here, as GetExecutionHistory returns it (for debugging)");
+
+/** Helm's --no-hooks: install, upgrade, rollback and uninstall (helm test has none: its tests are hooks). */
+export const withNoHooks = (cmd: Command): Command => cmd.option('--no-hooks', 'prevent hooks from running during this action');
+
+/** What only install and upgrade take: the chart's values, the helm that renders it, the namespace, a dry run. */
+export const withChartFlags = (cmd: Command): Command =>
+  cmd
+    .option('-f, --values <file>', 'values file (repeatable)', collect, [])
+    .option('--set <key=value>', 'set a value (repeatable; never stored in the execution input)', keyValue, [])
+    .option('--create-namespace', 'create the release namespace if not present')
+    .option('--dry-run', 'render with helm against the cluster and have the API server dry-run every object; prints the release, stores nothing, runs no hook')
+    .option('--helm-binary <path>', 'helm ≥ 3.13 to render and package with (default: $HELM_BIN, else the bundled helm 4 on linux-amd64, else helm on PATH)');
 
 /**
  * Helm 4's apply flags. `--server-side` takes true|false (install, default true) or also auto
@@ -30,7 +58,7 @@ export const withApplyFlags = (cmd: Command, auto: boolean): Command =>
   cmd
     .option(
       '--server-side [mode]',
-      auto ? 'server-side apply: true, false or auto (default: auto, the method the last revision used)' : 'server-side apply: true or false (default true)',
+      auto ? 'server-side apply: true, false or auto (default: auto, the method the last revision used)' : 'server-side apply: true or false (default: true)',
       (v: string) => {
         if (v === 'true' || v === 'false') return v === 'true';
         if (auto && v === 'auto') return 'auto';
@@ -41,8 +69,18 @@ export const withApplyFlags = (cmd: Command, auto: boolean): Command =>
     .option('--force-replace', 'replace objects (PUT) instead of patching them')
     .option('--take-ownership', 'adopt existing objects no release, or another release, owns');
 
-export function applyOptions(flags: ReleaseFlags): Record<string, unknown> {
+/** The release namespace: `-n`, else (locally) the kube context's, else "default". */
+export const releaseNamespace = (flags: ReleaseFlags): string => (isRemote(flags) ? (flags.namespace ?? 'default') : namespaceOf(flags));
+
+export function releaseOptions(flags: ReleaseFlags): Record<string, unknown> {
   return {
+    timeoutSeconds: flags.timeout,
+    noHooks: flags.hooks === false,
+    hookMode: flags.hookMode,
+    ...(flags.wait !== undefined ? { wait: flags.wait } : {}),
+    ...(flags.atomic !== undefined ? { atomic: flags.atomic } : {}),
+    ...(flags.historyMax !== undefined ? { historyMax: flags.historyMax } : {}),
+    ...(flags.createNamespace ? { createNamespace: true } : {}),
     // a bare --server-side is true, as in helm
     ...(flags.serverSide !== undefined ? { serverSide: flags.serverSide } : {}),
     ...(flags.forceConflicts ? { forceConflicts: true } : {}),
@@ -51,31 +89,12 @@ export function applyOptions(flags: ReleaseFlags): Record<string, unknown> {
   };
 }
 
-export const withReleaseFlags = (cmd: Command): Command =>
-  withRemoteFlags(cmd)
-    .requiredOption('-n, --namespace <ns>', 'release namespace')
-    .option('--timeout <duration>', 'time to wait for each hook group and for resources (Go duration: 90s, 5m, 48h, 1500ms)', timeoutSeconds, 300)
-    .option('--no-hooks', 'skip the hooks of this action')
-    .option('--hook-mode <mode>', 'weight-groups or sequential', hookMode, 'weight-groups')
-    .option('-o, --output <format>', 'table or json', outputFormat, 'table')
-    .option('--kubeconfig <file>', 'cluster to use (default: $KUBECONFIG)')
-    .option('--history-file <file>', "write the execution's event history here, as GetExecutionHistory returns it (for debugging)");
-
-/** -f/--set: the values of install and upgrade. */
-export const withValuesFlags = (cmd: Command): Command =>
-  cmd.option('-f, --values <file>', 'values file (repeatable)', collect, []).option('--set <key=value>', 'set a value (repeatable)', keyValue, []);
-
-export function releaseOptions(flags: ReleaseFlags): Record<string, unknown> {
-  return {
-    timeoutSeconds: flags.timeout,
-    noHooks: !flags.hooks,
-    hookMode: flags.hookMode,
-    ...(flags.wait !== undefined ? { wait: flags.wait } : {}),
-    ...(flags.atomic !== undefined ? { atomic: flags.atomic } : {}),
-    ...(flags.historyMax !== undefined ? { historyMax: flags.historyMax } : {}),
-  };
-}
-
 export function valuesInput(flags: ReleaseFlags): Record<string, unknown> {
   return { ...(flags.values?.length ? { valuesFrom: flags.values } : {}), ...(flags.set?.length ? { set: flags.set } : {}) };
+}
+
+/** A whole number (revisions, --history-max). */
+export function count(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number');
+  return Number(value);
 }

@@ -8,14 +8,19 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import type { ReleaseOutput } from '../core/contract';
 import type { RegistryCredentials } from '../helm/chart-pull';
+import { findHelm } from '../helm/helm-binary';
 import { executionHistory } from '../local/history';
 import { localFunctionArn, runReleaseLocally, type LocalReleaseOptions } from '../local/run-locally';
+import { structured, type OutputFormat } from './output';
 import { ProgressPrinter } from './progress';
 import { checkModeFlags, isRemote, type RemoteFlags } from './remote/flags';
 
 export interface RunFlags extends RemoteFlags {
-  readonly output: 'table' | 'json';
+  readonly output: OutputFormat;
   readonly kubeconfig?: string;
+  readonly kubeContext?: string;
+  /** `--helm-binary`; see findHelm. */
+  readonly helmBinary?: string;
   /** Multiplies the poll waits and retry pauses (1 = real durations). */
   readonly waitScale?: number;
   /** Show the logs hooks write (test pods' logs, output-log policies); default true. */
@@ -33,15 +38,17 @@ export async function runAndReport(input: Record<string, unknown>, flags: RunFla
   checkModeFlags(flags);
   const progress = new ProgressPrinter((line) => process.stderr.write(`${line}\n`), flags.hookLogs ?? true);
   // SIGINT/SIGTERM stop this run's own execution and let its lock be freed (locally: the failure
-  // path's recovery; remotely: StopExecution, then the orchestrator's recovery rule). A second
-  // signal is not caught: it ends the process at once.
+  // path's recovery; remotely: StopExecution, then the orchestrator's recovery rule), as helm
+  // cancels its release on an interrupt (pkg/cmd/install.go). A second signal is not caught: it
+  // ends the process at once (a remote execution then runs on, detached).
   const abort = new AbortController();
   let stoppedBy: (typeof SIGNALS)[number] | undefined;
   const handlers = SIGNALS.map((signal) => {
     const handler = () => {
       stoppedBy = signal;
       for (const [s, h] of handlers) process.removeListener(s, h);
-      process.stderr.write(`\n${signal}: stopping the execution and freeing its lock (again to quit at once)\n`);
+      const detach = isRemote(flags) ? ', leaving the execution running' : '';
+      process.stderr.write(`\n${signal}: stopping the execution and freeing its lock (again to quit at once${detach})\n`);
       abort.abort();
     };
     process.once(signal, handler);
@@ -56,17 +63,19 @@ export async function runAndReport(input: Record<string, unknown>, flags: RunFla
             onEvent,
             signal: abort.signal,
             historyFile: flags.historyFile,
+            helmBinary: async () => (await findHelm({ flag: flags.helmBinary })).path,
+            onStopFailed: (message) => process.stderr.write(`could not stop the execution (${message}); it runs on\n`),
             onStarted: (arn) => flags.output === 'table' && process.stderr.write(`execution ${arn}\n`),
           })
         : await runLocally(runInput, flags, { onEvent, logger: flags.output === 'table' ? progress.logger : undefined, signal: abort.signal });
       if (result.status === 'SUCCEEDED') {
         const output = result.output as unknown as ReleaseOutput;
-        if (flags.output === 'json') process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
-        else progress.summary(output);
+        if (flags.output === 'table') progress.summary(output);
+        else process.stdout.write(structured(flags.output, output));
         return true;
       }
       const error = result.error ? { error: result.error.error, cause: causeText(result.error.cause) } : { error: result.status, cause: `the execution ended ${result.status}` };
-      if (flags.output === 'json') process.stdout.write(`${JSON.stringify({ status: result.status, ...error }, null, 2)}\n`);
+      if (flags.output !== 'table') process.stdout.write(structured(flags.output, { status: result.status, ...error }));
       process.stderr.write(`\nError: ${error.error}: ${error.cause}\n`);
       process.exitCode = stoppedBy ? SIGNAL_EXIT_CODES[stoppedBy] : 1;
       return false;
@@ -78,7 +87,9 @@ export async function runAndReport(input: Record<string, unknown>, flags: RunFla
 
 /** A local run; the history file is written from its event log (as GetExecutionHistory shows it). */
 async function runLocally(input: Record<string, unknown>, flags: RunFlags, opts: Pick<LocalReleaseOptions, 'onEvent' | 'logger' | 'signal'>) {
-  const result = await runReleaseLocally(input, { kubeconfigPath: flags.kubeconfig, waitScale: flags.waitScale, chartCredentials: flags.chartCredentials, ...opts });
+  // only install and upgrade render, so only they need a helm
+  const helm = input.chart || input.action === 'upgrade' ? await findHelm({ flag: flags.helmBinary }) : undefined;
+  const result = await runReleaseLocally(input, { kubeconfigPath: flags.kubeconfig, kubeContext: flags.kubeContext, helm, waitScale: flags.waitScale, chartCredentials: flags.chartCredentials, ...opts });
   if (flags.historyFile) await writeFile(flags.historyFile, `${JSON.stringify(executionHistory(result, localFunctionArn), null, 2)}\n`);
   return result;
 }

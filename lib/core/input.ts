@@ -206,6 +206,7 @@ function buildSchema(allowLocal: boolean) {
         .meta({ description: 'weight-groups: hooks of equal weight run together; sequential: one at a time, as Helm does.' }),
       historyMax: int(0, 1000).default(10).meta({ description: 'Revisions kept per release; 0 = unlimited (Helm --history-max).' }),
       keepHistory: bool().meta({ description: 'uninstall: keep the release records (Helm --keep-history).' }),
+      createNamespace: bool().meta({ description: 'install (and upgrade --install): create the release namespace if it does not exist (Helm --create-namespace).' }),
       installIfMissing: bool().meta({ description: 'upgrade: install when the release does not exist (Helm upgrade --install).' }),
       reuseValues: bool().meta({ description: "upgrade: merge the last revision's values (Helm --reuse-values)." }),
       resetValues: bool().meta({ description: "upgrade: use only the chart's values and this input's (Helm --reset-values)." }),

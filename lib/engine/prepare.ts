@@ -14,7 +14,7 @@ import { describeRef, ownershipConflict, refKey, refOf, type KubeObject } from '
 import { planRelease, type ReleasePlan } from '../core/plan';
 import { isPending, lastDeployed, latest, nextRevision, recordsToPrune, type HelmRelease } from '../core/release-record';
 import type { EngineDeps } from './deps';
-import { unmappedKind } from '../kube/client';
+import { AlreadyExistsError, unmappedKind } from '../kube/client';
 import { FIELD_MANAGER, effectiveAction, hookObject, resourcesOf } from './record-contents';
 import { storeFor, type ReleaseStore } from './release-store';
 
@@ -82,11 +82,25 @@ async function prepareInstall(ctx: ReleaseContext, input: ExecutionInput, store:
   const rendered = await deps.renderer.render({ ...chart, serverSide: ctx.options.serverSide ?? true });
   const plan = await mappedPlan(ctx, 'install', rendered.release, '', deps);
   await assertAdoptable(ctx, 'install', rendered.release, '', deps);
+  if (ctx.options.createNamespace) await createNamespace(ctx.namespace, deps);
   const now = deps.clock().toISOString();
   const revision = nextRevision(records);
   if (last) await claim(last, store);
   await lock(store, newRecord(rendered.release, revision, { first_deployed: now, last_deployed: now, status: 'pending-install', description: 'Initial install underway' }, pinned), last, deps);
   return { ...ctx, action: 'install', revision, warnings: bounded([...rendered.warnings, ...plan.warnings]) };
+}
+
+/**
+ * `--create-namespace`, where Helm's install does it (pkg/action/install.go): after the checks,
+ * before the release record — the lock is a Secret in that namespace. An existing namespace is
+ * fine, so a retried Prepare passes again.
+ */
+async function createNamespace(namespace: string, deps: EngineDeps): Promise<void> {
+  try {
+    await deps.kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { name: namespace } } });
+  } catch (e) {
+    if (!(e instanceof AlreadyExistsError)) throw e;
+  }
 }
 
 /**
@@ -229,7 +243,7 @@ async function pruneHistory(history: HelmRelease[], ctx: ReleaseContext, store: 
  * chart that cannot be had fails with nothing written. An upgrade without a chart (reuseValues)
  * fetches the chart the current revision pinned.
  */
-async function chartRequest(ctx: ReleaseContext, input: ExecutionInput, deps: EngineDeps, current?: HelmRelease) {
+export async function chartRequest(ctx: ReleaseContext, input: ExecutionInput, deps: EngineDeps, current?: HelmRelease) {
   const spec = input.chart ?? keptChart(ctx, current);
   const { path: chartPath, pinned } = deps.fetchChart ? await deps.fetchChart(spec) : { path: await deps.fetch(spec.source!), pinned: undefined };
   const valuesFiles = await Promise.all((input.valuesFrom ?? []).map((source) => deps.fetch(source)));

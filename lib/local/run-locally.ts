@@ -7,12 +7,12 @@
  */
 import { randomUUID } from 'crypto';
 import { existsSync, readFileSync } from 'fs';
-import { homedir } from 'os';
 import { delimiter, join } from 'path';
 import { requireBuilt, workflowFile } from '../build/artifacts';
 import { ErrorName, HelmSfnError } from '../core/errors';
 import { redactValues } from '../core/redact';
 import type { EngineDeps, Logger } from '../engine/deps';
+import { cacheDir } from '../helm/binaries';
 import type { RegistryCredentials } from '../helm/chart-pull';
 import { LazyKubeClient } from '../kube/lazy-client';
 import { ANY_FUNCTION, FAKE_ENV, type AslDefinition, type Json } from './asl';
@@ -62,6 +62,10 @@ export function engineHandlers(deps: EngineDeps): Record<string, TaskHandler> {
 export interface LocalReleaseOptions {
   /** default: $KUBECONFIG, then ~/.kube/config */
   readonly kubeconfigPath?: string;
+  /** A context of the kubeconfig; default: its current-context. */
+  readonly kubeContext?: string;
+  /** The helm that renders (see lib/helm/helm-binary.ts findHelm); default: the bundled helm 4. */
+  readonly helm?: { readonly path: string; readonly serverSideFlag: boolean };
   /** Multiplies Wait states' real durations (poll intervals); default 1. */
   readonly waitScale?: number;
   readonly onEvent?: (event: ExecutionEvent) => void;
@@ -89,16 +93,22 @@ export function localDeps(opts: LocalReleaseOptions = {}): EngineDeps {
   const { ChartPuller, userRegistryConfig } = charts();
   const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
   return {
-    kube: localKube(kubeconfigFile(opts.kubeconfigPath)),
+    kube: localKube(kubeconfigFile(opts.kubeconfigPath), opts.kubeContext),
     liveness: currentLiveness(),
-    // the layer's helm (unzipped on first render), against the same cluster
-    renderer: new HelmCliRenderer({ kubeconfig: async () => localKubeconfig(kubeconfigFile(opts.kubeconfigPath)) }),
+    // the chosen helm (default: the layer's, unzipped on first render), against the same cluster and context
+    renderer: new HelmCliRenderer({
+      kubeconfig: async () => localKubeconfig(kubeconfigFile(opts.kubeconfigPath)),
+      kubeContext: opts.kubeContext,
+      helmBinary: opts.helm?.path,
+      serverSideFlag: opts.helm?.serverSideFlag,
+    }),
     fetch: localPath,
     fetchChart: new ChartPuller({
       // the user's own cache (a shared /tmp directory could be planted by another user)
-      cacheDir: join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'helm-sfn', 'charts'),
+      cacheDir: join(cacheDir(), 'charts'),
       fetchFile: localPath,
       registryConfig: userRegistryConfig(),
+      helmBinary: opts.helm?.path,
       ...(opts.chartCredentials ? { credentials: async () => opts.chartCredentials } : {}),
     }).pull,
     localSources: true,
@@ -163,10 +173,10 @@ async function recoverOwnLock(executionArn: string, result: LocalRunResult, inpu
 }
 
 /** client-node loads in half a second: only when a task first reaches the cluster. */
-function localKube(kubeconfigPath: string | undefined): LazyKubeClient {
+function localKube(kubeconfigPath: string | undefined, context: string | undefined): LazyKubeClient {
   return new LazyKubeClient(async () => {
     const { ClientNodeKubeClient, loadKubeConfig } = clientNode();
-    return new ClientNodeKubeClient(loadKubeConfig({ kubeconfigPath }));
+    return new ClientNodeKubeClient(loadKubeConfig({ kubeconfigPath, context }));
   });
 }
 

@@ -2,7 +2,10 @@
  * Remote mode against aws-sdk-client-mock: local sources uploaded, StartExecution, the history
  * followed into the local mode's progress display, and the outcome (output, or error and cause).
  */
+import { spawn } from 'child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'fs';
+import * as http from 'http';
+import type { AddressInfo } from 'net';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -257,3 +260,62 @@ describe('the command line, in remote mode', () => {
     expect(stderr.join('')).toContain('Error: ReleaseLocked: another operation is in progress on web');
   });
 });
+
+/**
+ * Ctrl-C in remote mode, on a real `helm-sfn` process: the first SIGINT stops the execution
+ * (StopExecution; the orchestrator's recovery rule frees the lock), as helm cancels its release.
+ * AWS is stood in for by a minimal Step Functions endpoint (AWS_ENDPOINT_URL_SFN); the signal is
+ * sent while StartExecution is in flight, the moment an interrupt used to be lost.
+ */
+describe('Ctrl-C on a remote run', () => {
+  it('stops the execution it started, then exits 130', async () => {
+    const calls: { target: string; body: Record<string, unknown> }[] = [];
+    let stopped = false;
+    let releaseStart: (() => void) | undefined;
+    const startReceived = new Promise<void>((resolveReceived) => {
+      const server = http.createServer((req, res) => {
+        let raw = '';
+        req.on('data', (chunk) => (raw += chunk));
+        req.on('end', () => {
+          const target = String(req.headers['x-amz-target']).split('.')[1];
+          calls.push({ target, body: JSON.parse(raw || '{}') });
+          const reply = (body: unknown) => res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify(body));
+          const now = Date.now() / 1000;
+          if (target === 'StartExecution') {
+            releaseStart = () => reply({ executionArn: EXECUTION, startDate: now });
+            resolveReceived();
+          } else if (target === 'StopExecution') {
+            stopped = true;
+            reply({ stopDate: now });
+          } else if (target === 'DescribeExecution') {
+            reply({ executionArn: EXECUTION, stateMachineArn: MACHINE, status: stopped ? 'ABORTED' : 'RUNNING', startDate: now, ...(stopped ? { error: 'Interrupted', cause: 'stopped by the helm-sfn command that started it' } : {}) });
+          } else reply({ events: [] });
+        });
+      });
+      servers.push(server);
+      server.listen(0, '127.0.0.1');
+    });
+    await new Promise((r) => servers[0].once('listening', r));
+    const { port } = servers[0].address() as AddressInfo;
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'helm-sfn.js'), 'install', 'web', 's3://charts-bucket/web-1.0.0.tgz', '-n', 'web', '--state-machine', MACHINE], {
+      env: { ...process.env, AWS_ENDPOINT_URL_SFN: `http://127.0.0.1:${port}`, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'eu-west-1' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+
+    await startReceived;
+    child.kill('SIGINT');
+    releaseStart!();
+    const code = await exited;
+
+    expect(stderr).toContain('SIGINT: stopping the execution and freeing its lock (again to quit at once, leaving the execution running)');
+    expect(calls.map((c) => c.target)).toContain('StopExecution');
+    expect(calls.find((c) => c.target === 'StopExecution')?.body).toMatchObject({ executionArn: EXECUTION, error: 'Interrupted' });
+    expect(stderr).toMatch(/Error: Interrupted: stopped by the helm-sfn command that started it/);
+    expect(code).toBe(130);
+  });
+});
+
+const servers: http.Server[] = [];
+afterAll(() => servers.forEach((s) => s.close()));

@@ -9,6 +9,7 @@ const DEFAULT_OPTIONS = {
   hookMode: 'weight-groups',
   historyMax: 10,
   keepHistory: false,
+  createNamespace: false,
   installIfMissing: false,
   reuseValues: false,
   resetValues: false,
@@ -121,7 +122,7 @@ describe('bad inputs: the message names every field and its rule', () => {
       { ...install, extra: 1, chart: { source: install.chart.source, tag: 'x' }, options: { timeout: 5 } },
       [
         'chart: unknown field "tag"; allowed: source, repo, name, version, digest, credentialsSecretArn, plainHttp, insecureSkipTlsVerify, caBundle',
-        'options: unknown field "timeout"; allowed: timeoutSeconds, wait, atomic, noHooks, hookMode, historyMax, keepHistory, installIfMissing, reuseValues, resetValues, serverSide, forceConflicts, forceReplace, takeOwnership, pollSeconds',
+        'options: unknown field "timeout"; allowed: timeoutSeconds, wait, atomic, noHooks, hookMode, historyMax, keepHistory, createNamespace, installIfMissing, reuseValues, resetValues, serverSide, forceConflicts, forceReplace, takeOwnership, pollSeconds',
         'input: unknown field "extra"; allowed: action, release, namespace, cluster, chart, values, valuesFrom, setFrom, set, revision, options',
       ],
     ],

@@ -299,3 +299,16 @@ test('hooks of a chart are recorded in Helm\'s order, never run yet', async () =
     ['Job', 'b', ''],
   ]);
 });
+
+test("createNamespace: created before the record, with helm's name label; an existing namespace is fine (a retry, a second release)", async () => {
+  const h = engineHarness(CHARTS);
+  const input = { ...install, namespace: 'fresh', options: { createNamespace: true } };
+  expect(await prepared(h.deps, input, 'n1')).toMatchObject({ revision: 1, namespace: 'fresh' });
+  expect(h.kube.trace()).toEqual(['create Namespace fresh', `create Secret fresh/${releaseSecretName('site', 1)}`]);
+  expect(h.kube.peek({ apiVersion: 'v1', kind: 'Namespace', name: 'fresh' })).toMatchObject({ metadata: { name: 'fresh', labels: { name: 'fresh' } } });
+  expect(await prepared(h.deps, input, 'n1')).toMatchObject({ revision: 1 });
+  expect(await prepared(h.deps, { ...input, release: 'other' }, 'n2')).toMatchObject({ revision: 1 });
+  // without the option nothing creates a namespace
+  await prepared(h.deps, { ...install, release: 'third', namespace: 'elsewhere' }, 'n3');
+  expect(h.kube.peek({ apiVersion: 'v1', kind: 'Namespace', name: 'elsewhere' })).toBeUndefined();
+});

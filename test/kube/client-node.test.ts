@@ -219,3 +219,17 @@ test('delete asks for background propagation: a deleted Job takes its Pods with 
   expect(await until(async () => (await pods()).length === 0)).toBe(true);
   expect(await kube.get({ apiVersion: 'batch/v1', kind: 'Job', name: 'propagation', namespace: 'default' })).toBeUndefined();
 });
+
+test('list without a namespace lists every namespace (as helm list -A needs); a dry run stores nothing', async () => {
+  await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'elsewhere' } });
+  const labelled = (name: string, namespace: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels: { spread: 'yes' } }, data: {} });
+  await kube.apply(labelled('here', 'default'), { fieldManager: 'helm' });
+  await kube.apply(labelled('there', 'elsewhere'), { fieldManager: 'helm' });
+  const names = (items: { metadata: { namespace?: string; name: string } }[]) => items.map((o) => `${o.metadata.namespace}/${o.metadata.name}`).sort();
+  expect(names(await kube.list('v1', 'ConfigMap', undefined, { labelSelector: 'spread=yes' }))).toEqual(['default/here', 'elsewhere/there']);
+  expect(names(await kube.list('v1', 'ConfigMap', 'elsewhere', { labelSelector: 'spread=yes' }))).toEqual(['elsewhere/there']);
+
+  await kube.apply(labelled('dry', 'default'), { fieldManager: 'helm', dryRun: true });
+  await kube.create({ ...labelled('', 'default'), metadata: { ...labelled('', 'default').metadata, generateName: 'dry-' } }, { dryRun: true });
+  expect(names(await kube.list('v1', 'ConfigMap', 'default', { labelSelector: 'spread=yes' }))).toEqual(['default/here']);
+});

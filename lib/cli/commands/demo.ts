@@ -11,7 +11,7 @@ import * as path from 'path';
 import { promisify } from 'util';
 import { Command, InvalidArgumentError } from 'commander';
 import { packageRoot } from '../../build/artifacts';
-import { binaries } from '../../helm/binaries';
+import { findHelm } from '../../helm/helm-binary';
 import { runAndReport } from '../run-execution';
 
 const CHART = path.join(packageRoot(), 'examples', 'charts', 'wordpress');
@@ -83,7 +83,7 @@ async function demo(timeScale: number): Promise<void> {
 function helmCli(kubeconfig: string): (...args: string[]) => Promise<string> {
   const home = mkdtempSync(path.join(tmpdir(), 'helm-home-'));
   return async (...args) => {
-    const { stdout } = await promisify(execFile)(binaries().helm, args, { env: { PATH: process.env.PATH, HOME: home, KUBECONFIG: kubeconfig } });
+    const { stdout } = await promisify(execFile)((await findHelm()).path, args, { env: { PATH: process.env.PATH, HOME: home, KUBECONFIG: kubeconfig } });
     return stdout.trimEnd() + '\n';
   };
 }

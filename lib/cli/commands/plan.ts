@@ -7,36 +7,45 @@ import { Command, Option } from 'commander';
 import { ErrorName, HelmSfnError } from '../../core/errors';
 import { planRelease, planToJson, RELEASE_ACTIONS, type PlanJson, type ReleaseAction } from '../../core/plan';
 import { renderChart } from '../../helm/template';
-import { collect, hookMode, keyValue, outputFormat } from '../options';
+import { findHelm } from '../../helm/helm-binary';
+import { namespaceOf, withKubeFlags, type KubeFlags } from '../kube-target';
+import { collect, hookMode, keyValue } from '../options';
+import { outputOption, structured, type OutputFormat } from '../output';
 
-interface PlanFlags {
+interface PlanFlags extends KubeFlags {
   release: string;
-  namespace: string;
+  helmBinary?: string;
   action: ReleaseAction;
   previousManifest?: string;
   values: string[];
   set: string[];
   hookMode: 'weight-groups' | 'sequential';
-  output: 'table' | 'json';
+  output: OutputFormat;
 }
 
 export function register(program: Command): void {
-  program
-    .command('plan')
-    .description('show the hook phases, weight groups and resources of a release action, without a cluster')
-    .argument('<chart>', 'chart directory or .tgz')
-    .requiredOption('--release <name>', 'release name')
-    .requiredOption('-n, --namespace <ns>', 'release namespace')
+  withKubeFlags(
+    program
+      .command('plan')
+      .description('show the hook phases, weight groups and resources of a release action, without a cluster (a kubeconfig is read only for its namespace)')
+      .argument('<chart>', 'chart directory or .tgz')
+      // required, but checked in the action: commander reports a missing required option before an unknown one
+      .option('--release <name>', 'release name (required)'),
+  )
     .addOption(new Option('--action <action>', 'lifecycle action').choices(RELEASE_ACTIONS).default('install'))
     .option('--previous-manifest <file>', 'upgrade/rollback: the manifest of the last revision (helm get manifest)')
     .option('-f, --values <file>', 'values file (repeatable)', collect, [])
     .option('--set <key=value>', 'set a value (repeatable)', keyValue, [])
     .option('--hook-mode <mode>', 'weight-groups or sequential', hookMode, 'weight-groups')
-    .option('-o, --output <format>', 'table or json', outputFormat, 'table')
-    .action(async (chart: string, flags: PlanFlags) => {
+    .option('--helm-binary <path>', 'helm ≥ 3.13 to render with (default: $HELM_BIN, else the bundled helm 4 on linux-amd64, else helm on PATH)')
+    .addOption(outputOption())
+    .action(async (chart: string, flags: PlanFlags, cmd: Command) => {
+      if (!flags.release) cmd.error("error: required option '--release <name>' not specified");
+      const namespace = namespaceOf(flags);
       const { manifest } = await renderChart({
+        helmBinary: (await findHelm({ flag: flags.helmBinary })).path,
         release: flags.release,
-        namespace: flags.namespace,
+        namespace,
         chart,
         valuesFiles: flags.values,
         set: flags.set,
@@ -45,13 +54,13 @@ export function register(program: Command): void {
       const plan = planRelease({
         action: flags.action,
         release: flags.release,
-        namespace: flags.namespace,
+        namespace,
         manifest,
         previousManifest: flags.previousManifest === undefined ? undefined : readManifest(flags.previousManifest),
         hookMode: flags.hookMode,
       });
       const json = planToJson(plan);
-      process.stdout.write(flags.output === 'json' ? `${JSON.stringify(json, null, 2)}\n` : planTable(json));
+      process.stdout.write(flags.output === 'table' ? planTable(json) : structured(flags.output, json));
     });
 }
 

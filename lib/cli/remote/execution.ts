@@ -36,21 +36,32 @@ export interface RemoteRunOptions {
   readonly signal?: AbortSignal;
   /** Write the execution's event history here once it ended, as GetExecutionHistory returns it. */
   readonly historyFile?: string;
+  /** Told when StopExecution failed (the execution then keeps running). */
+  readonly onStopFailed?: (message: string) => void;
+  /** The helm that packages a local chart directory (default: findHelm()). */
+  readonly helmBinary?: () => Promise<string>;
 }
 
 export async function runRemotely(input: Record<string, unknown>, flags: RemoteFlags, opts: RemoteRunOptions = {}): Promise<RemoteResult> {
   const target = targetFromFlags(flags);
   const sfn = opts.sfn ?? new SFNClient({ region: target.region });
   const uploaded = await withUploadedSources({ ...input, ...(flags.cluster ? { cluster: flags.cluster } : {}) }, async () =>
-    s3Uploader(opts.s3 ?? new S3Client({ region: target.region, followRegionRedirects: true }), await chartBucketOf(target, sfn)),
+    s3Uploader(opts.s3 ?? new S3Client({ region: target.region, followRegionRedirects: true }), await chartBucketOf(target, sfn), opts.helmBinary),
   );
+  // an interrupt while the sources were uploading: nothing was started, nothing to stop
+  if (opts.signal?.aborted) return { executionArn: '', status: 'ABORTED', error: { error: 'Interrupted', cause: 'interrupted before the execution started' } };
   const name = flags.executionName ?? executionName(uploaded, (opts.now ?? (() => new Date()))());
   const started = await sfn.send(new StartExecutionCommand({ stateMachineArn: target.stateMachineArn, name, input: JSON.stringify(uploaded) }));
   const executionArn = started.executionArn!;
   opts.onStarted?.(executionArn);
   // the orchestrator's recovery rule frees the lock of a stopped execution
-  const stop = () => void sfn.send(new StopExecutionCommand({ executionArn, error: 'Interrupted', cause: 'stopped by the helm-sfn command that started it' })).catch(() => undefined);
-  opts.signal?.addEventListener('abort', stop, { once: true });
+  const stop = () =>
+    void sfn
+      .send(new StopExecutionCommand({ executionArn, error: 'Interrupted', cause: 'stopped by the helm-sfn command that started it' }))
+      .catch((e: Error) => opts.onStopFailed?.(`${e.name}: ${e.message}`));
+  // an interrupt during StartExecution already fired 'abort': stop what just started
+  if (opts.signal?.aborted) stop();
+  else opts.signal?.addEventListener('abort', stop, { once: true });
   try {
     const result = await follow(sfn, executionArn, opts);
     if (opts.historyFile) await writeFile(opts.historyFile, `${JSON.stringify({ events: await fullHistory(sfn, executionArn) }, null, 2)}\n`);

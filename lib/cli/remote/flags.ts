@@ -18,21 +18,24 @@ export interface RemoteFlags {
   readonly executionName?: string;
 }
 
-export const withRemoteFlags = (cmd: Command): Command =>
+/** `uploads`: the command sends local charts or values files (install, upgrade), so it takes `--chart-bucket`. */
+export function withRemoteFlags(cmd: Command, opts: { uploads: boolean }): Command {
   cmd
-    .option('--state-machine <arn>', 'run on this deployed HelmRelease state machine instead of locally')
-    .option('--stack-outputs <file>', 'run on the stack in this `cdk deploy --outputs-file` file instead of locally')
-    .option('--chart-bucket <name>', 'bucket for local charts and values files (default: from the stack outputs or the state machine)')
-    .option('--cluster <key>', "target cluster: a key of the orchestrator's cluster registry")
+    .option('--state-machine <arn>', 'run on this deployed HelmRelease state machine instead of locally (Ctrl-C then stops the execution and frees its lock, as helm cancels its release; twice: quit at once)')
+    .option('--stack-outputs <file>', 'run on the stack in this `cdk deploy --outputs-file` file instead of locally');
+  if (opts.uploads) cmd.option('--chart-bucket <name>', 'bucket for local charts and values files (default: from the stack outputs or the state machine)');
+  return cmd
+    .option('--cluster <key>', "target cluster: a key of the orchestrator's cluster registry (remote only; -n then defaults to \"default\")")
     .option('--execution-name <name>', 'name of the execution (default: <release>-<action>-<time>)');
+}
 
 export const isRemote = (flags: RemoteFlags): boolean => flags.stateMachine !== undefined || flags.stackOutputs !== undefined;
 
 /** Flags of one mode given in the other are mistakes, not silently ignored. */
-export function checkModeFlags(flags: RemoteFlags & { readonly kubeconfig?: string }): void {
+export function checkModeFlags(flags: RemoteFlags & { readonly kubeconfig?: string; readonly kubeContext?: string }): void {
   const remote = isRemote(flags);
   const misplaced = remote
-    ? flags.kubeconfig !== undefined && '--kubeconfig'
+    ? (flags.kubeconfig !== undefined && '--kubeconfig') || (flags.kubeContext !== undefined && '--kube-context')
     : (flags.chartBucket !== undefined && '--chart-bucket') || (flags.cluster !== undefined && '--cluster') || (flags.executionName !== undefined && '--execution-name');
   if (misplaced) {
     throw new HelmSfnError(ErrorName.InvalidInput, `${misplaced}: ${remote ? 'only for local runs (the orchestrator reaches its registered clusters)' : 'only with --state-machine or --stack-outputs'}`);

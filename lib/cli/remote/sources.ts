@@ -13,7 +13,7 @@ import * as path from 'path';
 import { promisify } from 'util';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ErrorName, HelmSfnError } from '../../core/errors';
-import { binaries } from '../../helm/binaries';
+import { findHelm } from '../../helm/helm-binary';
 
 const REMOTE = /^[a-z][a-z0-9+.-]*:\/\//i;
 
@@ -26,7 +26,7 @@ export interface Uploader {
   values(source: string): Promise<string>;
 }
 
-export function s3Uploader(s3: S3Client, bucket: string, helmBinary = () => binaries().helm): Uploader {
+export function s3Uploader(s3: S3Client, bucket: string, helmBinary: () => Promise<string> = async () => (await findHelm()).path): Uploader {
   const upload = async (prefix: 'charts' | 'values', file: string, name: string): Promise<string> => {
     const body = await readFile(file);
     const id = prefix === 'charts' ? createHash('sha256').update(body).digest('hex') : randomBytes(8).toString('hex');
@@ -41,7 +41,7 @@ export function s3Uploader(s3: S3Client, bucket: string, helmBinary = () => bina
       if (!info.isDirectory()) return upload('charts', source, path.basename(source));
       const dir = await mkdtemp(path.join(tmpdir(), 'helm-sfn-package-'));
       try {
-        const archive = await packageChart(helmBinary(), source, dir);
+        const archive = await packageChart(await helmBinary(), source, dir);
         return await upload('charts', archive, path.basename(archive));
       } finally {
         await rm(dir, { recursive: true, force: true });

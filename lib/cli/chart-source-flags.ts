@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { ErrorName, HelmSfnError } from '../core/errors';
 import type { RegistryCredentials } from '../helm/chart-pull';
 
-export interface ChartFlags {
+export interface ChartSourceFlags {
   version?: string;
   repo?: string;
   username?: string;
@@ -21,7 +21,7 @@ export interface ChartFlags {
   credentialsSecret?: string;
 }
 
-export const withChartFlags = (cmd: Command): Command =>
+export const withChartSourceFlags = (cmd: Command): Command =>
   cmd
     .option('--version <constraint>', 'chart version or constraint ("1.2.3", "^1.2"); the highest matching version is used, as helm does')
     .option('--repo <url>', 'chart repository URL; <chart> is then the chart name in it')
@@ -37,7 +37,7 @@ export const withChartFlags = (cmd: Command): Command =>
  * The input's `chart` for a `<chart>` argument and the flags: `--repo` makes it a repository
  * chart; `oci://…@sha256:…` pins a digest (as helm accepts it).
  */
-export function chartInput(chart: string, flags: ChartFlags): Record<string, unknown> {
+export function chartInput(chart: string, flags: ChartSourceFlags): Record<string, unknown> {
   const digest = /^(oci:\/\/.+)@(sha256:[a-f0-9]{64})$/.exec(chart);
   // helm reaches an http:// repository without --plain-http; the input states it
   const plainHttp = flags.plainHttp || flags.repo?.startsWith('http://');
@@ -52,7 +52,7 @@ export function chartInput(chart: string, flags: ChartFlags): Record<string, unk
 }
 
 /** The --username/--password(-stdin) credentials of a local run; a remote run refuses them (they would travel). */
-export function chartCredentials(flags: ChartFlags, remote: boolean, stdin: () => string = () => readFileSync(0, 'utf8')): RegistryCredentials | undefined {
+export function chartCredentials(flags: ChartSourceFlags, remote: boolean, stdin: () => string = () => readFileSync(0, 'utf8')): RegistryCredentials | undefined {
   const given = flags.username !== undefined || flags.password !== undefined || flags.passwordStdin;
   if (!given) return undefined;
   if (remote) throw new HelmSfnError(ErrorName.InvalidInput, '--username/--password: a deployed orchestrator reads registry credentials from Secrets Manager; give --credentials-secret <arn> (or ECR, which needs none)');
