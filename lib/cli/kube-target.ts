@@ -7,7 +7,6 @@ import type { Command } from 'commander';
 import { existsSync } from 'fs';
 import { homedir } from 'os';
 import * as path from 'path';
-import { contextNamespace } from '../kube/client-node';
 
 export interface KubeFlags {
   readonly namespace?: string;
@@ -26,5 +25,8 @@ export function namespaceOf(flags: KubeFlags): string {
   if (flags.namespace) return flags.namespace;
   const anyKubeconfig = flags.kubeconfig !== undefined || Boolean(process.env.KUBECONFIG) || existsSync(path.join(homedir(), '.kube', 'config'));
   if (!anyKubeconfig && flags.kubeContext === undefined) return 'default';
+  // client-node loads here, not at import: `--help` stays fast (test/cli/startup.test.ts)
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { contextNamespace } = require('../kube/client-node') as typeof import('../kube/client-node');
   return contextNamespace({ kubeconfigPath: flags.kubeconfig, context: flags.kubeContext }) ?? 'default';
 }

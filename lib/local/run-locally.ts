@@ -147,7 +147,9 @@ export async function runReleaseLocally(input: unknown, opts: LocalReleaseOption
     validate: false,
     context: { Execution: { Id: executionArn, Name: name } },
   });
-  if (result.status !== 'SUCCEEDED' && opts.freeOwnLock !== false) await recoverOwnLock(executionArn, result, input, deps);
+  // only Prepare takes the lock: an execution refused before it holds none
+  const mayHoldLock = result.taskCalls.some((call) => call.stateName.startsWith('Prepare'));
+  if (result.status !== 'SUCCEEDED' && mayHoldLock && opts.freeOwnLock !== false) await recoverOwnLock(executionArn, result, input, deps);
   return { ...result, executionArn };
 }
 
