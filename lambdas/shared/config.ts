@@ -10,7 +10,7 @@ export interface LambdaConfig {
   readonly clusters: ClusterRegistry;
   /** Absent: status changes are only logged. */
   readonly eventBus?: string;
-  readonly pollSeconds?: { readonly min?: number; readonly max?: number };
+  readonly pollSeconds?: { readonly min?: number; readonly max?: number; readonly watch?: number };
   readonly helmBinary: string;
   /** RoleSessionName of this container's AssumeRole calls (see containerSessionName). */
   readonly sessionName: string;

@@ -3,7 +3,7 @@
  * then cost no STS or EKS call, and a task learns its cluster from its own event.
  */
 import type { KubeObject, ObjectRef } from '../../lib/core/objects';
-import type { ApplyOptions, KubeClient, ListOptions, PatchType } from '../../lib/kube/client';
+import type { ApplyOptions, KubeClient, ListOptions, PatchType, WatchEvent, WatchOptions } from '../../lib/kube/client';
 
 export class LazyKubeClient implements KubeClient {
   private client: Promise<KubeClient> | undefined;
@@ -38,6 +38,9 @@ export class LazyKubeClient implements KubeClient {
   }
   async list(apiVersion: string, kind: string, namespace: string | undefined, opts?: ListOptions) {
     return (await this.use()).list(apiVersion, kind, namespace, opts);
+  }
+  async watch(apiVersion: string, kind: string, namespace: string | undefined, opts: WatchOptions, onEvent: (e: WatchEvent) => void) {
+    return (await this.use()).watch(apiVersion, kind, namespace, opts, onEvent);
   }
   async podLogs(namespace: string, pod: string, container: string, tailLines: number) {
     return (await this.use()).podLogs(namespace, pod, container, tailLines);

@@ -23,6 +23,7 @@ import { parseExecutionInput } from '../core/input';
 import { isEksTarget, parseClusterRegistry, type ClusterRegistry, type ClusterTarget } from '../kube/aws/registry';
 import { buildDefinition, type TaskFunctions } from '../workflow/definition';
 import { acknowledge, nagResource } from './nag';
+import { MAX_WATCH_SECONDS } from '../core/polling';
 import { CHART_BUCKET_TAG, LAYER_HELM_BINARY, LambdaEnv, RELEASE_REQUESTED_DETAIL_TYPE, type StartRequest } from '../core/runtime-contract';
 
 /** Log levels of the functions' Powertools logger. */
@@ -31,15 +32,20 @@ export type FunctionLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 /** How often a running hook group or resource wait is polled (the input's `options.pollSeconds`). */
 export interface PollSettings {
   /**
-   * First wait between polls, in seconds; doubled after each poll.
+   * Shortest wait between polls, in seconds; the wait is a quarter of the time waited so far.
    * @default 2
    */
   readonly min?: number;
   /**
    * Longest wait between polls, in seconds.
-   * @default 30 (or `min` when larger)
+   * @default 3600 (or `min` when larger)
    */
   readonly max?: number;
+  /**
+   * Seconds each poll watches its objects before it returns (0 = look only).
+   * @default 15
+   */
+  readonly watch?: number;
 }
 
 /** The state machine's execution log in CloudWatch Logs. */
@@ -136,7 +142,7 @@ export interface HelmReleaseOrchestratorProps {
   readonly chartBucketAccessLogs?: { readonly bucket: s3.IBucket; readonly prefix?: string };
   /**
    * Poll intervals for executions whose input sets no `options.pollSeconds`.
-   * @default - the input's defaults: 2 s doubling to 30 s
+   * @default - the input's defaults: 2 s to 1 hour, a quarter of the time waited; 15 s watches
    */
   readonly pollSeconds?: PollSettings;
   /**
@@ -180,7 +186,8 @@ export interface HelmReleaseOrchestratorProps {
    */
   readonly executionTimeout?: Duration;
   /**
-   * Timeout of each task invocation; tasks are short (one API round trip or a bounded batch).
+   * Timeout of each task invocation; tasks are short (one API round trip, a bounded batch, or a
+   * poll's watch window of at most 60 s between two looks). At least 2 minutes.
    * @default Duration.minutes(2); prepare (which renders): Duration.minutes(5)
    */
   readonly taskTimeout?: Duration;
@@ -188,6 +195,18 @@ export interface HelmReleaseOrchestratorProps {
 
 /** Construct id of a task's function, e.g. `ApplyHookGroup`; the local runner routes by it. */
 export const functionId = (task: TaskName): string => task[0].toUpperCase() + task.slice(1);
+
+/**
+ * A poll task looks (get/list, ≤ 20 s with retries), watches for at most MAX_WATCH_SECONDS and
+ * looks again: its function's timeout must cover that, with room for a slow API server.
+ */
+const MIN_TASK_TIMEOUT = Duration.seconds(MAX_WATCH_SECONDS + 60);
+
+function validateTaskTimeout(timeout: Duration | undefined): void {
+  if (timeout && !Token.isUnresolved(timeout.toSeconds()) && timeout.toSeconds() < MIN_TASK_TIMEOUT.toSeconds()) {
+    throw invalid('taskTimeout', `must be at least ${MIN_TASK_TIMEOUT.toSeconds()} seconds (a poll watches for up to ${MAX_WATCH_SECONDS} s between two looks)`, `${timeout.toSeconds()} seconds`);
+  }
+}
 
 /** Prepare's bound: fetch + render + CRD wait + lock stay far below it. */
 const RENDER_TIMEOUT = Duration.minutes(5);
@@ -217,6 +236,7 @@ export class HelmReleaseOrchestrator extends Construct {
     this.props = props;
     this.clusters = validateClusters(props.clusters ?? {});
     validatePollSettings(props.pollSeconds);
+    validateTaskTimeout(props.taskTimeout);
     const imageUpdates = props.imageUpdates ?? [];
     imageUpdates.forEach(validateImageUpdate);
     validateEventOptions(props.events ?? {});
@@ -365,7 +385,7 @@ export class HelmReleaseOrchestrator extends Construct {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
-      timeout: this.props.taskTimeout ?? Duration.minutes(2),
+      timeout: this.props.taskTimeout ?? MIN_TASK_TIMEOUT,
       logGroup,
       tracing: this.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
       // everything is bundled (no runtime-provided SDK): the deployed code is the code tests ran
@@ -533,6 +553,9 @@ function validatePollSettings(poll: PollSettings | undefined): void {
   };
   check('min', 300);
   check('max', 3600);
+  if (poll.watch !== undefined && !Token.isUnresolved(poll.watch) && !(Number.isInteger(poll.watch) && poll.watch >= 0 && poll.watch <= MAX_WATCH_SECONDS)) {
+    throw invalid('pollSeconds.watch', `must be an integer from 0 to ${MAX_WATCH_SECONDS}`, poll.watch);
+  }
   if (poll.min !== undefined && poll.max !== undefined && poll.max < poll.min) throw invalid('pollSeconds.max', `must be at least pollSeconds.min (${poll.min})`, poll.max);
 }
 
