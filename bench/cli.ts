@@ -55,6 +55,8 @@ export interface CliScenarioResult {
   readonly historyEvents?: number;
   readonly maxPayloadBytes?: number;
   readonly executions?: ExecutionCost[];
+  /** A step that failed: the scenario's numbers stop there. */
+  readonly error?: string;
 }
 
 export type Log = (line: string) => void;
@@ -64,18 +66,19 @@ export async function measureScenario(scenario: CliScenario, log: Log): Promise<
   log(`${scenario.chart}: helm ${helm.toFixed(2)} s`);
   const results: CliScenarioResult[] = [{ chart: scenario.chart, tool: 'helm', medianSeconds: helm, ratioToHelm: 1 }];
   for (const hookMode of scenario.hookModes) {
-    const executions = await onFreshSim((sim) => helmSfnSteps(sim, scenario, hookMode));
+    const { executions, error } = await onFreshSim((sim) => helmSfnSteps(sim, scenario, hookMode));
     const seconds = executions.reduce((sum, e) => sum + e.seconds, 0);
-    log(`${scenario.chart}: helm-sfn ${hookMode} ${seconds.toFixed(2)} s (${(seconds / helm).toFixed(2)}× helm)`);
+    log(`${scenario.chart}: helm-sfn ${hookMode} ${seconds.toFixed(2)} s (${(seconds / helm).toFixed(2)}× helm)${error ? ` FAILED: ${error}` : ''}`);
     results.push({
+      ...(error ? { error } : {}),
       chart: scenario.chart,
       tool: 'helm-sfn',
       hookMode,
       medianSeconds: seconds,
       ratioToHelm: seconds / helm,
       transitions: executions.reduce((sum, e) => sum + e.transitions, 0),
-      historyEvents: Math.max(...executions.map((e) => e.historyEvents)),
-      maxPayloadBytes: Math.max(...executions.map((e) => e.maxPayloadBytes)),
+      historyEvents: Math.max(0, ...executions.map((e) => e.historyEvents)),
+      maxPayloadBytes: Math.max(0, ...executions.map((e) => e.maxPayloadBytes)),
       executions,
     });
   }
@@ -121,7 +124,7 @@ async function helmSteps(sim: SimCluster, scenario: CliScenario): Promise<number
   }
 }
 
-async function helmSfnSteps(sim: SimCluster, scenario: CliScenario, hookMode: HookMode): Promise<ExecutionCost[]> {
+async function helmSfnSteps(sim: SimCluster, scenario: CliScenario, hookMode: HookMode): Promise<{ executions: ExecutionCost[]; error?: string }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'helm-sfn-bench-history-'));
   const common = ['-n', NAMESPACE, '--kubeconfig', sim.kubeconfigPath, '--hook-mode', hookMode];
   const args: Record<Step, string[]> = {
@@ -134,10 +137,16 @@ async function helmSfnSteps(sim: SimCluster, scenario: CliScenario, hookMode: Ho
     for (const step of scenario.steps) {
       const historyFile = path.join(dir, `${step}.json`);
       const env = { ...process.env, KUBECONFIG: sim.kubeconfigPath };
-      const seconds = await timed(() => run(process.execPath, [CLI, ...args[step], '--history-file', historyFile], { env, maxBuffer: MAX_BUFFER }));
-      costs.push({ step, seconds, ...historyCost(historyFile) });
+      try {
+        const seconds = await timed(() => run(process.execPath, [CLI, ...args[step], '--history-file', historyFile], { env, maxBuffer: MAX_BUFFER }));
+        costs.push({ step, seconds, ...historyCost(historyFile) });
+      } catch (e) {
+        // a failed run measures nothing useful, but the other scenarios still do
+        const output = (e as { stdout?: string; stderr?: string }).stderr || (e as { stdout?: string }).stdout || String(e);
+        return { executions: costs, error: `${step}: ${output.trim().split('\n').slice(-5).join(' | ').slice(0, 600)}` };
+      }
     }
-    return costs;
+    return { executions: costs };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

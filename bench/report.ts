@@ -40,6 +40,10 @@ ${table(
   r.scenarios.map((s) => [s.chart, s.tool, s.hookMode ?? '—', fixed(s.medianSeconds), fixed(s.ratioToHelm), s.transitions ?? '—', s.historyEvents ?? '—', s.maxPayloadBytes ?? '—']),
 )}
 
+${r.scenarios
+  .filter((s) => s.error)
+  .map((s) => `**${s.chart}, helm-sfn ${s.hookMode} failed** (its numbers stop there): ${s.error}\n`)
+  .join('\n')}
 Per execution (helm-sfn): process seconds, of which the execution itself (ExecutionStarted to its
 end; the rest is the CLI's start-up before the first state and its exit), and distinct functions invoked.
 
