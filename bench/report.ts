@@ -86,16 +86,7 @@ helm-sfn's local runner (the synthesized state machine, lib/engine tasks in-proc
 lifecycle ran ${config.repeats} times after one unmeasured warm-up per tool; only ratios measured in
 this one run mean anything.
 
-**Why waitScale = time scale.** The sim runs every simulated duration (hook \`sleep\`, container
-start, deletion) ${config.timeScale}× as long in real time; helm-sfn's Wait states (poll backoff,
-a quarter of the elapsed time, ${pollModel.pollSeconds.min} s to ${pollModel.pollSeconds.max} s) are scaled by the same factor, so a
-poll lands at the same simulated moment of a hook as it would on a real cluster. Unscaled
-waits would make helm-sfn look ${fixed(1 / config.timeScale, 0)}× slower than it is; zero waits would
-hide the polling cost entirely. Fixed real-time costs are not scaled — process start-up, API
-latency, helm's ~100 ms wait after each hook deletion, helm-sfn's task calls and chart rendering —
-so at this scale they weigh ${fixed(1 / config.timeScale, 0)}× more against hook durations than on a real
-cluster. helm runs as its own process; helm-sfn's tasks share one Node event loop with the sim.
-
+${config.timeScale === 1 ? 'helm runs as its own process; helm-sfn\'s tasks share one Node event loop with the sim.\n' : waitScaleNote(config.timeScale, pollModel.pollSeconds)}
 ## 1. Lifecycle wall time (install + uninstall)
 
 ${table(
@@ -158,5 +149,19 @@ ${table(
 
 helm and helm-sfn both watch (one long request per watch); helm-sfn looks with GETs before and
 after each watch window; the sim's own controllers are not counted.
+`;
+}
+
+/** Why the in-process part scales helm-sfn's waits like the sim's durations (time scale ≠ 1). */
+function waitScaleNote(timeScale: number, poll: { min: number; max: number }): string {
+  return `**Why waitScale = time scale.** The sim runs every simulated duration (hook \`sleep\`, container
+start, deletion) ${timeScale}× as long in real time; helm-sfn's Wait states (poll backoff,
+a quarter of the elapsed time, ${poll.min} s to ${poll.max} s) are scaled by the same factor, so a
+poll lands at the same simulated moment of a hook as it would on a real cluster. Unscaled
+waits would make helm-sfn look ${fixed(1 / timeScale, 0)}× slower than it is; zero waits would
+hide the polling cost entirely. Fixed real-time costs are not scaled — process start-up, API
+latency, helm's ~100 ms wait after each hook deletion, helm-sfn's task calls and chart rendering —
+so at this scale they weigh ${fixed(1 / timeScale, 0)}× more against hook durations than on a real
+cluster. helm runs as its own process; helm-sfn's tasks share one Node event loop with the sim.
 `;
 }

@@ -12,7 +12,7 @@ test('a chart with more hooks than the output lists: the longest-running are lis
 
   const result = await h.run({ action: 'install', release: 'many', namespace: n, chart: { source: chart } });
 
-  const output = result.output as ReleaseOutput;
+  const output = result.output as unknown as ReleaseOutput;
   expect(output.hooks).toHaveLength(MAX_LISTED_HOOKS);
   expect(output.hooksNotListed).toBe(5);
   expect(Buffer.byteLength(JSON.stringify(output))).toBeLessThanOrEqual(MAX_STATE_BYTES);
