@@ -1,6 +1,7 @@
 /**
- * What one hook costs the state machine while it runs: the poll waits, the polls, and the
- * states and history events of its hook phase. Pure; checked against a real local run by
+ * What one hook costs the state machine while it runs, and how late its end is seen: the poll
+ * waits, the watch windows, the polls, and the states and history events of its hook phase.
+ * Pure, from lib/core/polling.ts (task time not counted); checked against a real local run by
  * verifyPollModel (bench/bench.ts).
  */
 import { parseExecutionInput } from '../lib/core/input';
@@ -13,19 +14,42 @@ export function defaultPollSeconds(): PollSeconds {
   return parseExecutionInput({ action: 'uninstall', release: 'model', namespace: 'default' }).options.pollSeconds;
 }
 
-/** The engine's own backoff (lib/core/polling.ts), for a Job or Pod hook: the wait before poll k + 1. */
-export const nextPollSeconds = (runningPolls: number, poll: PollSeconds): number => pollDelaySeconds(runningPolls, poll);
+export interface PollTimeline {
+  /** The Wait before each poll (the first follows the hook's creation). */
+  readonly waits: number[];
+  /** When the hook's end was seen, seconds after its creation. */
+  readonly seenAtSeconds: number;
+}
 
-/** The waits before each poll of a hook lasting `durationSeconds`: the last poll sees it finished. Task time is not counted. */
-export function pollWaits(durationSeconds: number, poll: PollSeconds): number[] {
+/**
+ * The polls of a Job hook lasting `durationSeconds` (lib/engine/hooks.ts): created, then Wait →
+ * poll, where each poll looks, watches for `watch` seconds (returning when the hook ends) and
+ * looks again; the next Wait is pollDelaySeconds of the time elapsed.
+ */
+export function pollTimeline(durationSeconds: number, poll: PollSeconds): PollTimeline {
   const waits: number[] = [];
-  let waited = 0;
-  do {
-    const wait = nextPollSeconds(waits.length, poll);
+  let t = 0;
+  let wait = poll.watch > 0 ? 0 : pollDelaySeconds(0, poll);
+  for (;;) {
     waits.push(wait);
-    waited += wait;
-  } while (waited < durationSeconds);
-  return waits;
+    t += wait;
+    if (durationSeconds <= t) return { waits, seenAtSeconds: t };
+    if (durationSeconds <= t + poll.watch) return { waits, seenAtSeconds: durationSeconds };
+    t += poll.watch;
+    wait = pollDelaySeconds(t, poll);
+  }
+}
+
+/** The waits before each poll of a hook lasting `durationSeconds`: the last poll sees it finished. */
+export const pollWaits = (durationSeconds: number, poll: PollSeconds): number[] => pollTimeline(durationSeconds, poll).waits;
+
+/**
+ * The longest delay between the end of a hook lasting up to `durationSeconds` and the poll that
+ * sees it: the hook ends just after a poll's watch window closed, and is seen after that Wait.
+ */
+export function maxDetectionDelaySeconds(durationSeconds: number, poll: PollSeconds): number {
+  const { waits } = pollTimeline(durationSeconds, poll);
+  return Math.max(...waits);
 }
 
 export type StateType = 'Pass' | 'Task' | 'Choice' | 'Wait' | 'Succeed' | 'Fail';
@@ -52,8 +76,12 @@ export const historyEvents = (states: readonly StateType[]): number => states.re
 export interface HookCost {
   readonly hookSeconds: number;
   readonly polls: number;
-  /** The last wait, i.e. the cap once reached. */
+  /** The last wait. */
   readonly lastWaitSeconds: number;
+  /** The longest a hook of up to this duration ends before a poll sees it. */
+  readonly maxDetectionDelaySeconds: number;
+  /** Seconds the poll functions spend watching (Lambda time beyond the looks). */
+  readonly watchSeconds: number;
   /** StateEntered events of the hook phase. */
   readonly transitions: number;
   readonly historyEvents: number;
@@ -61,7 +89,15 @@ export interface HookCost {
 
 /** The cost of a hook phase with one hook lasting `hookSeconds`. */
 export function hookCost(hookSeconds: number, poll: PollSeconds): HookCost {
-  const waits = pollWaits(hookSeconds, poll);
+  const { waits, seenAtSeconds } = pollTimeline(hookSeconds, poll);
   const states = hookPhaseStates([waits.length]);
-  return { hookSeconds, polls: waits.length, lastWaitSeconds: waits[waits.length - 1], transitions: states.length, historyEvents: historyEvents(states) };
+  return {
+    hookSeconds,
+    polls: waits.length,
+    lastWaitSeconds: waits[waits.length - 1],
+    maxDetectionDelaySeconds: maxDetectionDelaySeconds(hookSeconds, poll),
+    watchSeconds: seenAtSeconds - waits.reduce((a, b) => a + b, 0),
+    transitions: states.length,
+    historyEvents: historyEvents(states),
+  };
 }

@@ -10,7 +10,7 @@ export interface LambdaConfig {
   readonly clusters: ClusterRegistry;
   /** Absent: status changes are only logged. */
   readonly eventBus?: string;
-  readonly pollSeconds?: { readonly min?: number; readonly max?: number };
+  readonly pollSeconds?: { readonly min?: number; readonly max?: number; readonly watch?: number };
   readonly helmBinary: string;
   /** Registry hosts authenticated with ecr:GetAuthorizationToken besides `*.dkr.ecr.*` names. */
   readonly ecrRegistries?: readonly string[];

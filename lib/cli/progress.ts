@@ -51,6 +51,7 @@ export class ProgressPrinter {
     this.write('');
     this.write(`${output.release} (${output.namespace}) revision ${output.revision}: ${output.status}`);
     for (const h of output.hooks) this.write(`  ${h.event.padEnd(13)} ${`${h.kind}/${h.name}`.padEnd(40)} ${h.phase.padEnd(9)} ${h.seconds ?? ''}${h.seconds !== undefined ? 's' : ''}`);
+    if (output.hooksNotListed) this.write(`  … and ${output.hooksNotListed} more hooks (the output lists the longest-running)`);
     for (const w of output.warnings) this.write(`  ! ${w}`);
   }
 

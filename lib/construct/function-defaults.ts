@@ -10,6 +10,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { MAX_WATCH_SECONDS } from '../core/polling';
 import { acknowledge } from './nag';
 import { invalidProp } from './validation';
 
@@ -41,6 +42,8 @@ export interface FunctionDefaultsProps {
 export type CommonFunctionProps = Pick<lambda.FunctionOptions, 'memorySize' | 'timeout' | 'logGroup' | 'tracing' | 'vpc' | 'vpcSubnets' | 'securityGroups'>;
 
 export const DEFAULT_MEMORY_MB = 256;
+/** The engine function runs the polls: its timeout covers a look, the longest watch window and a look. */
+export const MIN_POLL_TIMEOUT_SECONDS = MAX_WATCH_SECONDS + 60;
 export const DEFAULT_TIMEOUT = Duration.minutes(2);
 /** helm holds the whole chart and its rendering in memory; 1 GiB also buys CPU for it. */
 export const DEFAULT_RENDER_MEMORY_MB = 1024;
@@ -141,6 +144,10 @@ export class FunctionDefaults {
       if (d === undefined || d.isUnresolved()) continue;
       const seconds = d.toSeconds({ integral: false });
       if (!(seconds >= 1 && seconds <= 900)) throw invalidProp(this.scope, prop, 'must be from 1 second to 15 minutes (Lambda)', d.toHumanString());
+      // a poll looks, watches for up to MAX_WATCH_SECONDS and looks again, each look ≤ 20 s with retries
+      if (prop === 'timeout' && seconds < MIN_POLL_TIMEOUT_SECONDS) {
+        throw invalidProp(this.scope, prop, `must be at least ${MIN_POLL_TIMEOUT_SECONDS} seconds (a poll watches for up to ${MAX_WATCH_SECONDS} s between two looks)`, d.toHumanString());
+      }
     }
   }
 }

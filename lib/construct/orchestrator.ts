@@ -27,6 +27,7 @@ import { FunctionDefaults, type FunctionKind } from './function-defaults';
 import { addChartPushRules, chartSourcesEnvironment, grantChartSources, type ChartPushTrigger, type ChartSourcesOptions } from './chart-sources';
 import { acknowledge, nagResource } from './nag';
 import { ConstructValidationError, invalidProp } from './validation';
+import { MAX_WATCH_SECONDS } from '../core/polling';
 import { CHART_BUCKET_TAG, LAYER_HELM_BINARY, LambdaEnv, RELEASE_REQUESTED_DETAIL_TYPE, type StartRequest } from '../core/runtime-contract';
 
 /** Log levels of the functions' Powertools logger. */
@@ -35,15 +36,20 @@ export type FunctionLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 /** How often a running hook group or resource wait is polled (the input's `options.pollSeconds`). */
 export interface PollSettings {
   /**
-   * First wait between polls, in seconds; doubled after each poll.
+   * Shortest wait between polls, in seconds; the wait is a quarter of the time waited so far.
    * @default 2
    */
   readonly min?: number;
   /**
    * Longest wait between polls, in seconds.
-   * @default 30 (or `min` when larger)
+   * @default 3600 (or `min` when larger)
    */
   readonly max?: number;
+  /**
+   * Seconds each poll watches its objects before it returns (0 = look only).
+   * @default 15
+   */
+  readonly watch?: number;
 }
 
 /** The state machine's execution log in CloudWatch Logs. */
@@ -227,7 +233,7 @@ export interface HelmReleaseOrchestratorProps {
   readonly taskTimeout?: Duration;
   /**
    * Poll intervals for executions whose input sets no `options.pollSeconds`.
-   * @default - the input's defaults: 2 s doubling to 30 s
+   * @default - the input's defaults: 2 s to 1 hour, a quarter of the time waited; 15 s watches
    */
   readonly pollSeconds?: PollSettings;
   /**
@@ -745,6 +751,9 @@ function validatePollSettings(scope: Construct, poll: PollSettings | undefined):
   };
   check('min', 300);
   check('max', 3600);
+  if (poll.watch !== undefined && !Token.isUnresolved(poll.watch) && !(Number.isInteger(poll.watch) && poll.watch >= 0 && poll.watch <= MAX_WATCH_SECONDS)) {
+    throw invalidProp(scope, 'pollSeconds.watch', `must be an integer from 0 to ${MAX_WATCH_SECONDS}`, poll.watch);
+  }
   if (poll.min !== undefined && poll.max !== undefined && poll.max < poll.min) throw invalidProp(scope, 'pollSeconds.max', `must be at least pollSeconds.min (${poll.min})`, poll.max);
 }
 

@@ -184,6 +184,15 @@ export interface ReleaseOutput {
   readonly namespace: string;
   readonly revision: number;
   readonly status: string;
+  /** At most MAX_LISTED_HOOKS, the longest-running ones, in execution order. */
   readonly hooks: HookSummary[];
+  /** Hooks that ran but are not listed (a chart with hundreds of hooks). */
+  readonly hooksNotListed?: number;
   readonly warnings: string[];
 }
+
+/**
+ * Hooks named in the output: each costs about 120 bytes, and the output is a state payload (we
+ * keep those ≤ 8 KiB; Step Functions refuses more than 256 KiB).
+ */
+export const MAX_LISTED_HOOKS = 40;

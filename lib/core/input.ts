@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ErrorName, HelmSfnError } from './errors';
 import { isPlainObject } from './objects';
 import { HOOK_MODES } from './ordering';
+import { DEFAULT_MAX_POLL_SECONDS, DEFAULT_WATCH_SECONDS, ELAPSED_SHARE, MAX_WATCH_SECONDS } from './polling';
 import { RELEASE_ACTIONS, type ReleaseAction } from './plan';
 import { MAX_TIMEOUT_SECONDS } from './duration';
 
@@ -185,13 +186,16 @@ export function chartKind(chart: { source?: unknown; repo?: unknown }): ChartKin
 function buildSchema(allowLocal: boolean) {
   const pollSeconds = z
     .strictObject({
-      min: int(1, 300).default(2).meta({ description: 'First wait between polls of a hook group, doubled each poll.' }),
+      min: int(1, 300).default(2).meta({ description: 'Shortest wait between polls of a hook group or resource wait.' }),
       max: int(1, 3600, 'must be an integer from options.pollSeconds.min to 3600')
         .optional()
-        .meta({ description: 'Cap of the wait between polls; default 30 (or min when min is larger).' }),
+        .meta({ description: `Longest wait between polls; the wait is ${ELAPSED_SHARE * 100} % of the time waited so far, within min and max. Default 3600.` }),
+      watch: int(0, MAX_WATCH_SECONDS)
+        .default(DEFAULT_WATCH_SECONDS)
+        .meta({ description: 'Seconds each poll watches its objects before returning (a finished hook is seen at once); 0 = look only.' }),
     })
     .prefault({})
-    .transform((p) => ({ min: p.min, max: p.max ?? Math.max(30, p.min) }));
+    .transform((p) => ({ min: p.min, max: p.max ?? DEFAULT_MAX_POLL_SECONDS, watch: p.watch }));
 
   const options = z
     .strictObject({
@@ -327,7 +331,7 @@ export function executionInputJsonSchema(): Record<string, unknown> {
  * The input with a deployment's default poll intervals, unless it sets its own (an input that
  * is not an object, or whose options are not one, is left for the validation to report).
  */
-export function withDefaultPollSeconds(raw: unknown, pollSeconds: { min?: number; max?: number } | undefined): unknown {
+export function withDefaultPollSeconds(raw: unknown, pollSeconds: { min?: number; max?: number; watch?: number } | undefined): unknown {
   if (!pollSeconds || !isPlainObject(raw)) return raw;
   const options = raw.options === undefined ? {} : raw.options;
   if (!isPlainObject(options) || options.pollSeconds !== undefined) return raw;

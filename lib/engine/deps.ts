@@ -56,7 +56,7 @@ export interface StatusChange {
 
 export interface InputPolicy {
   /** Poll intervals for inputs that set none. */
-  readonly pollSeconds?: { readonly min?: number; readonly max?: number };
+  readonly pollSeconds?: { readonly min?: number; readonly max?: number; readonly watch?: number };
   /** The registry key of the input's cluster (the default one when it names none); InvalidInput for an unknown key. */
   readonly resolveCluster?: (key: string | undefined) => string;
 }

@@ -2,7 +2,7 @@
  * The last steps: record the outcome (Helm's statuses and descriptions: docs/semantics.md#statuses-and-descriptions)
  * and report. `markFailed` is the single entry of the failure path.
  */
-import type { FailureInfo, FailureVerdict, HookSummary, ReleaseContext, ReleaseOutput, TaskInput } from '../core/contract';
+import { MAX_LISTED_HOOKS, type FailureInfo, type FailureVerdict, type HookSummary, type ReleaseContext, type ReleaseOutput, type TaskInput } from '../core/contract';
 import type { HookEvent } from '../core/hooks';
 import { EVENTS_BY_ACTION } from '../core/plan';
 import type { HelmRelease, ReleaseStatus } from '../core/release-record';
@@ -141,6 +141,22 @@ function summary(rel: HelmRelease, ctx: ReleaseContext): ReleaseOutput {
       run.started_at && run.completed_at ? Math.round((Date.parse(run.completed_at) - Date.parse(run.started_at)) / 100) / 10 : undefined;
     return h.events.filter((event) => events.includes(event)).map((event: HookEvent) => ({ name: h.name, kind: h.kind, event, weight: h.weight, phase: run.phase, ...(seconds !== undefined ? { seconds } : {}) }));
   });
-  return { release: rel.name, namespace: rel.namespace, revision: rel.version, status: rel.info.status, hooks, warnings: ctx.warnings ?? [] };
+  const listed = hooks.length <= MAX_LISTED_HOOKS ? hooks : longest(hooks, MAX_LISTED_HOOKS);
+  return {
+    release: rel.name,
+    namespace: rel.namespace,
+    revision: rel.version,
+    status: rel.info.status,
+    hooks: listed,
+    ...(listed.length < hooks.length ? { hooksNotListed: hooks.length - listed.length } : {}),
+    warnings: ctx.warnings ?? [],
+  };
+}
+
+/** The `n` longest-running hooks (failed ones first), in their original order. */
+function longest(hooks: HookSummary[], n: number): HookSummary[] {
+  const rank = (h: HookSummary) => (h.phase === 'Failed' ? Infinity : (h.seconds ?? 0));
+  const kept = new Set([...hooks].sort((a, b) => rank(b) - rank(a)).slice(0, n));
+  return hooks.filter((h) => kept.has(h));
 }
 

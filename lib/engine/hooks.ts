@@ -8,13 +8,15 @@
 import type { FailureInfo, HookCursor, HookTaskInput, ReleaseContext } from '../core/contract';
 import { ErrorName, HelmSfnError, isHelmSfnError } from '../core/errors';
 import { hookRef, type Hook } from '../core/hooks';
+import { refKey } from '../core/objects';
 import { beforeCreation, cleanupOnEventFailure, cleanupOnEventSuccess, hookPods, logsToCopy } from '../core/delete-policy';
-import { pollDelaySeconds } from '../core/polling';
+import { pollDelaySeconds, watchSeconds } from '../core/polling';
 import { hookState, type HookState } from '../core/readiness';
 import type { HelmRelease } from '../core/release-record';
 import type { EngineDeps } from './deps';
 import { FIELD_MANAGER, effectiveAction, hookGroups, hookObject, storedHook } from './record-contents';
 import { currentRecord, storeFor } from './release-store';
+import { watchUntil, type LiveObjects } from './watch';
 
 const LOG_LINES = 50;
 /**
@@ -84,53 +86,84 @@ export async function applyHookGroup({ ctx, hook }: HookTaskInput, deps: EngineD
     startedAt,
     polls: 0,
     timeoutSeconds: Math.max(...hooks.map((h) => timeoutOf(h, ctx))),
-    // a group of ConfigMaps, ServiceAccounts… is done once created: look at once
-    nextPollSeconds: hooks.some((h) => hookPods(h)) ? pollDelaySeconds(0, ctx.options.pollSeconds) : 0,
+    // a group of ConfigMaps, ServiceAccounts… is done once created, and a watched poll sees a Job end: look at once
+    nextPollSeconds: hooks.some((h) => hookPods(h)) && ctx.options.pollSeconds.watch === 0 ? pollDelaySeconds(0, ctx.options.pollSeconds) : 0,
   };
 }
 
 /**
- * One look at the group. An API server that does not answer (ClusterUnreachable, or
- * KubeTransient) says nothing about the hooks, which run on in the cluster: the poll reports the
- * group still running until the group's own timeout, and only then fails — a control-plane
- * upgrade during an hour-long migration hook is not a failed hook.
+ * One poll of the group: a look, then (still running) a watch until the group finishes or fails
+ * or the window ends, then a last look, which gives the verdict (lib/engine/watch.ts). An API
+ * server that does not answer (ClusterUnreachable, or KubeTransient) says nothing about the
+ * hooks, which run on in the cluster: the poll reports the group still running until the
+ * group's own timeout, and only then fails — a control-plane upgrade during an hour-long
+ * migration hook is not a failed hook.
  */
 export async function pollHookGroup(input: HookTaskInput, deps: EngineDeps): Promise<HookCursor> {
   try {
-    return await pollOnce(input, deps);
+    return await watchedPoll(input, deps);
   } catch (e) {
     const { ctx, hook } = input;
     if (!isHelmSfnError(e, ErrorName.ClusterUnreachable) && !isHelmSfnError(e, ErrorName.KubeTransient)) throw e;
-    const now = deps.clock();
-    const elapsed = (now.getTime() - Date.parse(hook.startedAt ?? now.toISOString())) / 1000;
+    const elapsed = elapsedSeconds(hook, deps);
     if (elapsed > (hook.timeoutSeconds ?? ctx.options.timeoutSeconds)) throw e;
     deps.logger.warn(`cannot look at the ${hook.event} hooks (${e.message}); polling on until their timeout`);
     const polls = (hook.polls ?? 0) + 1;
-    return { ...hook, status: 'running', polls, nextPollSeconds: pollDelaySeconds(polls, ctx.options.pollSeconds) };
+    return { ...hook, status: 'running', polls, nextPollSeconds: pollDelaySeconds(elapsed, ctx.options.pollSeconds) };
   }
 }
 
-async function pollOnce({ ctx, hook }: HookTaskInput, deps: EngineDeps): Promise<HookCursor> {
+async function watchedPoll({ ctx, hook }: HookTaskInput, deps: EngineDeps): Promise<HookCursor> {
   const rel = await currentRecord(ctx, deps);
-  const states = await hookStates(hookGroups(rel, hook.event, ctx)[hook.group].hooks, ctx, deps);
+  const hooks = hookGroups(rel, hook.event, ctx)[hook.group].hooks;
+  const first = await look(hooks, { ctx, hook }, deps);
+  if (first.cursor.status !== 'running') return first.cursor;
+  // the window ends when the first running hook's timeout passes, so a timeout is seen on time
+  const running = first.states.filter((s) => s.state === 'running');
+  const seconds = watchSeconds(elapsedSeconds(hook, deps), Math.min(...running.map((s) => timeoutOf(s.hook, ctx))), ctx.options.pollSeconds);
+  if (seconds <= 0) return first.cursor;
+  const outcome = await watchUntil(
+    hooks.map((h) => hookRef(h, ctx.namespace)),
+    seconds,
+    (live) => groupSettled(hooks, live, ctx),
+    deps,
+  );
+  deps.logger.debug('watched hook group', { event: hook.event, group: hook.group, outcome });
+  return (await look(hooks, { ctx, hook }, deps)).cursor;
+}
+
+/** Finished or failed, as far as the watched objects tell (the verdict is the next look's). */
+function groupSettled(hooks: Hook[], live: LiveObjects, ctx: ReleaseContext): boolean {
+  const states = hooks.map((h) => hookState(h.kind, live.get(refKey(hookRef(h, ctx.namespace))), hookObject(h, ctx.namespace)).state);
+  return states.includes('failed') || states.every((s) => s === 'succeeded');
+}
+
+async function look(groupHooks: Hook[], { ctx, hook }: HookTaskInput, deps: EngineDeps): Promise<{ cursor: HookCursor; states: HookStatus[] }> {
+  const states = await hookStates(groupHooks, ctx, deps);
   for (const s of states) deps.logger.debug('hook state', { event: hook.event, hook: `${s.hook.kind}/${s.hook.name}`, state: s.state, reason: s.reason });
   const now = deps.clock();
-  const elapsed = (now.getTime() - Date.parse(hook.startedAt ?? now.toISOString())) / 1000;
+  const elapsed = elapsedSeconds(hook, deps);
 
   const hooks = states.map((s) => ({ hook: `${s.hook.kind}/${s.hook.name}`, state: s.state }));
   const failed = states.filter((s) => s.state === 'failed').map((s) => s.hook.name);
   const timedOut = states.filter((s) => s.state === 'running' && elapsed > timeoutOf(s.hook, ctx)).map((s) => s.hook.name);
-  if (failed.length) return { ...hook, status: 'failed', failed, hooks };
-  if (timedOut.length) return { ...hook, status: 'timedOut', failed: timedOut, hooks };
+  if (failed.length) return { states, cursor: { ...hook, status: 'failed', failed, hooks } };
+  if (timedOut.length) return { states, cursor: { ...hook, status: 'timedOut', failed: timedOut, hooks } };
 
   if (states.every((s) => s.state === 'succeeded')) {
     // counted as succeeded on its ttlSecondsAfterFinished alone: its result was never seen (docs/semantics.md#deliberate-differences-from-helm, 3)
     for (const s of states.filter((x) => x.gone)) deps.logger.warn(`${hook.event} hook ${s.hook.kind}/${s.hook.name}: ${s.reason}; counted as succeeded, its result never seen`, { event: hook.event });
     // Helm writes the record once per hook, before creating it: this success is stored by the next write
-    return { event: hook.event, group: hook.group + 1, groups: hook.groups, status: 'succeeded', completedAt: now.toISOString(), hooks };
+    return { states, cursor: { event: hook.event, group: hook.group + 1, groups: hook.groups, status: 'succeeded', completedAt: now.toISOString(), hooks } };
   }
   const polls = (hook.polls ?? 0) + 1;
-  return { ...hook, status: 'running', polls, nextPollSeconds: pollDelaySeconds(polls, ctx.options.pollSeconds), hooks };
+  return { states, cursor: { ...hook, status: 'running', polls, nextPollSeconds: pollDelaySeconds(elapsed, ctx.options.pollSeconds), hooks } };
+}
+
+/** Seconds since the group's objects were created. */
+function elapsedSeconds(hook: HookCursor, deps: EngineDeps): number {
+  const now = deps.clock().getTime();
+  return (now - Date.parse(hook.startedAt ?? new Date(now).toISOString())) / 1000;
 }
 
 /**

@@ -14,11 +14,12 @@ import { createMergePatch, createThreeWayJsonMergePatch } from '../core/json-mer
 import { upgradeManagedFieldsPatch } from '../core/managed-fields';
 import { patchSchemaFor } from '../core/patch-meta';
 import { createThreeWayMergePatch } from '../core/strategic-merge-patch';
-import { pollDelaySeconds } from '../core/polling';
+import { pollDelaySeconds, watchSeconds } from '../core/polling';
 import { resourceReady } from '../core/readiness';
 import type { EngineDeps } from './deps';
 import { FIELD_MANAGER, effectiveAction, resourcesOf } from './record-contents';
 import { currentRecord, storeFor } from './release-store';
+import { watchUntil } from './watch';
 
 /** Objects applied concurrently within one same-kind run. */
 const PARALLEL = 8;
@@ -163,41 +164,58 @@ async function leftovers(rel: HelmRelease, ctx: ReleaseContext, deps: EngineDeps
   return owned;
 }
 
-/** One look at the release's resources: ready (after apply) or gone (after delete). */
+/**
+ * One poll of the release's resources, ready (after apply) or gone (after delete): a look, then
+ * (some pending) a watch of those until they are all ready or gone or the window ends, then a
+ * last look, which gives the verdict (lib/engine/watch.ts).
+ */
 export async function checkResources({ ctx, wait }: TaskInput<'checkResources'>, deps: EngineDeps): Promise<WaitCursor> {
   const rel = await currentRecord(ctx, deps);
   const action = wait.mode === 'gone' ? 'uninstall' : 'install';
   const plan = planRelease({ action, release: ctx.release, namespace: ctx.namespace, manifest: rel.manifest ?? '' });
   const refs = wait.mode === 'gone' ? plan.deletions : plan.resources;
-  const now = deps.clock();
-  const startedAt = wait.startedAt ?? now.toISOString();
+  const startedAt = wait.startedAt ?? deps.clock().toISOString();
+  const elapsed = () => (deps.clock().getTime() - Date.parse(startedAt)) / 1000;
+  const done = (live: KubeObject | undefined) => (wait.mode === 'gone' ? live === undefined : resourceReady(live).state === 'ready');
 
-  const pending: string[] = [];
-  await Promise.all(
-    refs.map(async (ref) => {
-      const live = await deps.kube.get(ref);
-      if (wait.mode === 'gone') {
-        if (live) pending.push(`${ref.kind}/${ref.name}: still exists`);
-        return;
-      }
-      const verdict = resourceReady(live);
-      if (verdict.state !== 'ready') pending.push(`${ref.kind}/${ref.name}: ${verdict.reason}`);
-    }),
-  );
-  pending.sort();
-  if (pending.length === 0) return { mode: wait.mode, startedAt, status: 'ready' };
+  let pending = await pendingResources(refs, wait.mode, deps);
+  const seconds = pending.length ? watchSeconds(elapsed(), ctx.options.timeoutSeconds, ctx.options.pollSeconds) : 0;
+  if (seconds > 0) {
+    const watched = pending.map((p) => p.ref);
+    const outcome = await watchUntil(watched, seconds, (live) => watched.every((r) => done(live.get(refKey(r)))), deps);
+    deps.logger.debug('watched resources', { mode: wait.mode, pending: watched.length, outcome });
+    pending = await pendingResources(watched, wait.mode, deps);
+  }
+  const reasons = pending.map((p) => p.reason).sort();
+  if (reasons.length === 0) return { mode: wait.mode, startedAt, status: 'ready' };
 
-  const elapsed = (now.getTime() - Date.parse(startedAt)) / 1000;
-  if (elapsed > ctx.options.timeoutSeconds) {
+  if (elapsed() > ctx.options.timeoutSeconds) {
     const what = wait.mode === 'gone' ? 'were not deleted' : 'are not ready';
     throw new HelmSfnError(
       ErrorName.ResourcesNotReady,
-      `${pending.length} resource(s) ${what} after ${ctx.options.timeoutSeconds}s: ${pending.slice(0, SHOWN).join('; ')}`,
+      `${reasons.length} resource(s) ${what} after ${ctx.options.timeoutSeconds}s: ${reasons.slice(0, SHOWN).join('; ')}`,
     );
   }
   const polls = (wait.polls ?? 0) + 1;
-  const nextPollSeconds = pollDelaySeconds(polls - 1, ctx.options.pollSeconds);
-  return { mode: wait.mode, startedAt, polls, status: 'waiting', nextPollSeconds, pending: pending.slice(0, SHOWN) };
+  const nextPollSeconds = pollDelaySeconds(elapsed(), ctx.options.pollSeconds);
+  return { mode: wait.mode, startedAt, polls, status: 'waiting', nextPollSeconds, pending: reasons.slice(0, SHOWN) };
+}
+
+/** The objects not yet ready (or not yet gone), each with why. */
+async function pendingResources(refs: readonly ObjectRef[], mode: WaitCursor['mode'], deps: EngineDeps): Promise<{ ref: ObjectRef; reason: string }[]> {
+  const pending: { ref: ObjectRef; reason: string }[] = [];
+  await Promise.all(
+    refs.map(async (ref) => {
+      const live = await deps.kube.get(ref);
+      if (mode === 'gone') {
+        if (live) pending.push({ ref, reason: `${ref.kind}/${ref.name}: still exists` });
+        return;
+      }
+      const verdict = resourceReady(live);
+      if (verdict.state !== 'ready') pending.push({ ref, reason: `${ref.kind}/${ref.name}: ${verdict.reason}` });
+    }),
+  );
+  return pending;
 }
 
 /**

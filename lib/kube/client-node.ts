@@ -16,7 +16,7 @@ import * as path from 'path';
 import * as k8s from '@kubernetes/client-node';
 import { ErrorName, HelmSfnError } from '../core/errors';
 import { isPlainObject, type KubeObject, type ObjectRef } from '../core/objects';
-import { AlreadyExistsError, unmappedKind, type ApplyOptions, type KubeClient, type ListOptions, type PatchType, type ServedResource } from './client';
+import { AlreadyExistsError, unmappedKind, type ApplyOptions, type KubeClient, type ListOptions, type PatchType, type ServedResource, type WatchEvent, type WatchOptions } from './client';
 
 /** collectionPath's marker for a list across namespaces (not a valid namespace name). */
 const ALL_NAMESPACES = '*';
@@ -221,6 +221,77 @@ export class ClientNodeKubeClient implements KubeClient {
     return (result.items ?? []).map((item) => ({ ...item, apiVersion, kind }));
   }
 
+  async watch(apiVersion: string, kind: string, namespace: string | undefined, opts: WatchOptions, onEvent: (e: WatchEvent) => void): Promise<void> {
+    const path = await this.collectionPath(apiVersion, kind, namespace);
+    const what = `watch ${kind}${namespace ? ` in ${namespace}` : ''}`;
+    const selectors = { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector };
+    const typed = (o: KubeObject): KubeObject => ({ ...o, apiVersion, kind });
+    let resourceVersion = opts.resourceVersion;
+    if (resourceVersion === undefined) {
+      // list, then watch from the list's version (client-go's ListWatch): nothing falls between
+      const list = await this.send<{ metadata?: { resourceVersion?: string }; items?: KubeObject[] }>(`list ${kind}`, { method: 'GET', path, query: selectors, idempotent: true });
+      for (const item of list.items ?? []) onEvent({ type: 'ADDED', object: typed(item) });
+      onEvent({ type: 'SYNCED' });
+      resourceVersion = list.metadata?.resourceVersion;
+    }
+    const query = { watch: 1, resourceVersion, timeoutSeconds: opts.timeoutSeconds, ...selectors };
+    try {
+      // one attempt: a watch that cannot start is the watcher's cue to look with get/list instead
+      await this.stream({ method: 'GET', path, query, idempotent: true }, opts, (e) => onEvent('object' in e ? { ...e, object: typed(e.object) } : e));
+    } catch (raw) {
+      const e = mapError(what, raw);
+      // 410 Expired (the version was compacted away) only means: list again
+      throw statusCode(raw) === 410 ? new HelmSfnError(ErrorName.KubeTransient, e.message, { cause: raw }) : e;
+    }
+  }
+
+  /** A watch stream: newline-delimited JSON events; an ERROR event ends it with its Status. */
+  private async stream(req: Request, opts: WatchOptions, onEvent: (e: WatchEvent) => void): Promise<void> {
+    const { url, opts: reqOpts, transport } = await this.prepared(req, undefined);
+    if (opts.signal?.aborted) return;
+    return new Promise((resolve, reject) => {
+      let failed = false;
+      const fail = (e: unknown) => {
+        failed = true;
+        request.destroy();
+        reject(e);
+      };
+      const request = transport.request(url, { ...reqOpts, signal: opts.signal }, (res) => {
+        const code = res.statusCode ?? 0;
+        const chunks: Buffer[] = [];
+        let pending = '';
+        res.on('data', (c: Buffer) => {
+          if (code < 200 || code >= 300) return void chunks.push(c);
+          pending += c.toString('utf8');
+          let newline: number;
+          while ((newline = pending.indexOf('\n')) >= 0 && !failed) {
+            const line = pending.slice(0, newline).trim();
+            pending = pending.slice(newline + 1);
+            if (!line) continue;
+            let event: { type: string; object: KubeObject & { code?: number; message?: string; reason?: string } };
+            try {
+              event = JSON.parse(line);
+            } catch {
+              return fail(Object.assign(new Error('unreadable watch event'), { code: 'ECONNRESET' }));
+            }
+            if (event.type === 'ERROR') fail(new ApiError(event.object.code ?? 500, event.object));
+            else if (event.type !== 'BOOKMARK') onEvent(event as WatchEvent);
+          }
+        });
+        res.on('error', (e) => (opts.signal?.aborted ? resolve() : fail(e)));
+        res.on('end', () => {
+          if (failed) return;
+          if (code >= 200 && code < 300) return resolve();
+          reject(new ApiError(code, parseStatus(Buffer.concat(chunks).toString('utf8')), Number(res.headers['retry-after']) || undefined));
+        });
+      });
+      // a stalled stream (no event, no end) past the server's own timeout is a dropped one
+      request.setTimeout((opts.timeoutSeconds + 10) * 1000, () => request.destroy(Object.assign(new Error(`watch stalled past ${opts.timeoutSeconds} s`), { code: 'ETIMEDOUT' })));
+      request.on('error', (e) => (opts.signal?.aborted ? resolve() : failed ? undefined : fail(e)));
+      request.end();
+    });
+  }
+
   async podLogs(namespace: string, pod: string, container: string, tailLines: number): Promise<string> {
     const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`;
     try {
@@ -309,13 +380,12 @@ export class ClientNodeKubeClient implements KubeClient {
     }
   }
 
-  private async once(req: Request): Promise<unknown> {
+  /** The URL, options and transport of one request, authenticated as the kubeconfig says. */
+  private async prepared(req: Request, body: Buffer | undefined): Promise<{ url: URL; opts: https.RequestOptions; transport: typeof https | typeof http }> {
     const cluster = this.kc.getCurrentCluster();
     if (!cluster) throw new HelmSfnError(ErrorName.ClusterUnreachable, 'the kubeconfig has no current cluster');
     const url = new URL(cluster.server.replace(/\/+$/, '') + req.path);
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    // a string body is sent as it is: patches computed byte for byte as Helm computes them
-    const body = req.body === undefined ? undefined : Buffer.from(typeof req.body === 'string' ? req.body : JSON.stringify(req.body));
     const opts: https.RequestOptions = {
       method: req.method,
       headers: {
@@ -327,6 +397,13 @@ export class ClientNodeKubeClient implements KubeClient {
     await this.kc.applyToHTTPSOptions(opts);
     const transport = url.protocol === 'https:' ? https : http;
     if (url.protocol !== 'https:') delete opts.agent; // client-node builds an https agent whatever the scheme
+    return { url, opts, transport };
+  }
+
+  private async once(req: Request): Promise<unknown> {
+    // a string body is sent as it is: patches computed byte for byte as Helm computes them
+    const body = req.body === undefined ? undefined : Buffer.from(typeof req.body === 'string' ? req.body : JSON.stringify(req.body));
+    const { url, opts, transport } = await this.prepared(req, body);
     return new Promise((resolve, reject) => {
       const request = transport.request(url, opts, (res) => {
         const chunks: Buffer[] = [];

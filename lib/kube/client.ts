@@ -35,6 +35,21 @@ export interface ListOptions {
   readonly fieldSelector?: string;
 }
 
+export interface WatchOptions extends ListOptions {
+  /** Changes after this version; unset: the collection's current objects first (see WatchEvent). */
+  readonly resourceVersion?: string;
+  /** The API server ends the stream after this many seconds. */
+  readonly timeoutSeconds: number;
+  /** Ends the watch early (the watcher saw what it waited for). */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * A change of a watched object. A watch without a resourceVersion starts, as an informer does,
+ * with the current objects as ADDED and one SYNCED (an object not named by then does not exist).
+ */
+export type WatchEvent = { readonly type: 'ADDED' | 'MODIFIED' | 'DELETED'; readonly object: KubeObject } | { readonly type: 'SYNCED' };
+
 export interface KubeClient {
   /** Server-side apply: creates or updates, idempotent. */
   apply(obj: KubeObject, opts: ApplyOptions): Promise<KubeObject>;
@@ -49,6 +64,13 @@ export interface KubeClient {
   /** Delete with background propagation; false when it was already gone. */
   delete(ref: ObjectRef): Promise<boolean>;
   list(apiVersion: string, kind: string, namespace: string | undefined, opts?: ListOptions): Promise<KubeObject[]>;
+  /**
+   * Streams changes of a collection to `onEvent` until the server ends the stream
+   * (`timeoutSeconds`) or `signal` aborts it, then resolves. A stream that cannot start, drops
+   * (reset) or carries an ERROR event (410 Expired: KubeTransient) rejects: the watcher looks
+   * again with get/list, as informers relist.
+   */
+  watch(apiVersion: string, kind: string, namespace: string | undefined, opts: WatchOptions, onEvent: (e: WatchEvent) => void): Promise<void>;
   /** The last `tailLines` lines of a container's log ('' when the pod has none yet). */
   podLogs(namespace: string, pod: string, container: string, tailLines: number): Promise<string>;
   /** e.g. "v1.34.0" */

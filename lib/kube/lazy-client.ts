@@ -4,7 +4,7 @@
  * the CLI, client-node (half a second to load) is loaded while the first state already runs.
  */
 import type { KubeObject, ObjectRef } from '../core/objects';
-import type { ApplyOptions, KubeClient, ListOptions, PatchType } from './client';
+import type { ApplyOptions, KubeClient, ListOptions, PatchType, WatchEvent, WatchOptions } from './client';
 
 export class LazyKubeClient implements KubeClient {
   private client: Promise<KubeClient> | undefined;
@@ -39,6 +39,9 @@ export class LazyKubeClient implements KubeClient {
   }
   async list(apiVersion: string, kind: string, namespace: string | undefined, opts?: ListOptions) {
     return (await this.use()).list(apiVersion, kind, namespace, opts);
+  }
+  async watch(apiVersion: string, kind: string, namespace: string | undefined, opts: WatchOptions, onEvent: (e: WatchEvent) => void) {
+    return (await this.use()).watch(apiVersion, kind, namespace, opts, onEvent);
   }
   async podLogs(namespace: string, pod: string, container: string, tailLines: number) {
     return (await this.use()).podLogs(namespace, pod, container, tailLines);

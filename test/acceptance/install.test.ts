@@ -227,7 +227,7 @@ test('transient API failures (500, 429, dropped connections) are ridden out by r
   }
 });
 
-test('a group without Jobs or Pods is polled at once: it is done when created', async () => {
+test('every group is polled at once: one without Jobs or Pods is done when created, a Job group is watched by its poll', async () => {
   const n = await namespace();
   const chart = writeChart({
     templates: { 'hooks.yaml': docs(hook({ name: 'sa', kind: 'ServiceAccount', events: 'pre-install', weight: '-1' }), hook({ name: 'job', events: 'pre-install', script: 'echo hi' })) },
@@ -236,7 +236,7 @@ test('a group without Jobs or Pods is polled at once: it is done when created', 
   expect(result.error).toBeUndefined();
   const applied = result.events.filter((e) => e.type === 'StateExited' && e.state.name === 'Pre-install: apply hook group');
   const waits = applied.map((e) => (e as unknown as { state: { output: { hook: { nextPollSeconds?: number } } } }).state.output.hook.nextPollSeconds);
-  expect(waits).toEqual([0, 2, undefined]); // ServiceAccount group, Job group, no group left
+  expect(waits).toEqual([0, 0, undefined]); // ServiceAccount group, Job group, no group left
 });
 
 test('a bad input fails the first state with InvalidInput and a cause naming the field and the rule', async () => {

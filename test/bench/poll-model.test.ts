@@ -1,27 +1,22 @@
-import { defaultPollSeconds, hookCost, hookPhaseStates, nextPollSeconds, pollWaits } from '../../bench/poll-model';
-import { HISTORY_LIMIT } from '../../bench/report';
+import { defaultPollSeconds, hookCost, hookPhaseStates, maxDetectionDelaySeconds, pollTimeline, pollWaits } from '../../bench/poll-model';
 
-const DEFAULTS = { min: 2, max: 30 };
+const DEFAULTS = { min: 2, max: 3600, watch: 15 };
 
 test('the model uses the defaults an execution input gets', () => {
   expect(defaultPollSeconds()).toEqual(DEFAULTS);
 });
 
-describe('pollWaits: min doubling to max, until the waits cover the hook', () => {
+describe('pollTimeline: a poll at once, each watching 15 s, then waits of a quarter of the elapsed time', () => {
   it.each([
-    [0, [2]],
-    [2, [2]],
-    [2.5, [2, 4]],
-    [60, [2, 4, 8, 16, 30]],
-    [61, [2, 4, 8, 16, 30, 30]],
-  ])('a %d s hook: waits %j', (seconds, waits) => expect(pollWaits(seconds, DEFAULTS)).toEqual(waits));
+    [0, [0], 0],
+    [4, [0], 4],
+    [15, [0], 15],
+    [16, [0, 3], 18],
+    [60, [0, 3, 8, 14], 70],
+  ])('a %d s hook: waits %j, seen after %d s', (seconds, waits, seen) => expect(pollTimeline(seconds, DEFAULTS)).toEqual({ waits, seenAtSeconds: seen }));
 
-  it('a constant interval when min equals max', () => {
-    expect(pollWaits(20, { min: 5, max: 5 })).toEqual([5, 5, 5, 5]);
-  });
-
-  it('stays at max however many polls ran', () => {
-    expect(nextPollSeconds(5000, DEFAULTS)).toBe(30);
+  it('without watching, the first wait is min and each poll only looks', () => {
+    expect(pollWaits(10, { ...DEFAULTS, watch: 0 })).toEqual([2, 2, 2, 2, 2]);
   });
 });
 
@@ -31,11 +26,13 @@ test('a hook phase: Pass, per group apply + Choice + (Wait, poll, Choice) per po
   expect(hookPhaseStates([2, 1])).toHaveLength(1 + (2 + 3 * 2) + (2 + 3 * 1) + 3);
 });
 
-test('cost grows with log(duration) up to the cap, then linearly by one poll per max seconds', () => {
-  expect(hookCost(60, DEFAULTS)).toEqual({ hookSeconds: 60, polls: 5, lastWaitSeconds: 30, transitions: 21, historyEvents: 66 });
-  expect(hookCost(3600, DEFAULTS).polls).toBe(5 + Math.ceil((3600 - 60) / 30));
+test('a short hook costs one poll and is seen as it ends', () => {
+  expect(hookCost(4, DEFAULTS)).toMatchObject({ polls: 1, maxDetectionDelaySeconds: 0, historyEvents: 30 });
 });
 
-test('an 8-hour hook stays far below Step Functions’ 25,000 history events', () => {
-  expect(hookCost(8 * 3600, DEFAULTS).historyEvents).toBeLessThan(HISTORY_LIMIT / 2);
+test('an 8-hour hook: cost grows with log(duration): at most 300 history events, seen at most an hour late', () => {
+  const cost = hookCost(8 * 3600, DEFAULTS);
+  expect(cost.historyEvents).toBeLessThanOrEqual(300);
+  expect(cost.maxDetectionDelaySeconds).toBe(3600);
+  expect(maxDetectionDelaySeconds(3600, DEFAULTS)).toBeLessThanOrEqual(0.25 * 3600);
 });

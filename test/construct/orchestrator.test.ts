@@ -1,4 +1,5 @@
-import { App, Stack, Tags } from 'aws-cdk-lib';
+import { App, Duration, Stack, Tags } from 'aws-cdk-lib';
+import { MAX_WATCH_SECONDS } from '../../lib/core/polling';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -107,6 +108,10 @@ describe('functions', () => {
     expect(fn('Render').Environment.Variables[LambdaEnv.helmBinary]).toBe('/opt/helm/helm');
     expect(fn('Engine')).toMatchObject({ Architectures: ['arm64'], MemorySize: 256, Timeout: 120 });
     expect(fn('Engine').Layers).toBeUndefined();
+  });
+
+  it('the engine function, which runs the polls, outlives the longest watch window between two looks', () => {
+    expect(fn('Engine').Timeout).toBeGreaterThanOrEqual(MAX_WATCH_SECONDS + 60);
   });
 
   it('get the registry as JSON of names and ARNs, the bus, and Powertools settings; no secret in any environment', () => {
@@ -292,6 +297,8 @@ describe('validation', () => {
     ['an http endpoint', { clusters: { onprem: { endpoint: 'http://k8s:6443', tokenSecretArn: TOKEN_SECRET } } }, /clusters\.onprem\.endpoint: must be an https:\/\/ URL/],
     ['pollSeconds.min of 0', { pollSeconds: { min: 0 } }, /pollSeconds\.min: must be an integer from 1 to 300; got 0/],
     ['pollSeconds.max below min', { pollSeconds: { min: 10, max: 5 } }, /pollSeconds\.max: must be at least pollSeconds\.min \(10\); got 5/],
+    ['a watch window above 60 s', { pollSeconds: { watch: 90 } }, /pollSeconds\.watch: must be an integer from 0 to 60; got 90/],
+    ['a task timeout a poll cannot watch in', { taskTimeout: Duration.seconds(60) }, /timeout: must be at least 120 seconds \(a poll watches for up to 60 s between two looks\)/],
     ['a bad account', { events: { allowedAccounts: ['1234'] } }, /events\.allowedAccounts\[0\]: must be a 12-digit AWS account id; got "1234"/],
     ['a bad organization id', { events: { allowedOrganizationId: 'org-1' } }, /events\.allowedOrganizationId: must be an AWS Organizations id/],
     ['an upper-case repository', { imageUpdates: [{ repositoryName: 'Web', release: 'web', namespace: 'web', chart: { source: 's3://bkt/c.tgz' } }] }, /imageUpdates\[0\]\.repositoryName: must be an ECR repository name/],

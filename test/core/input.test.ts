@@ -16,7 +16,7 @@ const DEFAULT_OPTIONS = {
   forceConflicts: false,
   forceReplace: false,
   takeOwnership: false,
-  pollSeconds: { min: 2, max: 30 },
+  pollSeconds: { min: 2, max: 3600, watch: 15 },
 };
 const install = { action: 'install', release: 'my-website', namespace: 'web', chart: { source: 's3://charts-bucket/wordpress-1.2.3.tgz' } };
 
@@ -44,7 +44,7 @@ describe('good inputs come back with defaults filled in', () => {
         values: { replicaCount: 2, nested: { list: [1, 'a', null, true] } },
         valuesFrom: ['s3://config-bucket/prod.yaml'],
         set: ['image.tag=6.6', 'a.b=c,d=e'],
-        options: { timeoutSeconds: 600, wait: true, hookMode: 'sequential', historyMax: 0, pollSeconds: { min: 5, max: 60 } },
+        options: { timeoutSeconds: 600, wait: true, hookMode: 'sequential', historyMax: 0, pollSeconds: { min: 5, max: 60, watch: 15 } },
       },
       {
         action: 'install',
@@ -55,7 +55,7 @@ describe('good inputs come back with defaults filled in', () => {
         values: { replicaCount: 2, nested: { list: [1, 'a', null, true] } },
         valuesFrom: ['s3://config-bucket/prod.yaml'],
         set: ['image.tag=6.6', 'a.b=c,d=e'],
-        options: { ...DEFAULT_OPTIONS, timeoutSeconds: 600, wait: true, hookMode: 'sequential', historyMax: 0, pollSeconds: { min: 5, max: 60 } },
+        options: { ...DEFAULT_OPTIONS, timeoutSeconds: 600, wait: true, hookMode: 'sequential', historyMax: 0, pollSeconds: { min: 5, max: 60, watch: 15 } },
       },
     ],
     ['rollback to a revision', { action: 'rollback', release: 'a', namespace: 'b', revision: 3 }, { action: 'rollback', release: 'a', namespace: 'b', revision: 3, options: DEFAULT_OPTIONS }],
@@ -66,14 +66,14 @@ describe('good inputs come back with defaults filled in', () => {
     ],
     ['test', { action: 'test', release: 'a', namespace: 'b' }, { action: 'test', release: 'a', namespace: 'b', options: DEFAULT_OPTIONS }],
     [
-      'upgrade from an https chart; a large poll minimum raises the default maximum',
+      'upgrade from an https chart; a poll minimum keeps the default maximum and window',
       { action: 'upgrade', release: 'a', namespace: 'b', chart: { source: 'https://charts.example.com/a-1.0.0.tgz' }, options: { installIfMissing: true, pollSeconds: { min: 45 } } },
       {
         action: 'upgrade',
         release: 'a',
         namespace: 'b',
         chart: { source: 'https://charts.example.com/a-1.0.0.tgz' },
-        options: { ...DEFAULT_OPTIONS, installIfMissing: true, pollSeconds: { min: 45, max: 45 } },
+        options: { ...DEFAULT_OPTIONS, installIfMissing: true, pollSeconds: { min: 45, max: 3600, watch: 15 } },
       },
     ],
     ['a 53-character release name', { ...install, release: `a${'b'.repeat(52)}` }, { ...install, release: `a${'b'.repeat(52)}`, options: DEFAULT_OPTIONS }],
@@ -128,7 +128,7 @@ describe('bad inputs: the message names every field and its rule', () => {
     ],
     [
       'out-of-range and mistyped options',
-      { ...install, options: { timeoutSeconds: 31536001, wait: 'yes', historyMax: -1, hookMode: 'parallel', pollSeconds: { min: 0, max: 3601 } } },
+      { ...install, options: { timeoutSeconds: 31536001, wait: 'yes', historyMax: -1, hookMode: 'parallel', pollSeconds: { min: 0, max: 3601, watch: 61 } } },
       [
         'options.timeoutSeconds: must be an integer from 1 to 31536000; got 31536001',
         'options.wait: must be true or false; got "yes"',
@@ -136,6 +136,7 @@ describe('bad inputs: the message names every field and its rule', () => {
         'options.historyMax: must be an integer from 0 to 1000; got -1',
         'options.pollSeconds.min: must be an integer from 1 to 300; got 0',
         'options.pollSeconds.max: must be an integer from options.pollSeconds.min to 3600; got 3601',
+        'options.pollSeconds.watch: must be an integer from 0 to 60; got 61',
       ],
     ],
     ['a fractional timeout', { ...install, options: { timeoutSeconds: 1.5 } }, ['options.timeoutSeconds: must be an integer from 1 to 31536000; got 1.5']],

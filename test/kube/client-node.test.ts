@@ -1,6 +1,6 @@
 /** The KubeClient adapter against the simulated API server: behaviour, error names, retries, raw bodies. */
 import { ErrorName, HelmSfnError } from '../../lib/core/errors';
-import { AlreadyExistsError } from '../../lib/kube/client';
+import { AlreadyExistsError, type WatchEvent } from '../../lib/kube/client';
 import { ClientNodeKubeClient, loadKubeConfig, withoutObjectValues } from '../../lib/kube/client-node';
 import { startSimCluster, type SimCluster } from '../../lib/sim';
 
@@ -232,4 +232,49 @@ test('list without a namespace lists every namespace (as helm list -A needs); a 
   await kube.apply(labelled('dry', 'default'), { fieldManager: 'helm', dryRun: true });
   await kube.create({ ...labelled('', 'default'), metadata: { ...labelled('', 'default').metadata, generateName: 'dry-' } }, { dryRun: true });
   expect(names(await kube.list('v1', 'ConfigMap', 'default', { labelSelector: 'spread=yes' }))).toEqual(['default/here']);
+});
+
+describe('watch', () => {
+  const events = () => {
+    const seen: string[] = [];
+    return { seen, onEvent: (e: WatchEvent) => void seen.push(e.type === 'SYNCED' ? 'SYNCED' : `${e.type} ${e.object.kind}/${e.object.metadata.name} ${JSON.stringify(e.object.data)}`) };
+  };
+
+  test('without a resourceVersion: the current objects, SYNCED, then changes, narrowed by the field selector', async () => {
+    await kube.apply(cm('w1', { step: '1' }), { fieldManager: 'helm' });
+    await kube.apply(cm('w-other'), { fieldManager: 'helm' });
+    const { seen, onEvent } = events();
+    const abort = new AbortController();
+    const watching = kube.watch('v1', 'ConfigMap', 'default', { fieldSelector: 'metadata.name=w1', timeoutSeconds: 30, signal: abort.signal }, (e) => {
+      onEvent(e);
+      if (e.type === 'SYNCED') void kube.apply(cm('w1', { step: '2' }), { fieldManager: 'helm' }).then(() => kube.delete(ref('w1')));
+      if (e.type === 'DELETED') abort.abort();
+    });
+    await expect(watching).resolves.toBeUndefined();
+    expect(seen).toEqual(['ADDED ConfigMap/w1 {"step":"1"}', 'SYNCED', 'MODIFIED ConfigMap/w1 {"step":"2"}', 'DELETED ConfigMap/w1 {"step":"2"}']);
+  });
+
+  test("ends when the server's timeoutSeconds ends the stream", async () => {
+    const { seen, onEvent } = events();
+    await kube.watch('v1', 'ConfigMap', 'default', { fieldSelector: 'metadata.name=never', timeoutSeconds: 1 }, onEvent);
+    expect(seen).toEqual(['SYNCED']);
+  });
+
+  test.each([
+    ['a reset', { type: 'reset' as const }, ErrorName.KubeTransient],
+    ['410 Gone', { type: 'error' as const, code: 410 }, ErrorName.KubeTransient],
+    ['a refused watch (403)', { type: 'error' as const, code: 403 }, ErrorName.ClusterUnreachable],
+  ])('a watch that fails with %s rejects (the watcher looks again instead)', async (_, effect, name) => {
+    sim.faults.add({ verbs: ['watch'], resource: 'configmaps', effect });
+    expect(await errorName(kube.watch('v1', 'ConfigMap', 'default', { timeoutSeconds: 5 }, () => undefined))).toMatch(new RegExp(`^${name}: watch ConfigMap in default`));
+  });
+
+  test('an ERROR event (resourceVersion expired) rejects with KubeTransient', async () => {
+    // push the sim's event history (5,000 events) past version 1, so it is compacted away
+    for (let i = 0; i < 5100; i += 100) {
+      await Promise.all(Array.from({ length: 100 }, (_, j) => kube.apply(cm(`churn-${j}`, { i: String(i) }), { fieldManager: 'helm' })));
+    }
+    const expired = kube.watch('v1', 'ConfigMap', 'default', { resourceVersion: '1', timeoutSeconds: 5 }, () => undefined);
+    expect(await errorName(expired)).toMatch(/^KubeTransient: watch ConfigMap in default: too old resource version/);
+  });
 });

@@ -12,9 +12,9 @@ import type { Json, JsonObject } from '../../lib/core/go-json';
 import { refKey, refOf, isClusterScoped, type KubeObject, type ObjectRef } from '../../lib/core/objects';
 import { patchSchemaFor } from '../../lib/core/patch-meta';
 import { applyStrategicMergePatch } from '../../lib/core/strategic-merge-patch';
-import { AlreadyExistsError, unmappedKind, type ApplyOptions, type KubeClient, type ListOptions, type PatchType, type ServedResource } from '../../lib/kube/client';
+import { AlreadyExistsError, unmappedKind, type ApplyOptions, type KubeClient, type ListOptions, type PatchType, type ServedResource, type WatchEvent, type WatchOptions } from '../../lib/kube/client';
 
-export type Verb = 'apply' | 'create' | 'replace' | 'patch' | 'get' | 'delete' | 'list' | 'podLogs' | 'serverVersion' | 'resourceFor';
+export type Verb = 'apply' | 'create' | 'replace' | 'patch' | 'get' | 'delete' | 'list' | 'watch' | 'podLogs' | 'serverVersion' | 'resourceFor';
 
 /** One call as the engine made it: `target` is `Kind namespace/name` (list: `Kind namespace`). */
 export interface Call {
@@ -253,6 +253,25 @@ export class FakeKube implements KubeClient {
         .filter((o) => o.apiVersion === apiVersion && o.kind === kind && (!namespace || o.metadata.namespace === namespace))
         .filter((o) => matchesSelector(o.metadata.labels ?? {}, opts.labelSelector) && matchesFields(o, opts.fieldSelector))
         .map(clone);
+    });
+  }
+
+  /**
+   * The current objects as ADDED, then SYNCED, as a watch without a resourceVersion starts; then
+   * the stream ends, as if the window passed: the fake has no time of its own, a test changes the
+   * cluster between polls. A watch from a resourceVersion sees no change and ends.
+   */
+  async watch(apiVersion: string, kind: string, namespace: string | undefined, opts: WatchOptions, onEvent: (e: WatchEvent) => void): Promise<void> {
+    const target = { apiVersion, kind, name: '', ...(namespace ? { namespace } : {}) };
+    const { signal: _signal, ...options } = opts;
+    return this.call('watch', target, undefined, { ...options }, () => {
+      this.mapped(target);
+      if (opts.resourceVersion !== undefined) return;
+      for (const o of this.objects.values()) {
+        if (o.apiVersion !== apiVersion || o.kind !== kind || (namespace && o.metadata.namespace !== namespace)) continue;
+        if (matchesSelector(o.metadata.labels ?? {}, opts.labelSelector) && matchesFields(o, opts.fieldSelector)) onEvent({ type: 'ADDED', object: clone(o) });
+      }
+      onEvent({ type: 'SYNCED' });
     });
   }
 
