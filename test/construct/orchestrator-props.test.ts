@@ -129,9 +129,9 @@ describe('memorySize and timeout, by role', () => {
   });
 
   it('are set per role', () => {
-    const s = synth(() => ({ memorySize: 512, timeout: Duration.seconds(90), renderMemorySize: 3008, renderTimeout: Duration.minutes(10) }));
+    const s = synth(() => ({ memorySize: 512, timeout: Duration.seconds(150), renderMemorySize: 3008, renderTimeout: Duration.minutes(10) }));
     expect(s.fn('Render').Properties).toMatchObject({ MemorySize: 3008, Timeout: 600 });
-    for (const id of ALL_FUNCTIONS.filter((f) => f !== 'Render')) expect(s.fn(id).Properties).toMatchObject({ MemorySize: 512, Timeout: 90 });
+    for (const id of ALL_FUNCTIONS.filter((f) => f !== 'Render')) expect(s.fn(id).Properties).toMatchObject({ MemorySize: 512, Timeout: 150 });
   });
 
   it('the deprecated taskTimeout still sets both timeouts, and yields to the new props', () => {

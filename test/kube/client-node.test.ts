@@ -263,7 +263,7 @@ describe('watch', () => {
   test.each([
     ['a reset', { type: 'reset' as const }, ErrorName.KubeTransient],
     ['410 Gone', { type: 'error' as const, code: 410 }, ErrorName.KubeTransient],
-    ['a refused watch (403)', { type: 'error' as const, code: 403 }, ErrorName.ClusterUnreachable],
+    ['a refused watch (403)', { type: 'error' as const, code: 403 }, ErrorName.AccessDenied],
   ])('a watch that fails with %s rejects (the watcher looks again instead)', async (_, effect, name) => {
     sim.faults.add({ verbs: ['watch'], resource: 'configmaps', effect });
     expect(await errorName(kube.watch('v1', 'ConfigMap', 'default', { timeoutSeconds: 5 }, () => undefined))).toMatch(new RegExp(`^${name}: watch ConfigMap in default`));
