@@ -34,6 +34,9 @@ module.exports = {
     { ...common, displayName: 'unit', testMatch: ['**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/', ...SLOW] },
     { ...common, displayName: 'slow', testRegex: SLOW },
   ],
+  // jest's default is one worker less than the cores: a single worker on a 2-core machine, where
+  // most tests wait on helm, kubectl and the sim rather than compute
+  maxWorkers: '100%',
   testTimeout: 60_000,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };

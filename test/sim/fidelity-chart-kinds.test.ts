@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { clientOps, simWithTools } from './support';
+import { clientOps, simWithTools, stderrOf } from './support';
 
 const env = simWithTools();
 const CHART = path.join(__dirname, 'fixtures', 'real-images-chart');
@@ -51,7 +51,7 @@ describe('kinds and containers of real charts, judged by kubectl and helm', () =
   it('installs a chart of real images with --wait: entrypoint containers run, the args-only hook Job completes', async () => {
     const from = env.sim.operations.length;
     const install = await env.t.helm('install', 'r1', CHART, '--wait', '--timeout', '60s');
-    expect(install.stderr).toBe('');
+    expect(stderrOf(install)).toBe('');
     expect(install.stdout).toContain('STATUS: deployed');
 
     const pods = await env.t.kubectl('get', 'pods', '--no-headers');
@@ -132,13 +132,13 @@ describe('kinds and containers of real charts, judged by kubectl and helm', () =
     );
     expect(patched.stdout).toBe('validatingwebhookconfiguration.admissionregistration.k8s.io/r1-admission patched\n');
     const waited = await waiting;
-    expect(waited.stderr).toBe('');
+    expect(stderrOf(waited)).toBe('');
     expect(waited.stdout).toBe('validatingwebhookconfiguration.admissionregistration.k8s.io/r1-admission condition met\n');
   });
 
   it('server-side applies a changed webhook on upgrade (generation 3), and uninstall deletes every kind', async () => {
     const upgrade = await env.t.helm('upgrade', 'r1', CHART, '--set', 'failurePolicy=Ignore', '--wait', '--timeout', '60s');
-    expect(upgrade.stderr).toBe('');
+    expect(stderrOf(upgrade)).toBe('');
     expect(upgrade.stdout).toContain('STATUS: deployed');
     const vwc = env.sim.get('admissionregistration.k8s.io/v1', 'ValidatingWebhookConfiguration', undefined, 'r1-admission') as any;
     expect(vwc.webhooks[0].failurePolicy).toBe('Ignore');

@@ -5,7 +5,7 @@
  */
 import * as path from 'path';
 
-import { CHART, clientOps, opLine, simWithTools } from './support';
+import { CHART, clientOps, opLine, simWithTools, stderrOf } from './support';
 
 const env = simWithTools();
 
@@ -19,7 +19,7 @@ describe('helm install with hook Jobs', () => {
   it('runs the pre-install hook, applies the resources, runs the post-install hook and records the release', async () => {
     const from = env.sim.operations.length;
     const res = await env.t.helm('install', 'r1', CHART, '-n', 'default');
-    expect(res.stderr).toBe('');
+    expect(stderrOf(res)).toBe('');
     expect(res.stdout).toMatch(/STATUS: deployed\nREVISION: 1\nDESCRIPTION: Install complete/);
     expect(helmWrites(from)).toEqual([
       'create Secret sh.helm.release.v1.r1.v1 created',

@@ -45,6 +45,17 @@ export function tools(sim: SimCluster): Tools {
 }
 
 /** A compact line per operation, e.g. `apply Job r1-pre created`, for order assertions. */
+/**
+ * A tool's stderr without client-go's reflector notice of a watch it cancelled itself ("watch
+ * ended with error … context canceled"): client-go races its own cancellation and prints it
+ * against real API servers too (kubernetes/client-go reflector.go); anything else stays.
+ */
+export const stderrOf = (r: ToolResult): string =>
+  r.stderr
+    .split('\n')
+    .filter((line) => !/reflector\.go:\d+\] "Warning: watch ended with error" .*context canceled/.test(line))
+    .join('\n');
+
 export const opLine = (op: SimOperation): string => [op.verb, op.kind, op.name ?? '', op.outcome].join(' ');
 
 /** The operations a client made (controllers' writes have no user agent), from index `from` on. */
