@@ -9,10 +9,10 @@ import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import { ErrorName, HelmSfnError } from '../core/errors';
 import { parseExecutionInput } from '../core/input';
 import { LambdaEnv } from '../core/runtime-contract';
 import { acknowledge } from './nag';
+import { ConstructValidationError, invalidProp } from './validation';
 
 /** The registries and repositories the orchestrator reads charts from. */
 export interface ChartSourcesOptions {
@@ -103,31 +103,32 @@ export function chartPushInput(trigger: ChartPushTrigger, digest: string, stack:
  */
 export function addChartPushRules(scope: Construct, triggers: readonly ChartPushTrigger[], target: (input: Record<string, unknown>) => events.IRuleTarget): void {
   triggers.forEach((trigger, i) => {
-    validateChartPush(trigger, i);
+    validateChartPush(scope, trigger, i);
     new events.Rule(scope, `ChartPushed${i}`, {
       description: `helm-sfn: upgrade ${trigger.release} in ${trigger.namespace} on chart pushes to ${trigger.repository.repositoryName}`,
-      eventPattern: {
-        source: ['aws.ecr'],
-        detailType: ['ECR Image Action'],
-        detail: {
-          'action-type': ['PUSH'],
-          result: ['SUCCESS'],
-          'repository-name': [trigger.repository.repositoryName],
-          'artifact-media-type': [HELM_CHART_MEDIA_TYPE],
-          'image-tag': trigger.tagPattern && trigger.tagPattern !== '*' ? events.Match.wildcard(trigger.tagPattern) : events.Match.exists(),
-        },
-      },
+      eventPattern: ecrPushPattern(trigger.repository.repositoryName, trigger.tagPattern && trigger.tagPattern !== '*' ? events.Match.wildcard(trigger.tagPattern) : events.Match.exists(), {
+        'artifact-media-type': [HELM_CHART_MEDIA_TYPE],
+      }),
       targets: [target(chartPushInput(trigger, events.EventField.fromPath('$.detail.image-digest')))],
     });
   });
 }
 
+/** A successful ECR push to `repositoryName` whose tag matches `imageTag` (image updates and chart pushes). */
+export function ecrPushPattern(repositoryName: string, imageTag: string[], extra: Record<string, string[]> = {}): events.EventPattern {
+  return {
+    source: ['aws.ecr'],
+    detailType: ['ECR Image Action'],
+    detail: { 'action-type': ['PUSH'], result: ['SUCCESS'], 'repository-name': [repositoryName], ...extra, 'image-tag': imageTag },
+  };
+}
+
 const TAG_PATTERN = /^[\w.*-]{1,128}$/;
 
-function validateChartPush(trigger: ChartPushTrigger, i: number): void {
+function validateChartPush(scope: Construct, trigger: ChartPushTrigger, i: number): void {
   const at = `chartPushes[${i}]`;
   if (trigger.tagPattern !== undefined && !TAG_PATTERN.test(trigger.tagPattern)) {
-    throw new HelmSfnError(ErrorName.InvalidInput, `HelmReleaseOrchestrator: ${at}.tagPattern: must be a tag with * wildcards (letters, digits, _ . - *); got ${JSON.stringify(trigger.tagPattern)}`);
+    throw invalidProp(scope, `${at}.tagPattern`, 'must be a tag with * wildcards (letters, digits, _ . - *)', trigger.tagPattern);
   }
   const name = trigger.repository.repositoryName;
   try {
@@ -136,6 +137,6 @@ function validateChartPush(trigger: ChartPushTrigger, i: number): void {
     const sample = Token.isUnresolved(name) ? 'charts/sample' : name;
     parseExecutionInput({ ...input, chart: { source: `oci://123456789012.dkr.ecr.us-east-1.amazonaws.com/${sample}`, digest: `sha256:${'0'.repeat(64)}` } });
   } catch (e) {
-    throw new HelmSfnError(ErrorName.InvalidInput, `HelmReleaseOrchestrator: ${at} makes an invalid execution input:\n${(e as Error).message}`);
+    throw new ConstructValidationError(scope, `${at} makes an invalid execution input:\n${(e as Error).message}`);
   }
 }

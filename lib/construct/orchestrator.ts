@@ -24,7 +24,7 @@ import { parseExecutionInput, type ExecutionOptionsInput } from '../core/input';
 import { isEksTarget, parseClusterRegistry, type ClusterRegistry, type ClusterTarget } from '../kube/aws/registry';
 import { buildDefinition, type TaskFunctions } from '../workflow/definition';
 import { FunctionDefaults, type FunctionKind } from './function-defaults';
-import { addChartPushRules, chartSourcesEnvironment, grantChartSources, type ChartPushTrigger, type ChartSourcesOptions } from './chart-sources';
+import { addChartPushRules, chartSourcesEnvironment, ecrPushPattern, grantChartSources, type ChartPushTrigger, type ChartSourcesOptions } from './chart-sources';
 import { acknowledge, nagResource } from './nag';
 import { ConstructValidationError, invalidProp } from './validation';
 import { MAX_WATCH_SECONDS } from '../core/polling';
@@ -661,16 +661,7 @@ export class HelmReleaseOrchestrator extends Construct implements ec2.IConnectab
     imageUpdates.forEach((trigger, i) => {
       new events.Rule(this, `ImagePushed${i}`, {
         description: `helm-sfn: upgrade ${trigger.release} in ${trigger.namespace} on pushes to ${trigger.repositoryName}`,
-        eventPattern: {
-          source: ['aws.ecr'],
-          detailType: ['ECR Image Action'],
-          detail: {
-            'action-type': ['PUSH'],
-            result: ['SUCCESS'],
-            'repository-name': [trigger.repositoryName],
-            'image-tag': trigger.tagPrefix ? events.Match.prefix(trigger.tagPrefix) : events.Match.exists(),
-          },
-        },
+        eventPattern: ecrPushPattern(trigger.repositoryName, trigger.tagPrefix ? events.Match.prefix(trigger.tagPrefix) : events.Match.exists()),
         targets: [new targets.LambdaFunction(starter, { event: request(imageUpdateInput(trigger, events.EventField.fromPath('$.detail.image-tag'))) })],
       });
     });
