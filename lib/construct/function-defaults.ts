@@ -12,6 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { MAX_WATCH_SECONDS } from '../core/polling';
 import { acknowledge } from './nag';
+import type { HelmReleaseOrchestratorProps } from './orchestrator';
 import { invalidProp } from './validation';
 
 /** What a function does; it decides the function's size and whether it runs in the VPC. */
@@ -22,21 +23,11 @@ export interface FunctionKind {
   readonly reachesClusters: boolean;
 }
 
-/** The orchestrator's function, network and log props, as given (defaults applied here). */
-export interface FunctionDefaultsProps {
-  readonly vpc?: ec2.IVpc;
-  readonly vpcSubnets?: ec2.SubnetSelection;
-  readonly securityGroups?: ec2.ISecurityGroup[];
-  readonly allowAllOutbound?: boolean;
-  readonly memorySize?: number;
-  readonly timeout?: Duration;
-  readonly renderMemorySize?: number;
-  readonly renderTimeout?: Duration;
-  readonly logRetention?: logs.RetentionDays;
-  readonly removalPolicy?: RemovalPolicy;
-  readonly encryptionKey?: kms.IKey;
-  readonly tracing?: boolean;
-}
+/** The orchestrator's function, network and log props, as given (documented there; defaults applied here). */
+export type FunctionDefaultsProps = Pick<
+  HelmReleaseOrchestratorProps,
+  'vpc' | 'vpcSubnets' | 'securityGroups' | 'allowAllOutbound' | 'memorySize' | 'timeout' | 'renderMemorySize' | 'renderTimeout' | 'logRetention' | 'removalPolicy' | 'encryptionKey' | 'tracing'
+>;
 
 /** What {@link FunctionDefaults.forFunction} returns: spread it into any Lambda function's props. */
 export type CommonFunctionProps = Pick<lambda.FunctionOptions, 'memorySize' | 'timeout' | 'logGroup' | 'tracing' | 'vpc' | 'vpcSubnets' | 'securityGroups'>;

@@ -179,7 +179,7 @@ export interface HelmReleaseOrchestratorProps {
    */
   readonly chartBucketAccessLogs?: { readonly bucket: s3.IBucket; readonly prefix?: string };
   /**
-   * VPC of the functions that reach clusters (every task but validate, and the lock recovery),
+   * VPC of the functions that reach clusters (the engine and render functions, and the lock recovery),
    * for clusters whose API endpoint is private. The subnets need a route to the API servers and
    * to the AWS APIs the functions call: a NAT gateway, or VPC endpoints (see the README).
    * @default - the functions run outside any VPC and reach public endpoints only
@@ -208,8 +208,9 @@ export interface HelmReleaseOrchestratorProps {
    */
   readonly memorySize?: number;
   /**
-   * Timeout of every function but the rendering one; tasks are short (one API round trip or a
-   * bounded batch), and long waits are the state machine's Wait states.
+   * Timeout of every function but the rendering one; tasks are short (one API round trip, a
+   * bounded batch, or a poll's watch window of at most 60 s between two looks), and long waits
+   * are the state machine's Wait states. At least 120 seconds.
    * @default Duration.minutes(2)
    */
   readonly timeout?: Duration;

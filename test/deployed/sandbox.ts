@@ -104,7 +104,7 @@ class Container {
 
   constructor(
     private readonly spec: FunctionSpec,
-    private readonly opts: SandboxOptions,
+    opts: SandboxOptions,
     private readonly onLog: (line: string) => void,
   ) {
     const date = new Date().toISOString().slice(0, 10).replace(/-/g, '/');

@@ -6,7 +6,6 @@
 import type { ReleaseContext } from '../../lib/core/contract';
 import { engineTasks } from '../../lib/engine';
 import { apiErrors } from '../support/fake-kube';
-import { configMap } from '../support/charts';
 import { deploy, engineHarness, prepared, type EngineHarness, type FakeChart } from '../support/fake-engine';
 
 const NS = 'web';

@@ -8,7 +8,6 @@ import { helmErrorMessage } from '../../lib/helm/process';
 import { renderChart } from '../../lib/helm/template';
 
 const FIXTURES = path.join(__dirname, 'fixtures');
-const EXAMPLES = path.join(__dirname, '..', '..', 'examples', 'charts');
 let tmp: string;
 
 /** Real helm with its own HOME, as a user would run it. */
