@@ -170,7 +170,7 @@ async function recoverOwnLock(executionArn: string, result: LocalRunResult, inpu
   try {
     await recovery().recoverRelease({ executionArn, status: result.status === 'SUCCEEDED' ? 'FAILED' : result.status, input: JSON.stringify(input) }, deps);
   } catch (e) {
-    deps.logger.warn(`the release is still locked by this execution (${redactValues((e as Error).message)}); \`helm-sfn unlock\` frees it once the cluster answers`);
+    deps.logger.warn(`the release may still be locked by this execution: freeing its lock failed (${redactValues((e as Error).message)}); \`helm-sfn unlock\` frees it once the cluster answers`);
   }
 }
 
