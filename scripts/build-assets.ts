@@ -1,12 +1,12 @@
 /**
  * The build's second half (after `tsc -p tsconfig.build.json`): the Lambda bundles the construct
- * deploys and the state-machine definition the compiled CLI runs (lib/build/artifacts.ts).
+ * deploys, the CLI's bundle, and the state-machine definition it runs (lib/build/artifacts.ts).
  *   npx tsx scripts/build-assets.ts      (npm run build runs it; npm install runs the build)
  */
 import { mkdirSync, statSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { build } from 'esbuild';
-import { BUNDLES, bundleDir, distDir, packageRoot, workflowFile, type BundleName } from '../lib/build/artifacts';
+import { BUNDLES, bundleDir, cliBundleFile, distDir, packageRoot, workflowFile, type BundleName } from '../lib/build/artifacts';
 
 const ENTRIES: Record<BundleName, string> = { engine: 'lambdas/engine.ts', start: 'lambdas/start.ts' };
 
@@ -17,10 +17,25 @@ const ENTRIES: Record<BundleName, string> = { engine: 'lambdas/engine.ts', start
  */
 export async function buildBundle(name: BundleName, outDir: string): Promise<string> {
   const outfile = path.join(outDir, 'index.js');
+  await bundle(ENTRIES[name], outfile);
+  return outfile;
+}
+
+/**
+ * The CLI, the same way. aws-cdk-lib stays out: the CLI needs it only when it runs from source
+ * (lib/local/run-locally.ts synthesizes the definition then), and it is the package's peer.
+ */
+export async function buildCliBundle(outfile: string): Promise<string> {
+  await bundle('bin/helm-sfn.ts', outfile, ['aws-cdk-lib', 'constructs']);
+  return outfile;
+}
+
+async function bundle(entry: string, outfile: string, external: string[] = []): Promise<void> {
   await build({
-    entryPoints: [path.join(packageRoot(), ENTRIES[name])],
+    entryPoints: [path.join(packageRoot(), entry)],
     outfile,
     bundle: true,
+    external,
     platform: 'node',
     target: 'node20',
     format: 'cjs',
@@ -31,7 +46,6 @@ export async function buildBundle(name: BundleName, outDir: string): Promise<str
     alias: { punycode: 'punycode/punycode.js' },
     logLevel: 'warning',
   });
-  return outfile;
 }
 
 /** The definition as the local runner executes it: synthesized from the construct, intrinsics resolved. */
@@ -44,14 +58,13 @@ export function workflowDefinitionJson(): string {
 
 async function main(): Promise<void> {
   const dist = distDir();
-  for (const name of BUNDLES) {
-    const file = await buildBundle(name, bundleDir(name, dist));
-    console.log(`${path.relative(packageRoot(), file)}: ${(statSync(file).size / 1024).toFixed(0)} KiB`);
-  }
+  const made = (file: string) => console.log(`${path.relative(packageRoot(), file)}: ${(statSync(file).size / 1024).toFixed(0)} KiB`);
+  for (const name of BUNDLES) made(await buildBundle(name, bundleDir(name, dist)));
+  made(await buildCliBundle(cliBundleFile(dist)));
   const file = workflowFile(dist);
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, workflowDefinitionJson());
-  console.log(`${path.relative(packageRoot(), file)}: ${(statSync(file).size / 1024).toFixed(0)} KiB`);
+  made(file);
 }
 
 if (require.main === module) {

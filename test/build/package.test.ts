@@ -2,7 +2,8 @@
  * The package as a consumer gets it: `npm pack` → installed (from npm's cache, offline) into a
  * plain-JS CDK app with only aws-cdk-lib and constructs beside it → `node app.js` synthesizes a
  * stack with the orchestrator, without esbuild or Docker (the Lambda code is the prebuilt
- * bundles) → `npx helm-sfn` runs from that install. One pack, one install.
+ * bundles) → `npx helm-sfn` runs from that install, a whole demo lifecycle included. One pack,
+ * one install.
  */
 import { execFile } from 'child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'fs';
@@ -54,7 +55,7 @@ beforeAll(async () => {
 afterAll(() => work && rmSync(work, { recursive: true, force: true }));
 
 test('the tarball holds the compiled code, the bundles and the definition, and no tests, benchmarks, fixtures or TypeScript sources', () => {
-  expect(files).toEqual(expect.arrayContaining(['package.json', 'bin/helm-sfn.js', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/workflow/helm-release.asl.json', 'CHANGELOG.md']));
+  expect(files).toEqual(expect.arrayContaining(['package.json', 'bin/helm-sfn.js', 'dist/bin/helm-sfn.js', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/workflow/helm-release.asl.json', 'CHANGELOG.md']));
   for (const name of BUNDLES) expect(files).toContain(`dist/bundles/${name}/index.js`);
   expect(files.filter((f) => /^(test|bench|scripts|lambdas)\/|fixtures|\.test\.|(?<!\.d)\.ts$|\.map$/.test(f))).toEqual([]);
 });
@@ -75,9 +76,14 @@ test('a plain-JS CDK app synthesizes the orchestrator offline, without esbuild o
   for (const name of BUNDLES) expect(stagedCode.has(readFileSync(path.join(bundleDir(name), 'index.js'), 'utf8'))).toBe(true);
 }, 120_000);
 
-test('npx helm-sfn runs from the install with plain node', async () => {
+test('npx helm-sfn runs from the install with plain node: its bundle runs a whole lifecycle (demo)', async () => {
   const app = path.join(work, 'app');
+  const npx = (...args: string[]) => run('npx', ['--offline', '--no-install', 'helm-sfn', ...args], { cwd: app, maxBuffer: 16 * 1024 * 1024 });
   const { version } = require(path.join(ROOT, 'package.json')) as { version: string };
-  expect((await run('npx', ['--offline', '--no-install', 'helm-sfn', '--version'], { cwd: app })).stdout.trim()).toBe(version);
-  expect((await run('npx', ['--offline', '--no-install', 'helm-sfn', 'install', '--help'], { cwd: app })).stdout).toMatch(/^Usage: helm-sfn install/);
-}, 60_000);
+  expect((await npx('--version')).stdout.trim()).toBe(version);
+  expect((await npx('install', '--help')).stdout).toMatch(/^Usage: helm-sfn install/);
+  // the bundled engine, client-node and local runner against the bundled sim, with the installed helm
+  const demo = await npx('demo');
+  expect(demo.stdout).toMatch(/^4 .*deployed .*Rollback to 2/m); // the real helm read the bundle's records
+  expect(demo.stderr).toMatch(/my-website \(web\) revision 4: uninstalled/);
+}, 120_000);
