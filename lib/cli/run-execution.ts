@@ -87,8 +87,9 @@ export async function runAndReport(input: Record<string, unknown>, flags: RunFla
 
 /** A local run; the history file is written from its event log (as GetExecutionHistory shows it). */
 async function runLocally(input: Record<string, unknown>, flags: RunFlags, opts: Pick<LocalReleaseOptions, 'onEvent' | 'logger' | 'signal'>) {
-  // only install and upgrade render, so only they need a helm
-  const helm = input.chart || input.action === 'upgrade' ? await findHelm({ flag: flags.helmBinary }) : undefined;
+  // only install and upgrade render, so only they need a helm; the run awaits its check
+  const helm = input.chart || input.action === 'upgrade' ? findHelm({ flag: flags.helmBinary }) : undefined;
+  helm?.catch(() => undefined); // an input refused first makes this failure moot
   const result = await runReleaseLocally(input, { kubeconfigPath: flags.kubeconfig, kubeContext: flags.kubeContext, helm, waitScale: flags.waitScale, chartCredentials: flags.chartCredentials, ...opts });
   if (flags.historyFile) await writeFile(flags.historyFile, `${JSON.stringify(executionHistory(result, localFunctionArn), null, 2)}\n`);
   return result;

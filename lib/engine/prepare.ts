@@ -9,11 +9,11 @@ import type { ReleaseContext, TaskInput, TaskOutput } from '../core/contract';
 import { ErrorName, HelmSfnError } from '../core/errors';
 import { chartKind, parseExecutionInput, parseSetFile, withDefaultPollSeconds, type ExecutionInput } from '../core/input';
 import { classifyManifest, restoreHook } from '../core/hooks';
-import { splitManifest } from '../core/manifest';
+import { splitManifest, type ManifestDocument } from '../core/manifest';
 import { describeRef, ownershipConflict, refKey, refOf, type KubeObject } from '../core/objects';
 import { planRelease, type ReleasePlan } from '../core/plan';
 import { isPending, lastDeployed, latest, nextRevision, recordsToPrune, type HelmRelease } from '../core/release-record';
-import type { EngineDeps } from './deps';
+import type { EngineDeps, RenderRequest, RenderedRelease } from './deps';
 import { AlreadyExistsError, unmappedKind } from '../kube/client';
 import { FIELD_MANAGER, effectiveAction, hookObject, resourcesOf } from './record-contents';
 import { storeFor, type ReleaseStore } from './release-store';
@@ -78,8 +78,7 @@ async function prepareInstall(ctx: ReleaseContext, input: ExecutionInput, store:
   }
   if (last) assertUnlocked(last, ctx, store);
   const { pinned, ...chart } = await chartRequest(ctx, input, deps);
-  await installCrds(await deps.renderer.crds(chart), deps);
-  const rendered = await deps.renderer.render({ ...chart, serverSide: ctx.options.serverSide ?? true });
+  const rendered = await renderAfterCrds({ ...chart, serverSide: ctx.options.serverSide ?? true }, deps);
   const plan = await mappedPlan(ctx, 'install', rendered.release, '', deps);
   await assertAdoptable(ctx, 'install', rendered.release, '', deps);
   if (ctx.options.createNamespace) await createNamespace(ctx.namespace, deps);
@@ -338,8 +337,21 @@ async function lock(store: ReleaseStore, record: HelmRelease, claimed: HelmRelea
  * CRDs from the chart's crds/ directories, before anything else (pkg/action/install.go
  * installCRDs): applied, then given up to 60 s to be Established. Never upgraded or deleted.
  */
-async function installCrds(crdManifest: string, deps: EngineDeps): Promise<void> {
-  const crds = classifyManifest(splitManifest(crdManifest)).crds;
+/**
+ * Helm's install applies the chart's crds/ first, then renders against a cluster that serves
+ * them. Most charts have none, so the render starts beside the CRD template (two helm processes
+ * at once) and stands when there is none; with CRDs it is done again once they are established.
+ */
+async function renderAfterCrds(request: RenderRequest, deps: EngineDeps): Promise<RenderedRelease> {
+  const early = deps.renderer.render(request);
+  early.catch(() => undefined); // awaited below unless CRDs make it moot
+  const crds = classifyManifest(splitManifest(await deps.renderer.crds(request))).crds;
+  if (crds.length === 0) return early;
+  await installCrds(crds, deps);
+  return deps.renderer.render(request);
+}
+
+async function installCrds(crds: readonly ManifestDocument[], deps: EngineDeps): Promise<void> {
   for (const doc of crds) await deps.kube.apply(doc.object, { fieldManager: FIELD_MANAGER });
   const deadline = deps.clock().getTime() + CRD_WAIT_SECONDS * 1000;
   for (const doc of crds) {

@@ -64,8 +64,11 @@ export interface LocalReleaseOptions {
   readonly kubeconfigPath?: string;
   /** A context of the kubeconfig; default: its current-context. */
   readonly kubeContext?: string;
-  /** The helm that renders (see lib/helm/helm-binary.ts findHelm); default: the bundled helm 4. */
-  readonly helm?: { readonly path: string; readonly serverSideFlag: boolean };
+  /**
+   * The helm that renders (see lib/helm/helm-binary.ts findHelm); default: the bundled helm 4.
+   * A run takes it as a promise, so the check of its version runs while the runner loads.
+   */
+  readonly helm?: LocalHelm | Promise<LocalHelm>;
   /** Multiplies Wait states' real durations (poll intervals); default 1. */
   readonly waitScale?: number;
   readonly onEvent?: (event: ExecutionEvent) => void;
@@ -88,7 +91,12 @@ export interface LocalReleaseOptions {
   readonly deps?: Partial<EngineDeps>;
 }
 
-export function localDeps(opts: LocalReleaseOptions = {}): EngineDeps {
+export interface LocalHelm {
+  readonly path: string;
+  readonly serverSideFlag: boolean;
+}
+
+export function localDeps(opts: Omit<LocalReleaseOptions, 'helm'> & { readonly helm?: LocalHelm } = {}): EngineDeps {
   const { HelmCliRenderer, localKubeconfig, localPath } = helm();
   const { ChartPuller, userRegistryConfig } = charts();
   const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -138,8 +146,9 @@ export async function runReleaseLocally(input: unknown, opts: LocalReleaseOption
   checkLocalInput(input);
   const name = opts.executionName ?? randomUUID();
   const executionArn = `${EXECUTION_ARN_PREFIX}${name}`;
-  const deps = localDeps(opts);
-  const result = await runner().runDefinition(localDefinition(), input as Json, {
+  const { runDefinition } = runner(); // aws-local-stepfunctions: 0.1 s to load, while opts.helm's check runs
+  const deps = localDeps({ ...opts, helm: await opts.helm });
+  const result = await runDefinition(localDefinition(), input as Json, {
     handlers: engineHandlers(deps),
     waitScale: opts.waitScale ?? 1,
     onEvent: opts.onEvent,
