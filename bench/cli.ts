@@ -15,6 +15,7 @@ import { startSimCluster, type SimCluster } from '../lib/sim';
 
 const run = promisify(execFile);
 const CLI = path.resolve(__dirname, '..', 'bin', 'helm-sfn.js');
+const MAX_RSS = path.resolve(__dirname, 'max-rss.cjs');
 const RELEASE = 'bench';
 const NAMESPACE = 'default';
 const MAX_BUFFER = 64 * 1024 * 1024;
@@ -41,6 +42,8 @@ export interface ExecutionCost {
   readonly maxPayloadBytes: number;
   /** Distinct Lambda functions the execution invoked: each may cold-start once. */
   readonly functions: number;
+  /** The process's peak resident set size. */
+  readonly peakRssMegabytes: number;
 }
 
 export interface CliScenarioResult {
@@ -136,10 +139,12 @@ async function helmSfnSteps(sim: SimCluster, scenario: CliScenario, hookMode: Ho
     const costs: ExecutionCost[] = [];
     for (const step of scenario.steps) {
       const historyFile = path.join(dir, `${step}.json`);
-      const env = { ...process.env, KUBECONFIG: sim.kubeconfigPath };
+      const rssFile = path.join(dir, `${step}.rss`);
+      const env = { ...process.env, KUBECONFIG: sim.kubeconfigPath, HELM_SFN_BENCH_RSS_FILE: rssFile };
       try {
-        const seconds = await timed(() => run(process.execPath, [CLI, ...args[step], '--history-file', historyFile], { env, maxBuffer: MAX_BUFFER }));
-        costs.push({ step, seconds, ...historyCost(historyFile) });
+        const seconds = await timed(() => run(process.execPath, ['--require', MAX_RSS, CLI, ...args[step], '--history-file', historyFile], { env, maxBuffer: MAX_BUFFER }));
+        const peakRssMegabytes = Math.round(Number(readFileSync(rssFile, 'utf8')) / 1024);
+        costs.push({ step, seconds, peakRssMegabytes, ...historyCost(historyFile) });
       } catch (e) {
         // a failed run measures nothing useful, but the other scenarios still do
         const output = (e as { stdout?: string; stderr?: string }).stderr || (e as { stdout?: string }).stdout || String(e);
@@ -158,7 +163,7 @@ interface HistoryEvent {
 }
 
 /** Transitions, events, the largest payload and the functions invoked, from a GetExecutionHistory document. */
-export function historyCost(file: string): Omit<ExecutionCost, 'step' | 'seconds'> {
+export function historyCost(file: string): Omit<ExecutionCost, 'step' | 'seconds' | 'peakRssMegabytes'> {
   const { events } = JSON.parse(readFileSync(file, 'utf8')) as { events: HistoryEvent[] };
   let maxPayloadBytes = 0;
   const functions = new Set<string>();

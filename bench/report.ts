@@ -45,11 +45,12 @@ ${r.scenarios
   .map((s) => `**${s.chart}, helm-sfn ${s.hookMode} failed** (its numbers stop there): ${s.error}\n`)
   .join('\n')}
 Per execution (helm-sfn): process seconds, of which the execution itself (ExecutionStarted to its
-end; the rest is the CLI's start-up before the first state and its exit), and distinct functions invoked.
+end; the rest is the CLI's start-up before the first state and its exit), distinct functions invoked,
+and the process's peak resident set size.
 
 ${table(
-  ['chart', 'hook mode', 'step', 'process s', 'execution s', 'transitions', 'history events', 'functions'],
-  sfnRows.flatMap((s) => s.executions!.map((x) => [s.chart, s.hookMode ?? '', x.step, fixed(x.seconds), fixed(x.executionSeconds), x.transitions, x.historyEvents, x.functions])),
+  ['chart', 'hook mode', 'step', 'process s', 'execution s', 'transitions', 'history events', 'functions', 'peak RSS MB'],
+  sfnRows.flatMap((s) => s.executions!.map((x) => [s.chart, s.hookMode ?? '', x.step, fixed(x.seconds), fixed(x.executionSeconds), x.transitions, x.historyEvents, x.functions, x.peakRssMegabytes])),
 )}
 
 ## 2. An ${r.longHook.hours}-hour hook (poll model, bench/poll-model.ts)

@@ -60,6 +60,7 @@ async function main(): Promise<void> {
     { chart: '3 instant hook Jobs + 2-replica Deployment (--wait)', path: writeShortHookChart(), steps: ['install', 'uninstall'], hookModes: ['weight-groups'] },
     { chart: '3 weights × 4 Jobs of 4 s + 30 ConfigMaps', path: writeHookChart(PARALLEL), steps: ['install', 'uninstall'], hookModes: ['weight-groups', 'sequential'] },
     { chart: '2,000 ConfigMaps (5.2 MB) + 200 hooks', path: writeScaleChart(SCALE), steps: ['install', 'upgrade', 'uninstall'], hookModes: ['weight-groups'] },
+    { chart: 'examples/charts/wordpress', path: WORDPRESS_CHART, steps: ['install', 'upgrade', 'uninstall'], hookModes: ['weight-groups'] },
   ];
   log('CLI: helm-sfn --help');
   const help = await cliHelpSeconds();
@@ -89,6 +90,7 @@ async function main(): Promise<void> {
     goal('scale chart: largest state payload (bytes)', 8192, row('2', 'weight-groups')?.maxPayloadBytes),
     goal('scale chart: history events of one execution', 2500, row('2', 'weight-groups')?.historyEvents),
     goal('8-hour hook: history events of its hook phase', 300, longHook.historyEvents),
+    goal('wordpress lifecycle: peak RSS of a helm-sfn command (MB)', 150, peakRss(row('3', 'weight-groups'))),
     goal('cold starts per execution', 2, coldStarts),
     goal('helm-sfn --help (seconds)', 0.3, help),
   ];
@@ -100,6 +102,10 @@ async function main(): Promise<void> {
   writeFileSync(path.join(RESULTS, 'latest.json'), `${JSON.stringify(cli, null, 2)}\n`);
   writeFileSync(path.join(RESULTS, 'latest.md'), markdown);
   process.stdout.write(markdown);
+}
+
+function peakRss(result: CliScenarioResult | undefined): number | undefined {
+  return result?.executions?.length ? Math.max(...result.executions.map((e) => e.peakRssMegabytes)) : undefined;
 }
 
 function inProcessConfig(repeats: number, timeScale: number): BenchConfig {
