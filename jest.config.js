@@ -1,7 +1,8 @@
 /**
  * @swc/jest transpiles (type-checking is `tsc`, run first by `npm test`).
  * @kubernetes/client-node is ESM-only and jest on Node 20 cannot require() it, so globalSetup
- * pre-bundles it to one CommonJS file and moduleNameMapper points the import there.
+ * pre-bundles it to one CommonJS file and moduleNameMapper points the import there. globalSetup
+ * also gives the run one TMPDIR, removed by globalTeardown: tests leave nothing in /tmp.
  *
  * Two projects, both run by `npm test` and CI: `unit` (pure code, the engine on an in-memory
  * cluster, adapters against the sim in-process: `npm run test:unit`, ~1.5 min) and `slow`
@@ -25,7 +26,8 @@ const common = {
     '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
   },
   setupFiles: ['<rootDir>/test/support/setup-env.js'],
-  globalSetup: '<rootDir>/test/support/bundle-esm.js',
+  globalSetup: '<rootDir>/test/support/global-setup.js',
+  globalTeardown: '<rootDir>/test/support/global-teardown.js',
   moduleNameMapper: { '^@kubernetes/client-node$': CLIENT_NODE_CJS },
 };
 

@@ -39,6 +39,8 @@ export interface ChartPullerOptions {
 }
 
 const PULL_TIMEOUT_MS = 120_000;
+/** The name a pull's repositories file gives the chart's repository. */
+const REPOSITORY_NAME = 'helm-sfn-source';
 /** helm's words for "this manifest is not a chart" (an image or another artifact under the tag). */
 const NOT_A_CHART = /minimum number of descriptors|unable to retrieve blob with media type|media ?type .* not (?:supported|allowed)|invalid chart/i;
 /** helm's words for "there is no such chart, version or digest" (registry, repository index, http). */
@@ -86,29 +88,50 @@ export class ChartPuller {
     const out = path.join(work, 'out');
     await mkdir(out);
     const kind = chartKind(spec);
+    const caFile = spec.caBundle ? await this.opts.fetchFile(spec.caBundle) : undefined;
     const args = ['pull'];
     if (kind === 'oci') args.push(spec.digest ? `${spec.source}@${spec.digest}` : spec.source!);
-    else if (kind === 'repo') args.push(spec.name!, `--repo=${spec.repo}`);
+    else if (kind === 'repo') args.push(...(await this.repositoryChart(spec, credentials, caFile, work)));
     else args.push(spec.source!);
     if (spec.version && kind !== 'https') args.push(`--version=${spec.version}`);
     args.push(`--destination=${out}`);
     if (spec.plainHttp && kind === 'oci') args.push('--plain-http');
     if (spec.insecureSkipTlsVerify) args.push('--insecure-skip-tls-verify');
-    if (spec.caBundle) args.push(`--ca-file=${await this.opts.fetchFile(spec.caBundle)}`);
+    if (caFile) args.push(`--ca-file=${caFile}`);
     if (kind === 'oci') {
       // credentials reach helm in a registry config file, never on its command line
       const config = credentials ? await writeRegistryConfig(work, hostOf(spec), credentials) : this.opts.registryConfig;
       if (config) args.push(`--registry-config=${config}`);
-    } else if (credentials) {
-      if (!('username' in credentials)) throw new HelmSfnError(ErrorName.ChartFetchFailed, `${describe(spec)}: a bearer token works for oci:// registries only; Helm repositories take a username and password`);
-      // helm pull takes a repository's credentials only as flags (no config file for --repo)
+    } else if (kind === 'https' && credentials) {
+      if (!('username' in credentials)) throw new HelmSfnError(ErrorName.ChartFetchFailed, `${describe(spec)}: a bearer token works for oci:// registries only; https:// charts take a username and password`);
+      // a chart URL outside any repository index: helm takes its credentials only as flags
       args.push(`--username=${credentials.username}`, `--password=${credentials.password}`);
     }
-    return runHelm(this.opts.helmBinary ?? binaries().helm, args, helmEnv(path.join(work, 'home')), PULL_TIMEOUT_MS);
+    return runHelm(this.helm(), args, helmEnv(path.join(work, 'home')), PULL_TIMEOUT_MS);
+  }
+
+  /**
+   * `helm pull`'s reference to a repository's chart. `--repo` takes credentials only as flags,
+   * which every local user reads in the process list; so with credentials, `helm repo add
+   * --password-stdin` writes the repository to a file of this pull's own (helm writes it 0600)
+   * and fetches its index, and the chart is pulled by the repository's name.
+   */
+  private async repositoryChart(spec: ChartSpec, credentials: RegistryCredentials | undefined, caFile: string | undefined, work: string): Promise<string[]> {
+    if (!credentials) return [spec.name!, `--repo=${spec.repo}`];
+    if (!('username' in credentials)) throw new HelmSfnError(ErrorName.ChartFetchFailed, `${describe(spec)}: a bearer token works for oci:// registries only; Helm repositories take a username and password`);
+    const files = [`--repository-config=${path.join(work, 'repositories.yaml')}`, `--repository-cache=${path.join(work, 'repository-cache')}`];
+    const tls = [...(caFile ? [`--ca-file=${caFile}`] : []), ...(spec.insecureSkipTlsVerify ? ['--insecure-skip-tls-verify'] : [])];
+    const add = ['repo', 'add', REPOSITORY_NAME, spec.repo!, `--username=${credentials.username}`, '--password-stdin', ...tls, ...files];
+    await runHelm(this.helm(), add, helmEnv(path.join(work, 'home')), PULL_TIMEOUT_MS, credentials.password);
+    return [`${REPOSITORY_NAME}/${spec.name}`, ...files];
+  }
+
+  private helm(): string {
+    return this.opts.helmBinary ?? binaries().helm;
   }
 
   private async helmShowChart(archive: string, work: string): Promise<string> {
-    return (await runHelm(this.opts.helmBinary ?? binaries().helm, ['show', 'chart', archive], helmEnv(path.join(work, 'home')))).stdout;
+    return (await runHelm(this.helm(), ['show', 'chart', archive], helmEnv(path.join(work, 'home')))).stdout;
   }
 
   private entry(digest: string) {

@@ -27,11 +27,14 @@ export const helmEnv = (home: string): NodeJS.ProcessEnv => ({
   TMPDIR: os.tmpdir(),
 });
 
-/** Runs helm without a shell; failures become ChartRenderFailed with helm's own message. */
-export function runHelm(helm: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<{ stdout: string; stderr: string }> {
+/**
+ * Runs helm without a shell; failures become ChartRenderFailed with helm's own message. `stdin`
+ * is for secrets (`--password-stdin`): a command line is readable by every local user.
+ */
+export function runHelm(helm: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = DEFAULT_TIMEOUT_MS, stdin?: string): Promise<{ stdout: string; stderr: string }> {
   const command = `helm ${args[0]}`;
   return new Promise((resolve, reject) => {
-    execFile(helm, args, { env, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: MAX_OUTPUT_BYTES, encoding: 'utf8' }, (err, stdout, stderr) => {
+    const child = execFile(helm, args, { env, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: MAX_OUTPUT_BYTES, encoding: 'utf8' }, (err, stdout, stderr) => {
       if (!err) return resolve({ stdout, stderr });
       const e = err as NodeJS.ErrnoException & { killed?: boolean };
       const message =
@@ -45,6 +48,8 @@ export function runHelm(helm: string, args: string[], env: NodeJS.ProcessEnv, ti
       // No `cause`: its message holds the command line, and --set values may be secrets.
       reject(new HelmSfnError(ErrorName.ChartRenderFailed, message));
     });
+    child.stdin?.on('error', () => undefined); // a helm that exits before reading fails above, with its own message
+    child.stdin?.end(stdin);
   });
 }
 

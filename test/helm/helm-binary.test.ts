@@ -1,13 +1,17 @@
 /** Which helm renders: --helm-binary, HELM_BIN, the bundled one where it runs, else PATH; too old is refused. */
-import { chmodSync, mkdtempSync, writeFileSync } from 'fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { binaries, cacheDir, helm3Binaries } from '../../lib/helm/binaries';
 import { compareVersions, findHelm } from '../../lib/helm/helm-binary';
 
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
 /** A stand-in for a helm release we do not ship: prints its version as `helm version --template` does. */
 function fakeHelm(version: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'helm-bin-'));
+  dirs.push(dir);
   const file = path.join(dir, 'helm');
   writeFileSync(file, `#!/bin/sh\nprintf '%s' '${version}'\n`);
   chmodSync(file, 0o755);

@@ -6,13 +6,13 @@
  */
 import { spawnSync } from 'child_process';
 import { createHash } from 'crypto';
-import { mkdtempSync, readFileSync } from 'fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { CHART_DIGEST_ANNOTATION, pinnedChartOf } from '../../lib/core/chart-source';
 import type { HelmRelease } from '../../lib/core/release-record';
 import { ReleaseStore } from '../../lib/engine/release-store';
-import { binaries } from '../../lib/helm/binaries';
+import { binaries, helm3Binaries } from '../../lib/helm/binaries';
 import { ClientNodeKubeClient, loadKubeConfig } from '../../lib/kube/client-node';
 import { localDeps } from '../../lib/local/run-locally';
 import { useSim } from '../acceptance/support';
@@ -142,6 +142,37 @@ test('Helm repository: install by version range and by pinned digest, upgrade, r
   const unauthorized = await h.run({ ...base, action: 'upgrade', chart: { repo: repo.url, name: 'web', plainHttp: true } });
   expect(unauthorized.error?.error).toBe('ChartFetchFailed');
   expect(unauthorized.error?.cause).toMatch(/401|Unauthorized/i);
+});
+
+test.each([
+  ['helm 4', () => binaries().helm, true],
+  ['helm 3', () => helm3Binaries().helm, false],
+] as const)('%s: a repository password never reaches a command line (every local user reads those); helm takes it on stdin', async (_, helm, serverSideFlag) => {
+  const tls = selfSignedCertificate();
+  const site = await startChartRepository([archives['1.3.0']], credentials, tls);
+  // the real helm, behind a script that records every command line it is given
+  const dir = mkdtempSync(path.join(tmpdir(), 'helm-argv-'));
+  const log = path.join(dir, 'argv.log');
+  const probe = path.join(dir, 'helm');
+  writeFileSync(probe, `#!/bin/sh\necho "$*" >> '${log}'\nexec '${helm()}' "$@"\n`, { mode: 0o755 });
+  try {
+    const ns = await h.namespace();
+    const result = await h.run({ action: 'install', release: 'site', namespace: ns, chart: { repo: site.url, name: 'web', caBundle: tls.cert } }, { chartCredentials: credentials, helm: { path: probe, serverSideFlag } });
+    expect(result.error).toBeUndefined();
+    expect((await history('site', ns)).map(summary)).toEqual([expect.objectContaining({ status: 'deployed', chart: '1.3.0' })]);
+    const argv = readFileSync(log, 'utf8');
+    expect(argv).toMatch(/^repo add helm-sfn-source https:.* --username=alice --password-stdin/m);
+    expect(argv).toMatch(/^pull helm-sfn-source\/web /m);
+    expect(argv).not.toContain(PASSWORD);
+    // a wrong password: the repository's answer, named, without the password
+    const denied = await h.run({ action: 'upgrade', release: 'site', namespace: ns, chart: { repo: site.url, name: 'web', caBundle: tls.cert } }, { chartCredentials: { username: USER, password: 'wrong-password-123' }, helm: { path: probe, serverSideFlag } });
+    expect(denied.error).toMatchObject({ error: 'ChartFetchFailed', cause: expect.stringMatching(/chart "web" from https:.*401/) });
+    expect(denied.error?.cause).not.toContain('wrong-password-123');
+    expect(readFileSync(log, 'utf8')).not.toContain('wrong-password-123');
+  } finally {
+    await site.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('TLS with a private CA: caBundle (--ca-file) for a registry, a repository and an https:// archive; insecureSkipTlsVerify; an unknown CA is refused', async () => {

@@ -5,7 +5,7 @@
  * state machine, locally, with the real helm reading the records in between.
  */
 import { execFile } from 'child_process';
-import { mkdtempSync } from 'fs';
+import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
@@ -35,6 +35,7 @@ async function demo(timeScale: number): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { ClientNodeKubeClient, loadKubeConfig } = require('../../kube/client-node') as typeof import('../../kube/client-node');
   const sim = await startSimCluster({ timeScale });
+  const home = mkdtempSync(path.join(tmpdir(), 'helm-home-'));
   const say = (text: string) => process.stderr.write(`\n== ${text}\n`);
   try {
     say(`simulated cluster at ${sim.url} (time scale ${timeScale}); kubeconfig ${sim.kubeconfigPath}`);
@@ -51,7 +52,7 @@ async function demo(timeScale: number): Promise<void> {
     };
     if (!(await step(`helm-sfn install ${RELEASE} examples/charts/wordpress -n ${NAMESPACE} --wait`, { action: 'install', chart: { source: CHART }, options: { wait: true } }))) return;
 
-    const helm = helmCli(sim.kubeconfigPath);
+    const helm = helmCli(sim.kubeconfigPath, home);
     say(`helm list -n ${NAMESPACE}   (the real helm ${(await helm('version', '--short')).trim()} reads helm-sfn's release record)`);
     process.stdout.write(await helm('list', '-n', NAMESPACE));
 
@@ -76,12 +77,12 @@ async function demo(timeScale: number): Promise<void> {
     await step(`helm-sfn uninstall ${RELEASE} -n ${NAMESPACE}`, { action: 'uninstall' });
   } finally {
     await sim.stop();
+    rmSync(home, { recursive: true, force: true });
   }
 }
 
 /** The real helm binary, with its own HOME so the user's helm config never leaks in. */
-function helmCli(kubeconfig: string): (...args: string[]) => Promise<string> {
-  const home = mkdtempSync(path.join(tmpdir(), 'helm-home-'));
+function helmCli(kubeconfig: string, home: string): (...args: string[]) => Promise<string> {
   return async (...args) => {
     const { stdout } = await promisify(execFile)((await findHelm()).path, args, { env: { PATH: process.env.PATH, HOME: home, KUBECONFIG: kubeconfig } });
     return stdout.trimEnd() + '\n';
