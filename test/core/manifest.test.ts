@@ -1,5 +1,7 @@
+import { execFile } from 'child_process';
 import { readFileSync } from 'fs';
 import * as path from 'path';
+import { promisify } from 'util';
 import { ErrorName } from '../../lib/core/errors';
 import { joinManifest, splitManifest } from '../../lib/core/manifest';
 import { at, stream, yamlDoc } from './builders';
@@ -123,4 +125,18 @@ describe('joinManifest', () => {
     );
     expect(joinManifest([])).toBe('');
   });
+});
+
+test('a 5 MB manifest of 2,000 documents with long quoted strings parses, twice over, within a 96 MB heap', async () => {
+  // yaml's quoted scalars are V8 ropes of one node per piece until flattened: unflattened, these
+  // two parses hold ~340 MB, more than the 256 MB engine function has
+  const script = `
+    const { splitManifest } = require(${JSON.stringify(path.resolve(__dirname, '../../lib/core/manifest'))});
+    const text = 'helm-sfn '.repeat(290);
+    const manifest = Array.from({ length: 2000 }, (_, i) => '---\\n# Source: c/templates/cm-' + i + '.yaml\\napiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: cm-' + i + '\\ndata:\\n  text: "' + text + '"\\n').join('');
+    const kept = [splitManifest(manifest), splitManifest(manifest)];
+    process.stdout.write(String(kept[0].length + kept[1].length));
+  `;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--max-old-space-size=96', '--require', require.resolve('tsx/cjs'), '-e', script]);
+  expect(stdout).toBe('4000');
 });
