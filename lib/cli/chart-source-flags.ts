@@ -4,10 +4,11 @@
  * here are for a local run only: they reach helm, never the execution input; a deployed
  * orchestrator reads them from Secrets Manager (`--credentials-secret`).
  */
-import { readFileSync } from 'fs';
+import { existsSync, readFileSync } from 'fs';
 import type { Command } from 'commander';
 import { ErrorName, HelmSfnError } from '../core/errors';
 import type { RegistryCredentials } from '../helm/chart-pull';
+import { userRepositories, userRepositoriesFile, type HelmRepository } from '../helm/user-config';
 
 export interface ChartSourceFlags {
   version?: string;
@@ -32,6 +33,46 @@ export const withChartSourceFlags = (cmd: Command): Command =>
     .option('--ca-file <file>', 'verify the server certificate with this CA bundle')
     .option('--insecure-skip-tls-verify', "skip the server certificate's verification")
     .option('--credentials-secret <arn>', 'deployed orchestrator: Secrets Manager secret with the registry or repository credentials');
+
+/** What a `<chart>` argument and the flags say, once a `<repository>/<chart>` is resolved. */
+export interface ChartArgument<F extends ChartSourceFlags> {
+  readonly chart: string;
+  readonly flags: F;
+}
+
+/**
+ * helm's `<repository>/<chart>` (helm v4.1.4 `pkg/action/install.go` LocateChart): an argument
+ * that is no path on disk, whose first segment names a repository of the user's repositories
+ * file (`helm repo add`), is that repository's chart — what `--repo <url> <chart>` with the
+ * entry's TLS settings and credentials says. Credentials reach local runs only; a deployed
+ * orchestrator needs `--credentials-secret`.
+ */
+export function resolveChartArgument<F extends ChartSourceFlags>(chart: string, flags: F, remote: boolean, file = userRepositoriesFile()): ChartArgument<F> {
+  const named = /^([^/.:][^/:]*)\/([^/]+)$/.exec(chart);
+  if (flags.repo !== undefined || !named || existsSync(chart)) return { chart, flags };
+  const [, repositoryName, chartName] = named;
+  const repository = userRepositories(file).find((r) => r.name === repositoryName);
+  if (!repository) {
+    throw new HelmSfnError(ErrorName.InvalidInput, `${chart}: no chart directory or archive there, and no repository "${repositoryName}" in ${file} (helm repo add ${repositoryName} <url>)`);
+  }
+  return { chart: chartName, flags: { ...flags, ...repositoryFlags(repository, flags, remote, file) } };
+}
+
+function repositoryFlags(repository: HelmRepository, flags: ChartSourceFlags, remote: boolean, file: string): ChartSourceFlags {
+  const where = `repository "${repository.name}" (${file})`;
+  if (repository.certFile || repository.keyFile) throw new HelmSfnError(ErrorName.InvalidInput, `${where}: client certificates (certFile, keyFile) are not supported`);
+  const flagged = flags.username !== undefined || flags.password !== undefined || flags.passwordStdin;
+  const stored = repository.password !== undefined && !flagged;
+  if (stored && remote && !flags.credentialsSecret) {
+    throw new HelmSfnError(ErrorName.InvalidInput, `${where} has credentials: a deployed orchestrator reads them from Secrets Manager; give --credentials-secret <arn>`);
+  }
+  return {
+    repo: repository.url,
+    ...(flags.caFile === undefined && repository.caFile ? { caFile: repository.caFile } : {}),
+    ...(repository.insecureSkipTlsVerify ? { insecureSkipTlsVerify: true } : {}),
+    ...(stored && !remote ? { username: repository.username, password: repository.password } : {}),
+  };
+}
 
 /**
  * The input's `chart` for a `<chart>` argument and the flags: `--repo` makes it a repository

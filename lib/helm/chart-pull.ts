@@ -193,18 +193,3 @@ function fetchError(spec: ChartSpec, e: unknown, credentials: RegistryCredential
   const hint = NOT_A_CHART.test(message) ? ' (the reference is not a Helm chart)' : '';
   return new HelmSfnError(name, `${describe(spec)}: ${message}${hint}`);
 }
-
-/**
- * helm's own registry config, where `helm registry login` keeps credentials (helm v4.1.4
- * `pkg/cli/environment.go`: $HELM_REGISTRY_CONFIG, else `registry/config.json` under helm's
- * config home). Local runs hand it to `helm pull` explicitly: their helm runs with an isolated
- * HOME, which would hide it.
- */
-export function userRegistryConfig(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const home = env.HOME ?? '';
-  const configHome =
-    env.HELM_CONFIG_HOME ??
-    (env.XDG_CONFIG_HOME ? path.join(env.XDG_CONFIG_HOME, 'helm') : process.platform === 'darwin' ? path.join(home, 'Library', 'Preferences', 'helm') : path.join(home, '.config', 'helm'));
-  const file = env.HELM_REGISTRY_CONFIG ?? path.join(configHome, 'registry', 'config.json');
-  return existsSync(file) ? file : undefined;
-}

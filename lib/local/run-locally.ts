@@ -13,6 +13,7 @@ import { ErrorName, HelmSfnError } from '../core/errors';
 import { redactValues } from '../core/redact';
 import type { EngineDeps, Logger } from '../engine/deps';
 import { cacheDir } from '../helm/binaries';
+import { userRegistryConfig } from '../helm/user-config';
 import type { RegistryCredentials } from '../helm/chart-pull';
 import { LazyKubeClient } from '../kube/lazy-client';
 import { ANY_FUNCTION, FAKE_ENV, type AslDefinition, type Json } from './asl';
@@ -98,7 +99,7 @@ export interface LocalHelm {
 
 export function localDeps(opts: Omit<LocalReleaseOptions, 'helm'> & { readonly helm?: LocalHelm } = {}): EngineDeps {
   const { HelmCliRenderer, localKubeconfig, localPath } = helm();
-  const { ChartPuller, userRegistryConfig } = charts();
+  const { ChartPuller } = charts();
   const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
   return {
     kube: localKube(kubeconfigFile(opts.kubeconfigPath), opts.kubeContext),

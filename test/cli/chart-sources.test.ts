@@ -3,9 +3,12 @@
  * its output and exit code), against a real docker-registry and the simulated cluster.
  */
 import { spawn } from 'child_process';
+import { mkdtempSync } from 'fs';
+import { tmpdir } from 'os';
 import * as path from 'path';
+import { binaries } from '../../lib/helm/binaries';
 import { startSimCluster, type SimCluster } from '../../lib/sim';
-import { packageChart, pushChart, startRegistry, type Registry } from '../support/chart-servers';
+import { packageChart, pushChart, startChartRepository, startRegistry, type ChartRepository, type Registry } from '../support/chart-servers';
 import { writeChart } from '../support/charts';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -13,24 +16,28 @@ const USER = 'ci';
 const PASSWORD = 'cli-password-4242';
 let sim: SimCluster;
 let registry: Registry;
+let repository: ChartRepository;
 const digests: Record<string, string> = {};
+const archives: Record<string, string> = {};
 
 beforeAll(async () => {
   sim = await startSimCluster({ timeScale: 0.02 });
   registry = await startRegistry({ [USER]: PASSWORD });
   for (const version of ['0.9.0', '1.0.0']) {
-    const archive = await packageChart(writeChart({ name: 'svc', version, templates: { 'cm.yaml': `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: svc\ndata:\n  v: "${version}"\n` } }));
-    digests[version] = await pushChart(archive, registry.host, 'charts', USER, PASSWORD);
+    archives[version] = await packageChart(writeChart({ name: 'svc', version, templates: { 'cm.yaml': `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: svc\ndata:\n  v: "${version}"\n` } }));
+    digests[version] = await pushChart(archives[version], registry.host, 'charts', USER, PASSWORD);
   }
+  repository = await startChartRepository(Object.values(archives), { username: USER, password: PASSWORD });
 }, 600_000);
 afterAll(async () => {
+  await repository?.stop();
   await registry?.stop();
   await sim?.stop();
 });
 
-function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(args: string[], stdin = '', env: NodeJS.ProcessEnv = {}, namespace = 'default'): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'helm-sfn.js'), ...args, '-n', 'default', '--kubeconfig', sim.kubeconfigPath], { cwd: ROOT, env: { ...process.env, HELM_REGISTRY_CONFIG: '/nonexistent' } });
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'helm-sfn.js'), ...args, '-n', namespace, '--kubeconfig', sim.kubeconfigPath], { cwd: ROOT, env: { ...process.env, HELM_REGISTRY_CONFIG: '/nonexistent', ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -67,3 +74,25 @@ test('install --version with --password-stdin, status and history show the diges
   expect(remote.code).toBe(1);
   expect(remote.stderr).toMatch(/^Error: InvalidInput: --username\/--password: a deployed orchestrator reads registry credentials from Secrets Manager/);
 }, 300_000);
+
+test('repository/chart after a real `helm repo add` with credentials: install and upgrade as helm resolves them, the password from the repositories file', async () => {
+  const config = path.join(mkdtempSync(path.join(tmpdir(), 'helm-repos-')), 'repositories.yaml');
+  const env = { HELM_REPOSITORY_CONFIG: config };
+  await new Promise<void>((resolve, reject) => {
+    const add = spawn(binaries().helm, ['repo', 'add', 'team', repository.url, '--username', USER, '--password-stdin', `--repository-config=${config}`], { env: { ...process.env, HOME: path.dirname(config) } });
+    add.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`helm repo add exited ${code}`))));
+    add.stdin.end(PASSWORD);
+  });
+  const install = await cli(['install', 'team-svc', 'team/svc', '--version', '0.9.0', '--create-namespace'], '', env, 'team');
+  expect(install.stderr).toMatch(/Release deployed/);
+  expect(install.code).toBe(0);
+  const upgrade = await cli(['upgrade', 'team-svc', 'team/svc'], '', env, 'team');
+  expect(upgrade.code).toBe(0);
+  const status = await cli(['status', 'team-svc'], '', {}, 'team');
+  expect(status.stdout).toContain('CHART: svc-1.0.0\n');
+  expect(status.stdout).toContain(`CHART SOURCE: chart "svc" from ${repository.url}\n`);
+
+  const unknown = await cli(['install', 'other', 'stable/svc'], '', env);
+  expect(unknown.code).toBe(1);
+  expect(unknown.stderr).toBe(`Error: InvalidInput: stable/svc: no chart directory or archive there, and no repository "stable" in ${config} (helm repo add stable <url>)\n`);
+}, 120_000);

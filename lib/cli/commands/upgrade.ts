@@ -1,6 +1,6 @@
 /** `helm-sfn upgrade`: a release to a new chart or values, its hooks run by the workflow. */
 import type { Command } from 'commander';
-import { chartCredentials, chartInput, withChartSourceFlags, type ChartSourceFlags } from '../chart-source-flags';
+import { chartCredentials, chartInput, resolveChartArgument, withChartSourceFlags, type ChartSourceFlags } from '../chart-source-flags';
 import { printDryRun } from '../dry-run';
 import { isRemote } from '../remote/flags';
 import { count, releaseNamespace, releaseOptions, valuesInput, withApplyFlags, withChartFlags, withNoHooks, withReleaseFlags, type ReleaseFlags } from '../release-flags';
@@ -25,7 +25,8 @@ export function register(program: Command): void {
     .option('--wait', 'wait until resources are ready before post-upgrade hooks')
     .option('--atomic', 'roll back to the last deployed revision if the upgrade fails')
     .option('--history-max <n>', 'revisions to keep (0 = no limit)', count, 10)
-    .action(async (release: string, chart: string | undefined, flags: UpgradeFlags) => {
+    .action(async (release: string, argument: string | undefined, given: UpgradeFlags) => {
+      const { chart, flags } = argument === undefined ? { chart: undefined, flags: given } : resolveChartArgument(argument, given, isRemote(given));
       const options = { ...releaseOptions(flags), installIfMissing: flags.install ?? false, reuseValues: flags.reuseValues ?? false, resetValues: flags.resetValues ?? false };
       const source = chart === undefined ? {} : { chart: chartInput(chart, flags) };
       const input = { action: 'upgrade', release, namespace: releaseNamespace(flags), ...source, ...valuesInput(flags), options };
