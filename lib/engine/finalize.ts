@@ -5,7 +5,7 @@
 import { MAX_LISTED_HOOKS, type FailureInfo, type FailureVerdict, type HookSummary, type ReleaseContext, type ReleaseOutput, type TaskInput } from '../core/contract';
 import type { HookEvent } from '../core/hooks';
 import { EVENTS_BY_ACTION } from '../core/plan';
-import type { HelmRelease, ReleaseStatus } from '../core/release-record';
+import type { HelmRelease } from '../core/release-record';
 import { ErrorName, isHelmSfnError, lambdaErrorMessage } from '../core/errors';
 import type { EngineDeps } from './deps';
 import { effectiveAction, hooksOf, storedHook } from './record-contents';
@@ -16,23 +16,28 @@ import { currentRecord, holdsLock, storeFor, type ReleaseStore } from './release
 
 export async function finalize({ ctx }: TaskInput<'finalize'>, deps: EngineDeps): Promise<ReleaseOutput> {
   const store = storeFor(ctx, deps);
+  const action = effectiveAction(ctx);
+  const keepsHistory = action === 'uninstall' && ctx.options.keepHistory && !ctx.recovering;
+  // every other `deployed` revision becomes `superseded` before this one takes its status; done
+  // before this one is read, so a big chart's records (tens of MB decoded) are held one at a time
+  if (action === 'upgrade' || action === 'rollback' || keepsHistory) await supersedeOthers(store, ctx);
   const rel = await recordUnlessPurged(ctx, deps, store);
   if (!rel) return { release: ctx.release, namespace: ctx.namespace, revision: ctx.revision!, status: 'uninstalled', hooks: [], warnings: ctx.warnings ?? [] };
   settle(rel, ctx);
   const now = deps.clock().toISOString();
-  switch (effectiveAction(ctx)) {
+  switch (action) {
     case 'uninstall':
-      if (ctx.options.keepHistory && !ctx.recovering) await supersedeAndSet(store, rel, 'uninstalled', 'Uninstallation complete');
+      if (keepsHistory) await store.setStatus(rel, 'uninstalled', 'Uninstallation complete');
       else await store.purge(rel);
       break;
     case 'install':
       await store.setStatus(rel, 'deployed', 'Install complete', { last_deployed: now });
       break;
     case 'upgrade':
-      await supersedeAndSet(store, rel, 'deployed', 'Upgrade complete', { last_deployed: now });
+      await store.setStatus(rel, 'deployed', 'Upgrade complete', { last_deployed: now });
       break;
     case 'rollback':
-      await supersedeAndSet(store, rel, 'deployed', rel.info.description ?? 'Rollback complete', { last_deployed: now });
+      await store.setStatus(rel, 'deployed', rel.info.description ?? 'Rollback complete', { last_deployed: now });
       break;
     case 'test':
       // the hooks' last runs, once more at the end, and the claim given back; never a status change (pkg/action/release_testing.go)
@@ -55,12 +60,13 @@ async function recordUnlessPurged(ctx: ReleaseContext, deps: EngineDeps, store: 
   }
 }
 
-/** Every other `deployed` revision becomes `superseded` before this one takes its status. */
-async function supersedeAndSet(store: ReleaseStore, rel: HelmRelease, status: ReleaseStatus, description: string, info: Partial<HelmRelease['info']> = {}): Promise<void> {
-  for (const other of await store.history(rel.name, rel.namespace)) {
-    if (other.version !== rel.version && other.info.status === 'deployed') await store.setStatus(other, 'superseded', other.info.description ?? '');
+/** The release's other `deployed` revisions become `superseded`, each decoded alone. */
+async function supersedeOthers(store: ReleaseStore, ctx: ReleaseContext): Promise<void> {
+  for (const revision of await store.revisions(ctx.release, ctx.namespace)) {
+    if (revision.version === ctx.revision || revision.info.status !== 'deployed') continue;
+    const other = revision.read();
+    if (other.info.status === 'deployed') await store.setStatus(other, 'superseded', other.info.description ?? '');
   }
-  await store.setStatus(rel, status, description, info);
 }
 
 /**
@@ -109,8 +115,9 @@ export async function markFailed({ ctx, error }: TaskInput<'markFailed'>, deps: 
  */
 async function releaseOwnLocks(ctx: ReleaseContext, store: ReleaseStore, failure: FailureInfo): Promise<void> {
   if (!ctx.execution) return;
-  const history = await store.history(ctx.release, ctx.namespace);
-  for (const rel of history) {
+  for (const revision of await store.revisions(ctx.release, ctx.namespace)) {
+    if (!store.mayBeMine(revision)) continue;
+    const rel = revision.read();
     if (holdsLock(rel.info.status) && store.isMine(rel)) await store.setStatus(rel, 'failed', failureDescription({ ...ctx, revision: rel.version }, firstLine(failure.Cause ?? '')));
     else if (store.claimedByMe(rel)) await store.releaseClaim(rel);
   }

@@ -5,6 +5,7 @@
  * finished, one failed, or the group timed out; finishHooks and failHookGroup enforce the
  * delete and output-log policies with Helm's timing.
  */
+import { mapLimit } from '../core/concurrency';
 import type { FailureInfo, HookCursor, HookTaskInput, ReleaseContext } from '../core/contract';
 import { ErrorName, HelmSfnError, isHelmSfnError } from '../core/errors';
 import { hookRef, type Hook } from '../core/hooks';
@@ -241,12 +242,10 @@ interface HookStatus {
 }
 
 async function hookStates(hooks: Hook[], ctx: ReleaseContext, deps: EngineDeps): Promise<HookStatus[]> {
-  return Promise.all(
-    hooks.map(async (h) => {
-      const live = await deps.kube.get(hookRef(h, ctx.namespace));
-      return { hook: h, gone: !live, ...hookState(h.kind, live, hookObject(h, ctx.namespace)) };
-    }),
-  );
+  return mapLimit(hooks, async (h) => {
+    const live = await deps.kube.get(hookRef(h, ctx.namespace));
+    return { hook: h, gone: !live, ...hookState(h.kind, live, hookObject(h, ctx.namespace)) };
+  });
 }
 
 const timeoutOf = (h: Hook, ctx: ReleaseContext) => h.timeoutSeconds ?? ctx.options.timeoutSeconds;

@@ -5,6 +5,7 @@
  */
 import { readFile } from 'fs/promises';
 import { pinnedChartOf, withPinnedChart, type ChartSpec, type PinnedChart } from '../core/chart-source';
+import { mapLimit } from '../core/concurrency';
 import type { ReleaseContext, TaskInput, TaskOutput } from '../core/contract';
 import { ErrorName, HelmSfnError } from '../core/errors';
 import { chartKind, parseExecutionInput, parseSetFile, withDefaultPollSeconds, type ExecutionInput } from '../core/input';
@@ -295,13 +296,14 @@ async function mappedPlan(ctx: ReleaseContext, action: 'install' | 'upgrade' | '
 async function assertAdoptable(ctx: ReleaseContext, verb: 'install' | 'update', rel: HelmRelease, currentManifest: string, deps: EngineDeps): Promise<void> {
   if (ctx.options.takeOwnership) return;
   const current = new Set((currentManifest.trim() ? splitManifest(currentManifest) : []).map((d) => refKey(refOf(d.object, ctx.namespace))));
-  for (const doc of resourcesOf(rel)) {
-    const ref = refOf(doc.object, ctx.namespace);
-    if (current.has(refKey(ref))) continue;
+  const added = resourcesOf(rel)
+    .map((doc) => refOf(doc.object, ctx.namespace))
+    .filter((ref) => !current.has(refKey(ref)));
+  await mapLimit(added, async (ref) => {
     const live = await deps.kube.get(ref);
     const conflict = live && ownershipConflict(live, ctx.release, ctx.namespace);
     if (conflict) throw new HelmSfnError(ErrorName.ApplyFailed, `unable to continue with ${verb}: ${conflict}`);
-  }
+  });
 }
 
 /** Helm 4's apply method for a new revision (pkg/action: `--server-side` true | false | auto = that of the revision it starts from). */

@@ -20,7 +20,7 @@
  * task recognises the hooks its earlier attempt created.
  */
 import { ErrorName, HelmSfnError } from '../core/errors';
-import { isPending, type HelmRelease, type ReleaseInfo, type ReleaseStatus, releaseFromSecret, releaseSecret, releaseSecretName } from '../core/release-record';
+import { isPending, type HelmRelease, type ReleaseInfo, type ReleaseStatus, type RevisionInfo, releaseFromSecret, releaseSecret, releaseSecretName } from '../core/release-record';
 import type { ReleaseContext } from '../core/contract';
 import type { KubeObject } from '../core/objects';
 import { AlreadyExistsError, type KubeClient } from '../kube/client';
@@ -64,6 +64,13 @@ interface SecretMeta {
  * through one store and write it through another), not in it: HelmRelease is Helm's JSON.
  */
 const stored = new WeakMap<HelmRelease, SecretMeta>();
+
+/** A revision as listed, before its record is decoded (ReleaseStore.revisions). */
+export interface StoredRevision extends RevisionInfo {
+  readonly annotations: Readonly<Record<string, string>>;
+  /** The record, decoded now. */
+  read(): HelmRelease;
+}
 const versionOf = (o: KubeObject): string | undefined => (typeof o.metadata.resourceVersion === 'string' ? o.metadata.resourceVersion : undefined);
 const remember = (rel: HelmRelease, secret: KubeObject): void => {
   stored.set(rel, { resourceVersion: versionOf(secret), annotations: { ...secret.metadata.annotations } });
@@ -80,10 +87,32 @@ export class ReleaseStore {
     this.kube = deps.kube;
   }
 
-  /** Every stored revision of a release, oldest first. */
+  /** Every stored revision of a release, decoded, oldest first. */
   async history(name: string, namespace: string): Promise<HelmRelease[]> {
+    return (await this.revisions(name, namespace)).map((r) => r.read());
+  }
+
+  /**
+   * Every stored revision of a release, oldest first, as its Secret's labels say (Helm's storage
+   * driver writes `version` and `status` with every record), each decoded on demand: a big
+   * chart's record is tens of MB decoded, and a 256 MB function cannot hold ten of them.
+   */
+  async revisions(name: string, namespace: string): Promise<StoredRevision[]> {
     const secrets = await this.kube.list('v1', 'Secret', namespace, { labelSelector: `name=${name},owner=helm` });
-    return secrets.map((s) => this.read(s)).sort((a, b) => a.version - b.version);
+    return secrets
+      .map((secret): StoredRevision => {
+        const { version, status } = secret.metadata.labels ?? {};
+        const read = () => this.read(secret);
+        // a record without Helm's labels (written by hand) is read to learn them
+        const info = /^\d+$/.test(version ?? '') && status ? { version: Number(version), info: { status: status as ReleaseStatus } } : read();
+        return { version: info.version, info: { status: info.info.status }, annotations: { ...secret.metadata.annotations }, read };
+      })
+      .sort((a, b) => a.version - b.version);
+  }
+
+  /** Might this store's execution hold or have claimed `revision` (its writer or claimer)? */
+  mayBeMine(revision: StoredRevision): boolean {
+    return this.owner !== undefined && (revision.annotations[EXECUTION_ANNOTATION] === this.owner || revision.annotations[LOCK_ANNOTATION] === this.owner);
   }
 
   /** The record of one revision; ReleaseNotFound when it does not exist. */
@@ -204,7 +233,7 @@ export class ReleaseStore {
       rel.info = { ...rel.info, status: 'uninstalled', description: 'Uninstallation complete' };
       await this.update(rel);
     }
-    for (const old of await this.history(rel.name, rel.namespace)) {
+    for (const old of await this.revisions(rel.name, rel.namespace)) {
       if (old.version !== rel.version) await this.remove(rel.name, rel.namespace, old.version);
     }
     await this.remove(rel.name, rel.namespace, rel.version);

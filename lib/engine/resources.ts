@@ -2,6 +2,7 @@
  * Regular resources: applied in InstallOrder by Helm 4's apply method (same-kind runs in
  * parallel, like Helm's `perform`), deletion in UninstallOrder with the keep policy, and readiness/gone checks.
  */
+import { mapLimit } from '../core/concurrency';
 import type { ApplyCursor, ReleaseContext, TaskInput, TaskOutput, WaitCursor } from '../core/contract';
 import { ErrorName, HelmSfnError, isHelmSfnError } from '../core/errors';
 import { classifyManifest } from '../core/hooks';
@@ -21,8 +22,6 @@ import { FIELD_MANAGER, effectiveAction, resourcesOf } from './record-contents';
 import { currentRecord, storeFor } from './release-store';
 import { watchUntil } from './watch';
 
-/** Objects applied concurrently within one same-kind run. */
-const PARALLEL = 8;
 /** Objects per task invocation: big charts resume from the cursor in the next invocation. */
 const BATCH = 200;
 /** Objects named in a waiting/timeout message. */
@@ -33,11 +32,7 @@ export async function applyResources({ ctx, apply }: TaskInput<'applyResources'>
   const docs = classifyManifest(resourcesOf(rel)).resources; // InstallOrder
   const method = await applyMethodOf(rel, ctx, deps);
   const end = Math.min(docs.length, apply.next + BATCH);
-  for (const run of sameKindRuns(docs.slice(apply.next, end))) {
-    for (let i = 0; i < run.length; i += PARALLEL) {
-      await Promise.all(run.slice(i, i + PARALLEL).map((doc) => applyOwned(doc, ctx, method, deps)));
-    }
-  }
+  for (const run of sameKindRuns(docs.slice(apply.next, end))) await mapLimit(run, (doc) => applyOwned(doc, ctx, method, deps));
   return { next: end, total: docs.length, done: end >= docs.length };
 }
 
@@ -94,12 +89,7 @@ export async function deleteResources({ ctx }: TaskInput<'deleteResources'>, dep
     ({ refs, kept } = await removedObjects(rel, ctx, deps));
   }
   let deleted = 0;
-  for (const run of sameKindRuns(refs)) {
-    for (let i = 0; i < run.length; i += PARALLEL) {
-      const results = await Promise.all(run.slice(i, i + PARALLEL).map((ref) => deps.kube.delete(ref)));
-      deleted += results.filter(Boolean).length;
-    }
-  }
+  for (const run of sameKindRuns(refs)) deleted += (await mapLimit(run, (ref) => deps.kube.delete(ref))).filter(Boolean).length;
   const keptNames = kept.map(describeRef);
   if (keptNames.length) deps.logger.info('resources kept due to the resource policy', { kept: keptNames });
   return { deleted, kept: keptNames };
@@ -114,28 +104,28 @@ export async function deleteResources({ ctx }: TaskInput<'deleteResources'>, dep
  * `helm.sh/resource-policy: keep` ⇒ left alone.
  */
 async function removedObjects(rel: HelmRelease, ctx: ReleaseContext, deps: EngineDeps): Promise<{ refs: ObjectRef[]; kept: ObjectRef[] }> {
-  const store = storeFor(ctx, deps);
-  const history = await store.history(ctx.release, ctx.namespace);
-  const earlier = history.filter((r) => r.version < rel.version);
+  const earlier = (await storeFor(ctx, deps).revisions(ctx.release, ctx.namespace)).filter((r) => r.version < rel.version);
   const deployed = lastDeployed(earlier);
   const sources = earlier.filter((r) => r.version === ctx.previousRevision || !deployed || r.version >= deployed.version);
   const target = new Set(resourcesOf(rel).map((d) => refKey(refOf(d.object, ctx.namespace))));
   const candidates = new Map<string, ObjectRef>();
   for (const source of sources) {
-    for (const doc of resourcesOf(source)) {
+    for (const doc of resourcesOf(source.read())) {
       const ref = refOf(doc.object, ctx.namespace);
       if (!target.has(refKey(ref))) candidates.set(refKey(ref), ref);
     }
   }
   const refs: ObjectRef[] = [];
   const kept: ObjectRef[] = [];
-  for (const ref of candidates.values()) {
-    const live = await deps.kube.get(ref);
-    if (!live || live.metadata.annotations?.['meta.helm.sh/release-name'] !== ctx.release) continue;
+  const candidateRefs = [...candidates.values()];
+  const lives = await mapLimit(candidateRefs, (ref) => deps.kube.get(ref));
+  candidateRefs.forEach((ref, i) => {
+    const live = lives[i];
+    if (!live || live.metadata.annotations?.['meta.helm.sh/release-name'] !== ctx.release) return;
     // Helm compares the live annotation exactly (pkg/action/resource_policy.go on upgrade)
     if (live.metadata.annotations?.[RESOURCE_POLICY_ANNOTATION] === 'keep') kept.push(ref);
     else refs.push(ref);
-  }
+  });
   return { refs, kept };
 }
 
@@ -146,22 +136,19 @@ async function removedObjects(rel: HelmRelease, ctx: ReleaseContext, deps: Engin
  * objects and leaves these behind; so that an uninstall leaves nothing, they go too.
  */
 async function leftovers(rel: HelmRelease, ctx: ReleaseContext, deps: EngineDeps): Promise<ManifestDocument[]> {
-  const earlier = (await storeFor(ctx, deps).history(ctx.release, ctx.namespace)).filter((r) => r.version < rel.version);
+  const earlier = (await storeFor(ctx, deps).revisions(ctx.release, ctx.namespace)).filter((r) => r.version < rel.version);
   const deployed = lastDeployed(earlier);
   const named = new Set(resourcesOf(rel).map((d) => refKey(refOf(d.object, ctx.namespace))));
   const found = new Map<string, ManifestDocument>();
   for (const source of earlier.filter((r) => !deployed || r.version >= deployed.version)) {
-    for (const doc of resourcesOf(source)) {
+    for (const doc of resourcesOf(source.read())) {
       const key = refKey(refOf(doc.object, ctx.namespace));
       if (!named.has(key)) found.set(key, doc);
     }
   }
-  const owned: ManifestDocument[] = [];
-  for (const doc of found.values()) {
-    const live = await deps.kube.get(refOf(doc.object, ctx.namespace));
-    if (live?.metadata.annotations?.['meta.helm.sh/release-name'] === ctx.release) owned.push(doc);
-  }
-  return owned;
+  const docs = [...found.values()];
+  const lives = await mapLimit(docs, (doc) => deps.kube.get(refOf(doc.object, ctx.namespace)));
+  return docs.filter((_, i) => lives[i]?.metadata.annotations?.['meta.helm.sh/release-name'] === ctx.release);
 }
 
 /**
@@ -203,19 +190,13 @@ export async function checkResources({ ctx, wait }: TaskInput<'checkResources'>,
 
 /** The objects not yet ready (or not yet gone), each with why. */
 async function pendingResources(refs: readonly ObjectRef[], mode: WaitCursor['mode'], deps: EngineDeps): Promise<{ ref: ObjectRef; reason: string }[]> {
-  const pending: { ref: ObjectRef; reason: string }[] = [];
-  await Promise.all(
-    refs.map(async (ref) => {
-      const live = await deps.kube.get(ref);
-      if (mode === 'gone') {
-        if (live) pending.push({ ref, reason: `${ref.kind}/${ref.name}: still exists` });
-        return;
-      }
-      const verdict = resourceReady(live);
-      if (verdict.state !== 'ready') pending.push({ ref, reason: `${ref.kind}/${ref.name}: ${verdict.reason}` });
-    }),
-  );
-  return pending;
+  const looks = await mapLimit(refs, async (ref) => {
+    const live = await deps.kube.get(ref);
+    if (mode === 'gone') return live ? { ref, reason: `${ref.kind}/${ref.name}: still exists` } : undefined;
+    const verdict = resourceReady(live);
+    return verdict.state === 'ready' ? undefined : { ref, reason: `${ref.kind}/${ref.name}: ${verdict.reason}` };
+  });
+  return looks.filter((look) => look !== undefined);
 }
 
 /**

@@ -125,7 +125,7 @@ export class DeployedHarness {
     const secretArn = aws.putSecret(TOKEN_SECRET_NAME, harness.token);
     proxy.acceptEks('sim-eks');
     aws.addEksCluster({ name: 'sim-eks', endpoint: proxy.url, caData: tls.caData });
-    harness.chartSource = await uploadChart(dir, s3Url, 'wordpress');
+    harness.chartSource = await uploadChart(dir, s3Url, path.join(ROOT, 'examples', 'charts', 'wordpress'));
 
     const clusters = {
       // a partial ARN (no -AbCdEf suffix), as the registry allows
@@ -172,6 +172,11 @@ export class DeployedHarness {
   /** Waits until no execution runs and no event is being delivered. */
   async settled(): Promise<void> {
     while (this.pending.size) await Promise.allSettled([...this.pending]);
+  }
+
+  /** `helm package` a chart directory into the chart bucket; its s3:// source. */
+  uploadChart(chartDir: string): Promise<string> {
+    return uploadChart(this.dir, this.s3Url, chartDir);
   }
 
   /** Creates a namespace in the cluster (as its admin, not through the orchestrator). */
@@ -323,11 +328,10 @@ function layerDir(template: CfnTemplate, out: string, ref: Json): string {
   return dir;
 }
 
-/** `helm package` an example chart and put it in the chart bucket; its s3:// source. */
-async function uploadChart(dir: string, s3Url: string, chart: string): Promise<string> {
-  const target = path.join(dir, 'charts');
-  fs.mkdirSync(target, { recursive: true });
-  await promisify(execFile)(binaries().helm, ['package', path.join(ROOT, 'examples', 'charts', chart), '--destination', target], { env: { ...process.env, HOME: dir } });
+/** `helm package` a chart directory and put it in the chart bucket; its s3:// source. */
+async function uploadChart(dir: string, s3Url: string, chartDir: string): Promise<string> {
+  const target = fs.mkdtempSync(path.join(dir, 'charts-'));
+  await promisify(execFile)(binaries().helm, ['package', chartDir, '--destination', target], { env: { ...process.env, HOME: dir } });
   const file = fs.readdirSync(target).find((f) => f.endsWith('.tgz'))!;
   const s3 = new S3Client({ region: FAKE_ENV.region, endpoint: s3Url, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
   await s3.send(new PutObjectCommand({ Bucket: CHART_BUCKET, Key: `charts/${file}`, Body: fs.readFileSync(path.join(target, file)) }));
