@@ -1,7 +1,8 @@
 /**
  * The as-deployed harness in `npm test`: synthesize the app, run every scenario of ./scenarios.ts
  * (the wordpress lifecycle, event starter, recovery, EKS path, token rotation, stalled connection,
- * memory headroom, S3 credential error) on the bundles in Lambda-like sandboxes. ~2 minutes.
+ * memory headroom, a 5 MB release, S3 credential error) on the bundles in Lambda-like sandboxes.
+ * ~2 minutes.
  */
 import { DeployedHarness } from './harness';
 import { SCENARIOS } from './scenarios';
@@ -19,6 +20,6 @@ describe('as deployed', () => {
     test(scenario.name, async () => {
       if (!harness) throw new Error('the harness did not start');
       await scenario.run(harness);
-    }, 120_000);
+    }, scenario.timeoutMs ?? 120_000);
   }
 });
