@@ -3,7 +3,7 @@
  * run it (bench/cli.ts, time scale 1, one run) and the in-process lifecycles (bench/bench.ts);
  * writes bench/results/latest.json and latest.md and prints the markdown.
  */
-import { mkdirSync, writeFileSync } from 'fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Command, InvalidArgumentError } from 'commander';
@@ -122,7 +122,12 @@ function inProcessConfig(repeats: number, timeScale: number): BenchConfig {
   };
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`bench failed: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exitCode = 1;
-});
+// every chart, helm HOME and history file the bench writes goes in one directory, removed at the end
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'helm-sfn-bench-run-'));
+process.env.TMPDIR = scratch;
+main()
+  .catch((e: unknown) => {
+    process.stderr.write(`bench failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  })
+  .finally(() => rmSync(scratch, { recursive: true, force: true }));
