@@ -2,8 +2,9 @@
  * `install|upgrade --dry-run`: what Prepare would store, checked by the API server, with nothing
  * written. Helm's `--dry-run=server` renders against the cluster (lookups, capabilities) and
  * stops there; here every object of the release — resources and hooks — is also sent as a
- * server-side apply with `dryRun=All`, so admission and schema errors show before a real run.
- * No lock, no record, no hook runs.
+ * server-side apply with `dryRun=All`, so admission and schema errors show before a real run,
+ * and an object another owner holds is refused as the run would refuse it. No lock, no record,
+ * no hook runs.
  */
 import { ErrorName, HelmSfnError } from '../core/errors';
 import { BEFORE_HOOK_CREATION, effectiveDeletePolicies, hookRef } from '../core/hooks';
@@ -11,7 +12,7 @@ import type { ExecutionInput } from '../core/input';
 import type { KubeObject } from '../core/objects';
 import { lastDeployed, latest, type HelmRelease } from '../core/release-record';
 import type { EngineDeps } from './deps';
-import { chartRequest, validate } from './prepare';
+import { assertAdoptable, chartRequest, validate } from './prepare';
 import { FIELD_MANAGER, hookObject, hooksOf, resourcesOf } from './record-contents';
 import { storeFor } from './release-store';
 import { withOwnership } from './resources';
@@ -42,6 +43,8 @@ export async function dryRunRelease(input: unknown, deps: EngineDeps): Promise<D
     ...(upgrade ? { history: [...new Set([current!, last!])], reuseValues: ctx.options.reuseValues, resetValues: ctx.options.resetValues } : {}),
     serverSide: ctx.options.serverSide ?? (upgrade ? 'auto' : true),
   });
+  // as Helm's server dry run does (pkg/action/install.go, upgrade.go: existingResourceConflict), and the real run would
+  await assertAdoptable(ctx, upgrade ? 'update' : 'install', rendered.release, current?.manifest ?? '', deps);
   const warnings = [...rendered.warnings];
   const resources = resourcesOf(rendered.release).map((doc) => withOwnership(doc.object, ctx));
   const hooks = ctx.options.noHooks ? [] : hooksOf(rendered.release);

@@ -293,7 +293,7 @@ async function mappedPlan(ctx: ReleaseContext, action: 'install' | 'upgrade' | '
  * exists must belong to the release (or be adopted with takeOwnership). Upgrades check only
  * what the current revision lacks, as Helm does.
  */
-async function assertAdoptable(ctx: ReleaseContext, verb: 'install' | 'update', rel: HelmRelease, currentManifest: string, deps: EngineDeps): Promise<void> {
+export async function assertAdoptable(ctx: ReleaseContext, verb: 'install' | 'update', rel: HelmRelease, currentManifest: string, deps: EngineDeps): Promise<void> {
   if (ctx.options.takeOwnership) return;
   const current = new Set((currentManifest.trim() ? splitManifest(currentManifest) : []).map((d) => refKey(refOf(d.object, ctx.namespace))));
   const added = resourcesOf(rel)
