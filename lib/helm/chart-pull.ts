@@ -36,9 +36,14 @@ export interface ChartPullerOptions {
   /** helm's registry config (`helm registry login` writes it), used when `credentials` gives none. */
   readonly registryConfig?: string;
   readonly helmBinary?: string;
+  /** Waits before the second and later pulls when the source is briefly away; default 1 s, 3 s. */
+  readonly retryDelaysMs?: readonly number[];
 }
 
 const PULL_TIMEOUT_MS = 120_000;
+const OUTAGE_RETRY_DELAYS_MS = [1000, 3000];
+/** helm's words for a registry or repository briefly away (Go's net errors, HTTP 429 and 5xx). */
+const OUTAGE = /connection refused|connection reset|i\/o timeout|TLS handshake timeout|unexpected EOF|\b(?:429|50[0-4])\b/i;
 /** The name a pull's repositories file gives the chart's repository. */
 const REPOSITORY_NAME = 'helm-sfn-source';
 /** helm's words for "this manifest is not a chart" (an image or another artifact under the tag). */
@@ -61,8 +66,8 @@ export class ChartPuller {
     let credentials: RegistryCredentials | undefined;
     try {
       credentials = await this.credentialsFor(spec);
-      const { stdout, stderr } = await this.helmPull(spec, credentials, work);
-      const archive = await onlyArchive(path.join(work, 'out'));
+      const { stdout, stderr, out } = await this.pullRetryingOutages(spec, credentials, work);
+      const archive = await onlyArchive(out);
       const bytes = await readFile(archive);
       const archiveDigest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
       // oci: the manifest digest helm printed (what `helm push` printed and ECR shows); others: the archive's
@@ -82,6 +87,25 @@ export class ChartPuller {
 
   private async credentialsFor(spec: ChartSpec): Promise<RegistryCredentials | undefined> {
     return this.opts.credentials?.(spec, hostOf(spec));
+  }
+
+  /**
+   * `helm pull`, again after 1 s and 3 s when the registry or repository is briefly away (refused
+   * or reset connections, timeouts, 429 and 5xx answers): a blip must not fail a release. Helm
+   * itself tries once; a refusal (401, 403, 404) or a bad reference fails at once.
+   */
+  private async pullRetryingOutages(spec: ChartSpec, credentials: RegistryCredentials | undefined, work: string) {
+    const delays = this.opts.retryDelaysMs ?? OUTAGE_RETRY_DELAYS_MS;
+    for (let attempt = 0; ; attempt++) {
+      // a directory per attempt: helm repo add refuses a name its file already has
+      const dir = await mkdtemp(path.join(work, 'attempt-'));
+      try {
+        return await this.helmPull(spec, credentials, dir);
+      } catch (e) {
+        if (attempt >= delays.length || !OUTAGE.test(e instanceof Error ? e.message : String(e))) throw e;
+        await new Promise((resolve) => setTimeout(resolve, delays[attempt]));
+      }
+    }
   }
 
   private async helmPull(spec: ChartSpec, credentials: RegistryCredentials | undefined, work: string) {
@@ -107,7 +131,7 @@ export class ChartPuller {
       // a chart URL outside any repository index: helm takes its credentials only as flags
       args.push(`--username=${credentials.username}`, `--password=${credentials.password}`);
     }
-    return runHelm(this.helm(), args, helmEnv(path.join(work, 'home')), PULL_TIMEOUT_MS);
+    return { ...(await runHelm(this.helm(), args, helmEnv(path.join(work, 'home')), PULL_TIMEOUT_MS)), out };
   }
 
   /**

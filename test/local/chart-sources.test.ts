@@ -175,6 +175,19 @@ test.each([
   }
 });
 
+test('a repository briefly away (503, 503) is pulled on the third try; a refusal (401) is not tried again', async () => {
+  const ns = await h.namespace();
+  repo.unavailableFor(2);
+  const result = await h.run({ action: 'install', release: 'blip', namespace: ns, chart: { repo: repo.url, name: 'web', version: '1.2.3', plainHttp: true } }, { chartCredentials: credentials });
+  expect(result.error).toBeUndefined();
+  expect((await history('blip', ns)).map(summary)).toEqual([expect.objectContaining({ status: 'deployed', chart: '1.2.3' })]);
+
+  const before = repo.requests;
+  const refused = await h.run({ action: 'upgrade', release: 'blip', namespace: ns, chart: { repo: repo.url, name: 'web', plainHttp: true } }, { chartCredentials: { username: USER, password: 'not-the-password' } });
+  expect(refused.error).toMatchObject({ error: 'ChartFetchFailed', cause: expect.stringMatching(/401/) });
+  expect(repo.requests - before).toBe(1);
+});
+
 test('TLS with a private CA: caBundle (--ca-file) for a registry, a repository and an https:// archive; insecureSkipTlsVerify; an unknown CA is refused', async () => {
   const tls = selfSignedCertificate();
   const secure = await startRegistry({ [USER]: PASSWORD }, tls);

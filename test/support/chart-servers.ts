@@ -169,6 +169,10 @@ export async function pushNotAChart(host: string, repository: string, tag: strin
 export interface ChartRepository {
   /** http://127.0.0.1:<port> */
   readonly url: string;
+  /** The next `requests` requests get 503 Service Unavailable (a brief outage). */
+  unavailableFor(requests: number): void;
+  /** Requests answered so far. */
+  readonly requests: number;
   stop(): Promise<void>;
 }
 
@@ -183,7 +187,15 @@ export async function startChartRepository(archives: string[], credentials?: { u
   const url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   await run(binaries().helm, ['repo', 'index', dir, '--url', url], { env: helmEnv(dir) });
   const expected = credentials && `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+  let unavailable = 0;
+  let requests = 0;
   const serve: RequestListener = (req, res) => {
+    requests++;
+    if (unavailable > 0) {
+      unavailable--;
+      res.writeHead(503).end();
+      return;
+    }
     if (expected && req.headers.authorization !== expected) {
       res.writeHead(401, { 'www-authenticate': 'Basic realm="charts"' }).end();
       return;
@@ -198,5 +210,12 @@ export async function startChartRepository(archives: string[], credentials?: { u
   };
   const server: Server = tls ? createTlsServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, serve) : createServer(serve);
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return { url, stop: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url,
+    unavailableFor: (n) => (unavailable = n),
+    get requests() {
+      return requests;
+    },
+    stop: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
