@@ -336,10 +336,6 @@ async function lock(store: ReleaseStore, record: HelmRelease, claimed: HelmRelea
 }
 
 /**
- * CRDs from the chart's crds/ directories, before anything else (pkg/action/install.go
- * installCRDs): applied, then given up to 60 s to be Established. Never upgraded or deleted.
- */
-/**
  * Helm's install applies the chart's crds/ first, then renders against a cluster that serves
  * them. Most charts have none, so the render starts beside the CRD template (two helm processes
  * at once) and stands when there is none; with CRDs it is done again once they are established.
@@ -353,6 +349,10 @@ async function renderAfterCrds(request: RenderRequest, deps: EngineDeps): Promis
   return deps.renderer.render(request);
 }
 
+/**
+ * CRDs from the chart's crds/ directories, before anything else (pkg/action/install.go
+ * installCRDs): applied, then given up to 60 s to be Established. Never upgraded or deleted.
+ */
 async function installCrds(crds: readonly ManifestDocument[], deps: EngineDeps): Promise<void> {
   for (const doc of crds) await deps.kube.apply(doc.object, { fieldManager: FIELD_MANAGER });
   const deadline = deps.clock().getTime() + CRD_WAIT_SECONDS * 1000;
