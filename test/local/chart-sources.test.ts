@@ -16,7 +16,7 @@ import { binaries, helm3Binaries } from '../../lib/helm/binaries';
 import { ClientNodeKubeClient, loadKubeConfig } from '../../lib/kube/client-node';
 import { localDeps } from '../../lib/local/run-locally';
 import { useSim } from '../acceptance/support';
-import { packageChart, pushChart, pushNotAChart, selfSignedCertificate, startChartRepository, startRegistry, type ChartRepository, type Registry } from '../support/chart-servers';
+import { packageChart, pushChart, pushNotAChart, selfSignedCertificate, startChartRepository, startFlakyFront, startRegistry, type ChartRepository, type Registry } from '../support/chart-servers';
 import { writeChart } from '../support/charts';
 
 const USER = 'alice';
@@ -186,6 +186,21 @@ test('a repository briefly away (503, 503) is pulled on the third try; a refusal
   const refused = await h.run({ action: 'upgrade', release: 'blip', namespace: ns, chart: { repo: repo.url, name: 'web', plainHttp: true } }, { chartCredentials: { username: USER, password: 'not-the-password' } });
   expect(refused.error).toMatchObject({ error: 'ChartFetchFailed', cause: expect.stringMatching(/401/) });
   expect(repo.requests - before).toBe(1);
+});
+
+test("an OCI registry away for longer than helm's own retries (8 answers of 503) is pulled again, and installs", async () => {
+  const front = await startFlakyFront(registry);
+  try {
+    const ns = await h.namespace();
+    front.unavailableFor(8);
+    // helm's registry client retries a 503 a few times itself (alone it fails here): the rest is helm-sfn's 1 s and 3 s
+    const result = await h.run({ action: 'install', release: 'blip', namespace: ns, chart: { source: `oci://${front.host}/charts/web`, version: '1.2.3', plainHttp: true } }, { chartCredentials: credentials });
+    expect(result.error).toBeUndefined();
+    expect(front.refused).toBe(8);
+    expect((await history('blip', ns)).map(summary)).toEqual([{ version: 1, status: 'deployed', chart: '1.2.3', digest: digests['1.2.3'] }]);
+  } finally {
+    await front.stop();
+  }
 });
 
 test('TLS with a private CA: caBundle (--ca-file) for a registry, a repository and an https:// archive; insecureSkipTlsVerify; an unknown CA is refused', async () => {

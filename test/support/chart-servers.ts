@@ -79,6 +79,46 @@ export interface Registry {
   stop(): Promise<void>;
 }
 
+/** A plain-HTTP front for a registry whose next `unavailableFor(n)` requests get 503 (a brief outage). */
+export interface FlakyFront {
+  /** host:port of the front, as in oci://<host>/… */
+  readonly host: string;
+  unavailableFor(requests: number): void;
+  /** Requests answered 503 so far. */
+  readonly refused: number;
+  stop(): Promise<void>;
+}
+
+export async function startFlakyFront(registry: Registry): Promise<FlakyFront> {
+  const port = await freePort();
+  let unavailable = 0;
+  let refused = 0;
+  const server = createServer((req, res) => {
+    if (unavailable > 0) {
+      unavailable--;
+      refused++;
+      res.writeHead(503).end();
+      return;
+    }
+    const [hostname, upstreamPort] = registry.host.split(':');
+    const upstream = httpRequest({ hostname, port: Number(upstreamPort), path: req.url, method: req.method, headers: { ...req.headers, host: registry.host } }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.writeHead(502).end());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    host: `127.0.0.1:${port}`,
+    unavailableFor: (n) => (unavailable = n),
+    get refused() {
+      return refused;
+    },
+    stop: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
 /** A distribution registry on 127.0.0.1 (plain HTTP, or TLS with `tls`) whose users are `users` (htpasswd, bcrypt). */
 export async function startRegistry(users: Record<string, string>, tls?: Certificate): Promise<Registry> {
   ensureRegistryTools();
