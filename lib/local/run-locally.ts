@@ -157,8 +157,8 @@ export async function runReleaseLocally(input: unknown, opts: LocalReleaseOption
     validate: false,
     context: { Execution: { Id: executionArn, Name: name } },
   });
-  // only Prepare takes the lock: an execution refused before it holds none
-  const mayHoldLock = result.taskCalls.some((call) => call.stateName.startsWith('Prepare'));
+  // only the prepare task takes the lock (named by the payload's `task`, as the engine dispatches): an execution refused before it holds none
+  const mayHoldLock = result.taskCalls.some((call) => (JSON.parse(call.event) as { task?: unknown }).task === 'prepare');
   if (result.status !== 'SUCCEEDED' && mayHoldLock && opts.freeOwnLock !== false) await recoverOwnLock(executionArn, result, input, deps);
   return { ...result, executionArn };
 }
