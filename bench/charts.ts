@@ -18,55 +18,9 @@ export interface HookChartSpec {
 export const hookChartName = (spec: HookChartSpec): string =>
   `${spec.hooks} hooks over ${spec.weights} weights (sleep ${spec.hookSeconds}), ${spec.resources} ConfigMaps`;
 
-function hookJob(index: number, weight: number, seconds: number): string {
+/** A hook Job that runs `command` (busybox), deleted before creation and when it succeeds. */
+function hookJob(name: string, events: string, weight: number, command: string): string {
   return `apiVersion: batch/v1
-kind: Job
-metadata:
-  name: hook-${index}
-  annotations:
-    "helm.sh/hook": pre-install
-    "helm.sh/hook-weight": "${weight}"
-    "helm.sh/hook-delete-policy": before-hook-creation,hook-succeeded
-spec:
-  backoffLimit: 0
-  template:
-    spec:
-      restartPolicy: Never
-      containers:
-      - name: main
-        image: busybox:1.36
-        command: ["sh", "-c", "sleep ${seconds}"]
-`;
-}
-
-const configMap = (index: number) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: config-${index}\ndata:\n  index: "${index}"\n`;
-
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
-
-/** Writes the chart to a new temporary directory and returns its path. */
-export function writeHookChart(spec: HookChartSpec): string {
-  const dir = path.join(mkdtempSync(path.join(tmpdir(), 'helm-sfn-bench-')), 'hooks');
-  mkdirSync(path.join(dir, 'templates'), { recursive: true });
-  writeFileSync(path.join(dir, 'Chart.yaml'), 'apiVersion: v2\nname: hooks\nversion: 0.1.0\n');
-  writeFileSync(path.join(dir, 'values.yaml'), '{}\n');
-  const documents = (parts: string[]) => parts.map((p) => `---\n${p}`).join('');
-  writeFileSync(path.join(dir, 'templates', 'hooks.yaml'), documents(range(spec.hooks).map((i) => hookJob(i, i % spec.weights, spec.hookSeconds))));
-  writeFileSync(path.join(dir, 'templates', 'config.yaml'), documents(range(spec.resources).map(configMap)));
-  return dir;
-}
-
-const documents = (parts: string[]) => parts.map((p) => `---\n${p}`).join('');
-
-function writeChartFiles(name: string, templates: Record<string, string>): string {
-  const dir = path.join(mkdtempSync(path.join(tmpdir(), 'helm-sfn-bench-')), name);
-  mkdirSync(path.join(dir, 'templates'), { recursive: true });
-  writeFileSync(path.join(dir, 'Chart.yaml'), `apiVersion: v2\nname: ${name}\nversion: 0.1.0\n`);
-  writeFileSync(path.join(dir, 'values.yaml'), '{}\n');
-  for (const [file, text] of Object.entries(templates)) writeFileSync(path.join(dir, 'templates', file), text);
-  return dir;
-}
-
-const instantJob = (name: string, events: string, weight: number) => `apiVersion: batch/v1
 kind: Job
 metadata:
   name: ${name}
@@ -82,8 +36,35 @@ spec:
       containers:
       - name: main
         image: busybox:1.36
-        command: ["sh", "-c", "echo done"]
+        command: ["sh", "-c", "${command}"]
 `;
+}
+
+const instantJob = (name: string, events: string, weight: number) => hookJob(name, events, weight, 'echo done');
+
+const configMap = (index: number) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: config-${index}\ndata:\n  index: "${index}"\n`;
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+const documents = (parts: string[]) => parts.map((p) => `---\n${p}`).join('');
+
+/** Writes a chart of these templates to a new temporary directory; its path. */
+function writeChartFiles(name: string, templates: Record<string, string>): string {
+  const dir = path.join(mkdtempSync(path.join(tmpdir(), 'helm-sfn-bench-')), name);
+  mkdirSync(path.join(dir, 'templates'), { recursive: true });
+  writeFileSync(path.join(dir, 'Chart.yaml'), `apiVersion: v2\nname: ${name}\nversion: 0.1.0\n`);
+  writeFileSync(path.join(dir, 'values.yaml'), '{}\n');
+  for (const [file, text] of Object.entries(templates)) writeFileSync(path.join(dir, 'templates', file), text);
+  return dir;
+}
+
+/** Writes the chart to a new temporary directory and returns its path. */
+export function writeHookChart(spec: HookChartSpec): string {
+  return writeChartFiles('hooks', {
+    'hooks.yaml': documents(range(spec.hooks).map((i) => hookJob(`hook-${i}`, 'pre-install', i % spec.weights, `sleep ${spec.hookSeconds}`))),
+    'config.yaml': documents(range(spec.resources).map(configMap)),
+  });
+}
 
 /** Short hooks: a pre-install, a post-install and a pre-delete Job that finish at once, and a 2-replica Deployment. */
 export function writeShortHookChart(): string {

@@ -40,6 +40,19 @@ export interface ChartArgument<F extends ChartSourceFlags> {
   readonly flags: F;
 }
 
+/** Install's and upgrade's chart: the input's `chart` (none without an argument), the resolved flags, a local run's credentials. */
+export interface ChartSource<F extends ChartSourceFlags> {
+  readonly chart?: Record<string, unknown>;
+  readonly flags: F;
+  readonly credentials?: RegistryCredentials;
+}
+
+export function chartSource<F extends ChartSourceFlags>(argument: string | undefined, given: F, remote: boolean): ChartSource<F> {
+  if (argument === undefined) return { flags: given, credentials: chartCredentials(given, remote) };
+  const { chart, flags } = resolveChartArgument(argument, given, remote);
+  return { chart: chartInput(chart, flags), flags, credentials: chartCredentials(flags, remote) };
+}
+
 /**
  * helm's `<repository>/<chart>` (helm v4.1.4 `pkg/action/install.go` LocateChart): an argument
  * that is no path on disk, whose first segment names a repository of the user's repositories

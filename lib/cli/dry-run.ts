@@ -12,6 +12,13 @@ import { helmTime } from './helm-time';
 import { printOutput } from './output';
 import type { ReleaseFlags } from './release-flags';
 import { isRemote } from './remote/flags';
+import { runAndReport, type RunFlags } from './run-execution';
+
+/** install and upgrade: print the dry run with `--dry-run`, else run the execution. */
+export async function runOrDryRun(input: Record<string, unknown>, flags: ReleaseFlags & RunFlags): Promise<void> {
+  if (flags.dryRun) await printDryRun(input, flags);
+  else await runAndReport(input, flags);
+}
 
 export async function printDryRun(input: Record<string, unknown>, flags: ReleaseFlags): Promise<void> {
   if (isRemote(flags)) throw new HelmSfnError(ErrorName.InvalidInput, '--dry-run: only for local runs (it starts no execution)');

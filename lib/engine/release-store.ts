@@ -64,6 +64,10 @@ interface SecretMeta {
  * through one store and write it through another), not in it: HelmRelease is Helm's JSON.
  */
 const stored = new WeakMap<HelmRelease, SecretMeta>();
+const versionOf = (o: KubeObject): string | undefined => (typeof o.metadata.resourceVersion === 'string' ? o.metadata.resourceVersion : undefined);
+const remember = (rel: HelmRelease, secret: KubeObject): void => {
+  stored.set(rel, { resourceVersion: versionOf(secret), annotations: { ...secret.metadata.annotations } });
+};
 
 /** A revision as listed, before its record is decoded (ReleaseStore.revisions). */
 export interface StoredRevision extends RevisionInfo {
@@ -71,10 +75,6 @@ export interface StoredRevision extends RevisionInfo {
   /** The record, decoded now. */
   read(): HelmRelease;
 }
-const versionOf = (o: KubeObject): string | undefined => (typeof o.metadata.resourceVersion === 'string' ? o.metadata.resourceVersion : undefined);
-const remember = (rel: HelmRelease, secret: KubeObject): void => {
-  stored.set(rel, { resourceVersion: versionOf(secret), annotations: { ...secret.metadata.annotations } });
-};
 
 export class ReleaseStore {
   private readonly kube: KubeClient;

@@ -115,18 +115,11 @@ async function removedObjects(rel: HelmRelease, ctx: ReleaseContext, deps: Engin
       if (!target.has(refKey(ref))) candidates.set(refKey(ref), ref);
     }
   }
-  const refs: ObjectRef[] = [];
-  const kept: ObjectRef[] = [];
-  const candidateRefs = [...candidates.values()];
-  const lives = await mapLimit(candidateRefs, (ref) => deps.kube.get(ref));
-  candidateRefs.forEach((ref, i) => {
-    const live = lives[i];
-    if (!live || live.metadata.annotations?.['meta.helm.sh/release-name'] !== ctx.release) return;
-    // Helm compares the live annotation exactly (pkg/action/resource_policy.go on upgrade)
-    if (live.metadata.annotations?.[RESOURCE_POLICY_ANNOTATION] === 'keep') kept.push(ref);
-    else refs.push(ref);
-  });
-  return { refs, kept };
+  const looks = await mapLimit([...candidates.values()], async (ref) => ({ ref, live: await deps.kube.get(ref) }));
+  const owned = looks.filter(({ live }) => live?.metadata.annotations?.['meta.helm.sh/release-name'] === ctx.release);
+  // Helm compares the live annotation exactly (pkg/action/resource_policy.go on upgrade)
+  const keep = ({ live }: (typeof owned)[number]) => live?.metadata.annotations?.[RESOURCE_POLICY_ANNOTATION] === 'keep';
+  return { refs: owned.filter((o) => !keep(o)).map((o) => o.ref), kept: owned.filter(keep).map((o) => o.ref) };
 }
 
 /**

@@ -22,7 +22,9 @@ export async function watchUntil(refs: readonly ObjectRef[], seconds: number, se
   const collections = new Map<string, ObjectRef[]>();
   for (const ref of refs) {
     const key = `${ref.apiVersion}|${ref.kind}|${ref.namespace ?? ''}`;
-    collections.set(key, [...(collections.get(key) ?? []), ref]);
+    const collection = collections.get(key);
+    if (collection) collection.push(ref);
+    else collections.set(key, [ref]);
   }
   const live = new Map<string, KubeObject | undefined>(refs.map((r) => [refKey(r), undefined]));
   const abort = new AbortController();

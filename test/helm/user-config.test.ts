@@ -2,11 +2,14 @@
  * The user's helm configuration local runs read: `helm repo add`'s repositories file, and the
  * CLI's `<repository>/<chart>` arguments resolved through it as helm resolves them.
  */
+import { spawn } from 'child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { chartCredentials, chartInput, resolveChartArgument } from '../../lib/cli/chart-source-flags';
+import { binaries, helm3Binaries } from '../../lib/helm/binaries';
 import { userRegistryConfig, userRepositories, userRepositoriesFile } from '../../lib/helm/user-config';
+import { selfSignedCertificate, startChartRepository } from '../support/chart-servers';
 
 let dir: string;
 let file: string;
@@ -55,6 +58,34 @@ test('repositories are read with their URL, TLS settings and credentials; no fil
   expect(() => userRepositories(file)).toThrow(`${file}: repositories[0] needs a name and a url`);
   writeFileSync(file, 'repositories: {');
   expect(() => userRepositories(file)).toThrow(new RegExp(`^${file}: not YAML`));
+});
+
+test.each([
+  ['helm 4', () => binaries().helm],
+  ['helm 3', () => helm3Binaries().helm],
+])('%s: the file `helm repo add` writes is read as helm reads it (credentials, CA file, insecure flag)', async (_, helm) => {
+  const tls = selfSignedCertificate();
+  const repository = await startChartRepository([], { username: 'alice', password: 's3cret-password' }, tls);
+  try {
+    // the repository answers from this process: helm runs asynchronously
+    const add = (name: string, ...flags: string[]) =>
+      new Promise<string>((resolve) => {
+        const child = spawn(helm(), ['repo', 'add', name, repository.url, '--username=alice', '--password-stdin', `--repository-config=${file}`, ...flags], { env: { ...process.env, HOME: dir } });
+        let stderr = '';
+        child.stderr.on('data', (d) => (stderr += d));
+        child.on('close', () => resolve(stderr));
+        child.stdin.end('s3cret-password');
+      });
+    rmSync(file);
+    expect(await add('private', `--ca-file=${tls.cert}`)).toBe('');
+    expect(await add('lax', '--insecure-skip-tls-verify')).toBe('');
+    expect(userRepositories(file)).toEqual([
+      { name: 'private', url: repository.url, username: 'alice', password: 's3cret-password', caFile: tls.cert },
+      { name: 'lax', url: repository.url, username: 'alice', password: 's3cret-password', insecureSkipTlsVerify: true },
+    ]);
+  } finally {
+    await repository.stop();
+  }
 });
 
 describe('a <repository>/<chart> argument', () => {

@@ -1,10 +1,9 @@
 /** `helm-sfn install`: a chart as a new release, its hooks run by the workflow (locally, or on a deployed orchestrator). */
 import type { Command } from 'commander';
-import { chartCredentials, chartInput, resolveChartArgument, withChartSourceFlags, type ChartSourceFlags } from '../chart-source-flags';
-import { printDryRun } from '../dry-run';
+import { chartSource, withChartSourceFlags, type ChartSourceFlags } from '../chart-source-flags';
+import { runOrDryRun } from '../dry-run';
 import { isRemote } from '../remote/flags';
 import { releaseNamespace, releaseOptions, valuesInput, withApplyFlags, withChartFlags, withNoHooks, withReleaseFlags, type ReleaseFlags } from '../release-flags';
-import { runAndReport } from '../run-execution';
 
 export function register(program: Command): void {
   const cmd = program
@@ -16,10 +15,8 @@ export function register(program: Command): void {
     .option('--wait', 'wait until resources are ready before post-install hooks')
     .option('--atomic', 'uninstall the release if the install fails')
     .action(async (release: string, argument: string, given: ReleaseFlags & ChartSourceFlags) => {
-      const { chart, flags } = resolveChartArgument(argument, given, isRemote(given));
-      const input = { action: 'install', release, namespace: releaseNamespace(flags), chart: chartInput(chart, flags), ...valuesInput(flags), options: releaseOptions(flags) };
-      const run = { ...flags, chartCredentials: chartCredentials(flags, isRemote(flags)) };
-      if (flags.dryRun) await printDryRun(input, run);
-      else await runAndReport(input, run);
+      const { chart, flags, credentials } = chartSource(argument, given, isRemote(given));
+      const input = { action: 'install', release, namespace: releaseNamespace(flags), chart, ...valuesInput(flags), options: releaseOptions(flags) };
+      await runOrDryRun(input, { ...flags, chartCredentials: credentials });
     });
 }

@@ -1,10 +1,9 @@
 /** `helm-sfn upgrade`: a release to a new chart or values, its hooks run by the workflow. */
 import type { Command } from 'commander';
-import { chartCredentials, chartInput, resolveChartArgument, withChartSourceFlags, type ChartSourceFlags } from '../chart-source-flags';
-import { printDryRun } from '../dry-run';
+import { chartSource, withChartSourceFlags, type ChartSourceFlags } from '../chart-source-flags';
+import { runOrDryRun } from '../dry-run';
 import { isRemote } from '../remote/flags';
 import { count, releaseNamespace, releaseOptions, valuesInput, withApplyFlags, withChartFlags, withNoHooks, withReleaseFlags, type ReleaseFlags } from '../release-flags';
-import { runAndReport } from '../run-execution';
 
 interface UpgradeFlags extends ReleaseFlags, ChartSourceFlags {
   install?: boolean;
@@ -26,12 +25,9 @@ export function register(program: Command): void {
     .option('--atomic', 'roll back to the last deployed revision if the upgrade fails')
     .option('--history-max <n>', 'revisions to keep (0 = no limit)', count, 10)
     .action(async (release: string, argument: string | undefined, given: UpgradeFlags) => {
-      const { chart, flags } = argument === undefined ? { chart: undefined, flags: given } : resolveChartArgument(argument, given, isRemote(given));
+      const { chart, flags, credentials } = chartSource(argument, given, isRemote(given));
       const options = { ...releaseOptions(flags), installIfMissing: flags.install ?? false, reuseValues: flags.reuseValues ?? false, resetValues: flags.resetValues ?? false };
-      const source = chart === undefined ? {} : { chart: chartInput(chart, flags) };
-      const input = { action: 'upgrade', release, namespace: releaseNamespace(flags), ...source, ...valuesInput(flags), options };
-      const run = { ...flags, chartCredentials: chartCredentials(flags, isRemote(flags)) };
-      if (flags.dryRun) await printDryRun(input, run);
-      else await runAndReport(input, run);
+      const input = { action: 'upgrade', release, namespace: releaseNamespace(flags), ...(chart ? { chart } : {}), ...valuesInput(flags), options };
+      await runOrDryRun(input, { ...flags, chartCredentials: credentials });
     });
 }
